@@ -1,0 +1,12 @@
+#pragma once
+// Each subcommand lives in its own file and adds itself to the CLI11 app through one of these
+// functions; harness/cli/cli.cc holds the table. A command's callback stores its exit code.
+#include <CLI/CLI.hpp>
+
+namespace crossload::cli {
+
+void add_run_command(CLI::App& app, int& exit_code);
+void add_inspect_command(CLI::App& app, int& exit_code);
+void add_env_command(CLI::App& app, int& exit_code);
+
+}  // namespace crossload::cli

@@ -1,0 +1,20 @@
+#pragma once
+// One environment as a matrix file declares it ([env.NAME] tables). Which fields matter
+// depends on the provider; the matrix parser checks that, the provider uses them.
+#include <string>
+#include <vector>
+
+namespace crossload {
+
+struct EnvSpec {
+  std::string name;
+  std::string provider;               // "host" | "pip" | "debian"
+  std::string python;                 // host: interpreter path (absolute after parsing); pip: base interpreter
+  std::string suite;                  // debian: bookworm, trixie, forky, sid
+  std::string arch;                   // debian: amd64, arm64, s390x, ppc64el, riscv64, i386, armhf
+  std::vector<std::string> packages;  // debian: extra Debian packages
+  std::vector<std::string> pip;       // pip: pinned requirements; debian: pure-Python wheels added with --no-deps
+  std::string origin;                 // "matrix/quick.toml:12" for error messages
+};
+
+}  // namespace crossload
