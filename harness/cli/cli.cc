@@ -1,0 +1,47 @@
+#include "harness/cli/cli.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <iostream>
+#include <string_view>
+
+#include "formats/registry.h"
+#include "harness/cli/commands.h"
+#include "harness/util/exit_codes.h"
+
+namespace crossload::cli {
+
+namespace {
+
+using AddCommand = void (*)(CLI::App&, int&);
+
+// The table of subcommands; `crossload --help` lists them in this order.
+constexpr std::array<AddCommand, 0> kCommands{
+};
+
+std::string version_text() {
+  std::string text = fmt::format("crossload {}\nformats:", CROSSLOAD_VERSION);
+  for (const auto& f : all_formats()) text += fmt::format(" {}", f.name);
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"crossload: can a persisted scikit-learn model be loaded over there, "
+               "and how fast, how big, how safe?"};
+  app.set_version_flag("--version", version_text());
+  app.require_subcommand(1);
+  int exit_code = exit_code::kOk;
+  for (AddCommand add : kCommands) add(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? exit_code::kOk : exit_code::kUsage;
+  }
+  return exit_code;
+}
+
+}  // namespace crossload::cli

@@ -1,0 +1,5 @@
+#pragma once
+namespace crossload::cli {
+// Parses argv, runs the chosen subcommand, returns the process exit code.
+int main(int argc, char** argv);
+}

@@ -1,0 +1,14 @@
+#include "harness/env/host_provider.h"
+#include "harness/env/provider.h"
+
+namespace crossload {
+
+// The explicit table of providers (no self-registration: a static library may drop it).
+std::unique_ptr<Provider> make_provider(const std::string& name) {
+  if (name == "host") return std::make_unique<HostProvider>();
+  return nullptr;
+}
+
+std::vector<std::string> provider_names() { return {"host"}; }
+
+}  // namespace crossload

@@ -1,0 +1,35 @@
+#pragma once
+// A matrix file (matrix/*.toml): which fixtures and formats to cross, which environments
+// produce and which consume. See the README's "Matrix file reference".
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/env/env_spec.h"
+#include "harness/util/result.h"
+
+namespace crossload {
+
+struct Matrix {
+  std::string path;                    // as given
+  std::string name;
+  std::string description;
+  std::vector<std::string> fixtures;   // glob patterns; a leading '-' excludes
+  std::vector<std::string> formats;    // glob patterns over format names; a leading '-' excludes
+  std::vector<std::string> producers;  // environment names
+  std::vector<std::string> consumers;  // environment names
+  double cell_timeout_seconds = 300;
+  std::vector<EnvSpec> envs;           // every [env.NAME] table, in file order
+
+  const EnvSpec* find_env(const std::string& name) const;
+};
+
+// Parses and validates a matrix file. Errors read "PATH:LINE: [table] key: problem".
+Result<Matrix> load_matrix(const std::string& path);
+Result<Matrix> parse_matrix(const std::string& text, const std::string& path);
+
+// Glob with '*' and '?', and a filter list where a leading '-' excludes (last match wins).
+bool glob_match(const std::string& pattern, const std::string& text);
+bool filter_selects(const std::vector<std::string>& patterns, const std::string& name);
+
+}  // namespace crossload

@@ -1,0 +1,91 @@
+#include "harness/run/matrix.h"
+
+#include <gtest/gtest.h>
+
+namespace crossload {
+namespace {
+
+const char* kGood = R"(
+[matrix]
+name = "t"
+fixtures = ["iris_*", "-iris_big"]
+producers = ["host"]
+consumers = ["host"]
+
+[env.host]
+provider = "host"
+python = "/usr/bin/python3"
+)";
+
+TEST(Matrix, ParsesAGoodFile) {
+  auto m = parse_matrix(kGood, "m.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->name, "t");
+  ASSERT_EQ(m->envs.size(), 1u);
+  EXPECT_EQ(m->envs[0].python, "/usr/bin/python3");
+  EXPECT_EQ(m->formats, std::vector<std::string>{"*"});
+  EXPECT_EQ(m->envs[0].origin, "m.toml:8");
+}
+
+TEST(Matrix, UnknownKeyNamesFileLineKeyAndSuggestion) {
+  std::string text = kGood;
+  text.replace(text.find("python ="), 6, "pyhton");
+  auto m = parse_matrix(text, "m.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message, "m.toml:10: [env.host] pyhton: unknown key (did you mean 'python'?)");
+}
+
+TEST(Matrix, SyntaxErrorNamesLine) {
+  auto m = parse_matrix("[matrix]\nname = \"x\nproducers=[]\n", "bad.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message.rfind("bad.toml:2: ", 0), 0u) << m.error().message;
+}
+
+TEST(Matrix, UndeclaredConsumerIsAnError) {
+  std::string text = kGood;
+  text.replace(text.find("consumers = [\"host\"]"), 20, "consumers = [\"hots\"]");
+  auto m = parse_matrix(text, "m.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message.find("m.toml:6: [matrix] consumers: no [env.hots] table in this file (did you mean 'host'?)"),
+            std::string::npos) << m.error().message;
+}
+
+TEST(Matrix, WrongTypeAndMissingProviderField) {
+  std::string text = kGood;
+  text.replace(text.find("python = \"/usr/bin/python3\""), 27, "python = 3");
+  auto m = parse_matrix(text, "m.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message, "m.toml:10: [env.host] python: must be a string");
+  text = kGood;
+  text.replace(text.find("python = \"/usr/bin/python3\""), 27, "");
+  m = parse_matrix(text, "m.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message, "m.toml:8: [env.host] python: required by provider 'host'");
+}
+
+TEST(Matrix, UnknownProviderListsKnownOnes) {
+  std::string text = kGood;
+  text.replace(text.find("provider = \"host\""), 17, "provider = \"conda\"");
+  auto m = parse_matrix(text, "m.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message.find("unknown provider 'conda' (known: host"), std::string::npos);
+}
+
+TEST(Matrix, MissingFileIsAnError) {
+  auto m = load_matrix("/nonexistent/x.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message, "/nonexistent/x.toml: cannot open matrix file");
+}
+
+TEST(Glob, FilterWithNegationLastMatchWins) {
+  EXPECT_TRUE(glob_match("iris_*", "iris_hgb"));
+  EXPECT_FALSE(glob_match("iris_*", "wine_hgb"));
+  EXPECT_TRUE(glob_match("*_?gb", "iris_hgb"));
+  EXPECT_TRUE(filter_selects({"iris_*", "-iris_big"}, "iris_hgb"));
+  EXPECT_FALSE(filter_selects({"iris_*", "-iris_big"}, "iris_big"));
+  EXPECT_TRUE(filter_selects({"-large_*"}, "iris_hgb"));
+  EXPECT_FALSE(filter_selects({"-large_*"}, "large_forest"));
+}
+
+}  // namespace
+}  // namespace crossload

@@ -1,0 +1,49 @@
+#include "harness/run/plan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "formats/registry.h"
+#include "harness/util/text.h"
+
+namespace crossload {
+
+namespace {
+
+bool is_glob(const std::string& p) { return p.find_first_of("*?") != std::string::npos; }
+
+Status check_plain_names(const Matrix& m, const std::vector<std::string>& patterns,
+                         const std::vector<std::string>& known, const char* what) {
+  for (const auto& raw : patterns) {
+    std::string p = (!raw.empty() && raw[0] == '-') ? raw.substr(1) : raw;
+    if (is_glob(p) || std::find(known.begin(), known.end(), p) != known.end()) continue;
+    return make_error(fmt::format("{}: [matrix] {}: unknown {} '{}'{} (known: {})", m.path,
+                                  std::string(what) + "s", what, p, did_you_mean(p, known),
+                                  join(known, ", ")));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<Selection> select(const Matrix& m, const std::vector<FixtureInfo>& known_fixtures) {
+  std::vector<std::string> fixture_names, format_names;
+  for (const auto& f : known_fixtures) fixture_names.push_back(f.name);
+  for (const auto& f : all_formats()) format_names.emplace_back(f.name);
+  if (auto st = check_plain_names(m, m.fixtures, fixture_names, "fixture"); !st) return st.error();
+  if (auto st = check_plain_names(m, m.formats, format_names, "format"); !st) return st.error();
+  Selection s;
+  for (const auto& f : known_fixtures)
+    if (filter_selects(m.fixtures, f.name)) s.fixtures.push_back(f);
+  for (const auto& f : format_names)
+    if (filter_selects(m.formats, f)) s.formats.push_back(f);
+  return s;
+}
+
+std::string cell_id(const std::string& fixture, const std::string& format, const std::string& producer,
+                    const std::string& consumer) {
+  return fmt::format("{}/{}/{}/{}", fixture, format, producer, consumer);
+}
+
+}  // namespace crossload

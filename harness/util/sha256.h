@@ -1,0 +1,9 @@
+#pragma once
+#include <string>
+
+#include "harness/util/result.h"
+
+namespace crossload {
+// Hex SHA-256 of a file's bytes (OpenSSL), read in chunks so large artifacts stay cheap.
+Result<std::string> sha256_file(const std::string& path);
+}  // namespace crossload

@@ -1,0 +1,16 @@
+#pragma once
+// Small text helpers shared by every room (no project knowledge here).
+#include <string>
+#include <vector>
+
+namespace crossload {
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep);
+std::size_t edit_distance(const std::string& a, const std::string& b);
+// " (did you mean 'x'?)" when a candidate is close, else "".
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+// Quotes a word for a shell line shown to people (echoed commands).
+std::string shell_quote(const std::string& word);
+std::string shell_line(const std::vector<std::string>& argv);
+
+}  // namespace crossload
