@@ -17,7 +17,12 @@ namespace {
 using AddCommand = void (*)(CLI::App&, int&);
 
 // The table of subcommands; `crossload --help` lists them in this order.
-constexpr std::array<AddCommand, 0> kCommands{
+constexpr std::array<AddCommand, 5> kCommands{
+    &add_run_command,
+    &add_report_command,
+    &add_compare_command,
+    &add_env_command,
+    &add_inspect_command,
 };
 
 std::string version_text() {

@@ -41,9 +41,4 @@ Result<Selection> select(const Matrix& m, const std::vector<FixtureInfo>& known_
   return s;
 }
 
-std::string cell_id(const std::string& fixture, const std::string& format, const std::string& producer,
-                    const std::string& consumer) {
-  return fmt::format("{}/{}/{}/{}", fixture, format, producer, consumer);
-}
-
 }  // namespace crossload

@@ -24,7 +24,4 @@ struct Selection {
 // nothing is an error naming the matrix file: a typo must not silently shrink the matrix.
 Result<Selection> select(const Matrix& m, const std::vector<FixtureInfo>& known_fixtures);
 
-std::string cell_id(const std::string& fixture, const std::string& format, const std::string& producer,
-                    const std::string& consumer);
-
 }  // namespace crossload

@@ -1,0 +1,300 @@
+// `crossload env list | build [NAME...] | info NAME | shell NAME [-- ARGS] | gc`: the
+// environments of a matrix file, provisioned (cached) by their providers, inspected through the
+// real worker.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "harness/cli/commands.h"
+#include "harness/cli/paths.h"
+#include "harness/env/cache.h"
+#include "harness/env/debian_provider.h"
+#include "harness/env/interpreters.h"
+#include "harness/env/pip_provider.h"
+#include "harness/env/provider.h"
+#include "harness/run/matrix.h"
+#include "harness/run/worker_client.h"
+#include "harness/util/exit_codes.h"
+#include "harness/util/process.h"
+#include "harness/util/text.h"
+
+namespace crossload::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+struct EnvFlags {
+  std::string matrix = "matrix/quick.toml";
+  std::string cache_dir = default_cache_dir();
+  std::string source_root = default_source_root();
+  std::vector<std::string> names;
+  std::vector<std::string> shell_args;
+  bool json = false;
+  bool unused = false;
+  bool dry_run = false;
+  int timeout_seconds = 1800;
+};
+
+// The default matrix is relative to the source tree when it is not in the current directory.
+Result<Matrix> load(const EnvFlags& f) {
+  std::string path = f.matrix;
+  if (!fs::exists(path) && fs::path(path).is_relative() && fs::exists(fs::path(f.source_root) / path))
+    path = (fs::path(f.source_root) / path).string();
+  return load_matrix(path);
+}
+
+Result<const EnvSpec*> find(const Matrix& m, const std::string& name) {
+  if (const EnvSpec* e = m.find_env(name)) return e;
+  std::vector<std::string> names;
+  for (const auto& e : m.envs) names.push_back(e.name);
+  return make_error(fmt::format("{}: no environment '{}'{} (known: {})", m.path, name, did_you_mean(name, names),
+                                join(names, ", ")));
+}
+
+ProvisionContext context(const EnvFlags& f) {
+  ProvisionContext ctx;
+  ctx.source_root = f.source_root;
+  ctx.cache_dir = f.cache_dir;
+  ctx.log = &std::cerr;
+  ctx.timeout = std::chrono::seconds(f.timeout_seconds);
+  return ctx;
+}
+
+// The cache entry an environment maps to; nullopt for providers without one (host).
+std::optional<CacheKey> cache_key_of(const EnvSpec& e) {
+  if (e.provider == "debian") return debian_cache_key(e);
+  if (e.provider == "pip") {
+    auto base = find_interpreter(e.python.empty() ? "python3" : e.python, StepContext{});
+    if (base) return pip_cache_key(e, *base);
+  }
+  return std::nullopt;
+}
+
+std::string describe(const EnvSpec& e) {
+  if (e.provider == "debian") {
+    std::string extra = e.packages.empty() ? "" : " +" + join(e.packages, " +");
+    if (!e.pip.empty()) extra += " +pip:" + join(e.pip, ",");
+    return fmt::format("{}/{}{}", e.suite, e.arch, extra);
+  }
+  if (e.provider == "pip") return fmt::format("{} {}", e.python.empty() ? "python3" : e.python, join(e.pip, " "));
+  return e.python;
+}
+
+std::string cache_status(const EnvCache& cache, const EnvSpec& e) {
+  if (e.provider == "host") return "-";
+  auto key = cache_key_of(e);
+  if (!key) return "no base interpreter";
+  auto stamp = cache.stamp(*key);
+  if (!stamp) return "not built";
+  return fmt::format("built in {} ({})", format_duration(stamp->value("provision_seconds", 0.0)), key->id);
+}
+
+int list(const EnvFlags& f) {
+  auto m = load(f);
+  if (!m) return std::cerr << m.error().message << '\n', exit_code::kBadInput;
+  EnvCache cache(f.cache_dir);
+  std::cout << fmt::format("{:<22} {:<8} {:<44} {}\n", "NAME", "PROVIDER", "WHAT", "CACHE");
+  for (const auto& e : m->envs)
+    std::cout << fmt::format("{:<22} {:<8} {:<44} {}\n", e.name, e.provider, describe(e), cache_status(cache, e));
+  std::cout << "cache: " << f.cache_dir << '\n';
+  return exit_code::kOk;
+}
+
+Result<Launch> provision(const EnvSpec& e, const ProvisionContext& ctx) {
+  auto provider = make_provider(e.provider);
+  if (!provider) return make_error(fmt::format("{}: unknown provider '{}'", e.origin, e.provider));
+  return provider->provision(e, ctx);
+}
+
+int build(const EnvFlags& f) {
+  auto m = load(f);
+  if (!m) return std::cerr << m.error().message << '\n', exit_code::kBadInput;
+  std::vector<const EnvSpec*> chosen;
+  for (const auto& name : f.names) {
+    auto e = find(*m, name);
+    if (!e) return std::cerr << e.error().message << '\n', exit_code::kUsage;
+    chosen.push_back(*e);
+  }
+  if (f.names.empty())
+    for (const auto& e : m->envs) chosen.push_back(&e);
+  int failed = 0;
+  for (const EnvSpec* e : chosen) {
+    auto start = std::chrono::steady_clock::now();
+    auto launch = provision(*e, context(f));
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (launch) std::cout << fmt::format("{}: ready in {}  [{}]\n", e->name, format_duration(s), launch->where);
+    else std::cout << fmt::format("{}: ENV_UNAVAILABLE after {}: {}\n", e->name, format_duration(s), launch.error().message);
+    std::cout.flush();
+    failed += launch ? 0 : 1;
+  }
+  return failed ? exit_code::kEnvironment : exit_code::kOk;
+}
+
+Result<nlohmann::json> fingerprint(const EnvSpec& e, const Launch& launch, const EnvFlags& f) {
+  std::string log_path = f.cache_dir + "/logs/info-" + e.name + ".worker.log";
+  fs::create_directories(f.cache_dir + "/logs");
+  std::cerr << "+ " << shell_line(launch.python) << " " << f.source_root << "/harness/worker/worker.py --root "
+            << f.source_root << "   [" << launch.where << "]" << std::endl;
+  auto worker = WorkerClient::start(e.name, launch, f.source_root, log_path);
+  if (!worker) return worker.error();
+  const milliseconds timeout(600000);  // imports under QEMU take tens of seconds
+  for (const char* op : {"hello", "fingerprint"}) {
+    auto reply = (*worker)->request({{"op", op}}, timeout);
+    if (!reply.ok()) return make_error(fmt::format("{} (worker log: {})", reply.failure.message, log_path));
+    if (!reply.answer.value("ok", false))
+      return make_error(fmt::format("the worker failed '{}': {} (worker log: {})", op, reply.answer.dump(), log_path));
+    if (std::string(op) == "fingerprint") {
+      std::cerr << "  fingerprint in " << format_duration(reply.seconds) << std::endl;
+      return reply.answer["result"];
+    }
+  }
+  return make_error("unreachable");
+}
+
+std::string qemu_line(const EnvSpec& e, const Launch& launch) {
+  if (!launch.emulated) return "none (native)";
+  auto arch = find_debian_arch(e.arch);
+  if (!arch) return "?";
+  ProcessOptions o;
+  o.argv = {"qemu-" + arch->qemu + "-static", "--version"};
+  o.timeout = milliseconds(10000);
+  auto r = run_process(o);
+  std::string version = r && r->success() ? r->out.substr(0, r->out.find('\n')) : "unknown version";
+  std::string cpu = "QEMU's default for " + arch->qemu;
+  for (std::size_t i = 0; i + 2 < launch.python.size(); ++i)
+    if (launch.python[i] == "--setenv" && launch.python[i + 1] == "QEMU_CPU") cpu = launch.python[i + 2];
+  return fmt::format("{}; emulated CPU: {}", version, cpu);
+}
+
+void print_fingerprint(const EnvSpec& e, const Launch& launch, const nlohmann::json& fp,
+                       const std::optional<nlohmann::json>& stamp) {
+  auto str = [&](const char* k) { return fp.contains(k) ? (fp[k].is_string() ? fp[k].get<std::string>() : fp[k].dump()) : "?"; };
+  std::cout << fmt::format("environment  {} ({})\nwhere        {}\n", e.name, e.provider, launch.where);
+  std::cout << fmt::format("python       {} {} ({})\n", str("implementation"), str("python"), str("executable"));
+  std::cout << fmt::format("machine      {}   byteorder {}   pointer bits {}\n", str("machine"), str("byteorder"), str("pointer_bits"));
+  std::cout << fmt::format("libc         {}\n", str("libc"));
+  std::cout << fmt::format("qemu         {}\n", qemu_line(e, launch));
+  if (fp.contains("packages"))
+    for (const auto& [name, v] : fp["packages"].items())
+      std::cout << fmt::format("  {:<14} {}\n", name, v.is_null() ? "-" : v.is_string() ? v.get<std::string>() : v.dump());
+  if (fp.contains("blas"))
+    for (const auto& b : fp["blas"])
+      std::cout << fmt::format("blas         {} {} ({}, {} threads)\n", b.value("internal_api", "?"), b.value("version", "?"),
+                               b.value("filepath", "?"), b.value("num_threads", 0));
+  if (stamp) {
+    const auto& facts = (*stamp)["facts"];
+    std::cout << fmt::format("provisioned  in {} at {}\n", format_duration(stamp->value("provision_seconds", 0.0)),
+                             stamp->value("built_at", "?"));
+    if (facts.contains("pip") && !facts["pip"].empty()) std::cout << "pip mix      " << facts["pip"].dump() << "\n";
+  }
+}
+
+int info(const EnvFlags& f) {
+  auto m = load(f);
+  if (!m) return std::cerr << m.error().message << '\n', exit_code::kBadInput;
+  auto e = find(*m, f.names.at(0));
+  if (!e) return std::cerr << e.error().message << '\n', exit_code::kUsage;
+  auto launch = provision(**e, context(f));
+  if (!launch) return std::cerr << (*e)->name << ": ENV_UNAVAILABLE: " << launch.error().message << '\n', exit_code::kEnvironment;
+  auto fp = fingerprint(**e, *launch, f);
+  if (!fp) return std::cerr << (*e)->name << ": " << fp.error().message << '\n', exit_code::kEnvironment;
+  auto key = cache_key_of(**e);
+  auto stamp = key ? EnvCache(f.cache_dir).stamp(*key) : std::nullopt;
+  if (f.json) {
+    nlohmann::json out{{"name", (*e)->name}, {"provider", (*e)->provider}, {"where", launch->where},
+                       {"emulated", launch->emulated}, {"qemu", qemu_line(**e, *launch)}, {"fingerprint", *fp}};
+    if (stamp) out["provision"] = *stamp;
+    std::cout << out.dump(2) << '\n';
+  } else {
+    print_fingerprint(**e, *launch, *fp, stamp);
+  }
+  return exit_code::kOk;
+}
+
+int shell(const EnvFlags& f) {
+  auto m = load(f);
+  if (!m) return std::cerr << m.error().message << '\n', exit_code::kBadInput;
+  auto e = find(*m, f.names.at(0));
+  if (!e) return std::cerr << e.error().message << '\n', exit_code::kUsage;
+  auto launch = provision(**e, context(f));
+  if (!launch) return std::cerr << (*e)->name << ": ENV_UNAVAILABLE: " << launch.error().message << '\n', exit_code::kEnvironment;
+  ProcessOptions o;
+  o.argv = launch->python;
+  o.argv.insert(o.argv.end(), f.shell_args.begin(), f.shell_args.end());
+  o.set_env = launch->env;
+  o.in = o.out = o.err = Stream::kInherit;
+  o.own_process_group = false;  // the interactive interpreter needs the terminal
+  o.echo = &std::cerr;
+  o.where = launch->where;
+  auto r = run_process(o);
+  if (!r) return std::cerr << r.error().message << '\n', exit_code::kEnvironment;
+  return r->signal ? 128 + r->signal : r->exit_code;
+}
+
+int gc(const EnvFlags& f) {
+  EnvCache cache(f.cache_dir);
+  std::optional<std::vector<std::string>> keep;
+  if (f.unused) {
+    auto m = load(f);
+    if (!m) return std::cerr << m.error().message << '\n', exit_code::kBadInput;
+    keep.emplace();
+    for (const auto& e : m->envs)
+      if (auto key = cache_key_of(e)) keep->push_back(key->id);
+  }
+  auto removed = cache.gc(keep, f.dry_run);
+  for (const auto& dir : removed) std::cout << (f.dry_run ? "would remove " : "removed ") << dir << '\n';
+  std::cout << fmt::format("{} entr{} {}; cache: {}\n", removed.size(), removed.size() == 1 ? "y" : "ies",
+                           f.dry_run ? "to remove" : "removed", f.cache_dir);
+  return exit_code::kOk;
+}
+
+void add_common(CLI::App* cmd, EnvFlags& f) {
+  cmd->add_option("--matrix,-m", f.matrix, "matrix file")->capture_default_str();
+  cmd->add_option("--cache-dir", f.cache_dir, "where built environments are kept (CROSSLOAD_CACHE_DIR)")
+      ->capture_default_str();
+  cmd->add_option("--root", f.source_root, "crossload source tree (CROSSLOAD_ROOT)")->capture_default_str();
+  cmd->add_option("--timeout", f.timeout_seconds, "seconds one environment may take to build")->capture_default_str();
+}
+
+}  // namespace
+
+void add_env_command(CLI::App& app, int& exit_code) {
+  auto f = std::make_shared<EnvFlags>();
+  CLI::App* env = app.add_subcommand("env", "List, build, inspect and enter the environments of a matrix");
+  env->require_subcommand(1);
+  struct Sub {
+    const char* name;
+    const char* help;
+    int (*run)(const EnvFlags&);
+  };
+  const Sub subs[] = {
+      {"list", "the matrix's environments and whether each is built", &list},
+      {"build", "build (or find in the cache) the named environments, or all", &build},
+      {"info", "start the worker in an environment and print its fingerprint", &info},
+      {"shell", "run the environment's python3 (arguments after --)", &shell},
+      {"gc", "remove interrupted builds (--unused: also entries the matrix does not use)", &gc},
+  };
+  for (const Sub& s : subs) {
+    CLI::App* cmd = env->add_subcommand(s.name, s.help);
+    add_common(cmd, *f);
+    std::string name = s.name;
+    if (name == "build") cmd->add_option("names", f->names, "environment names (default: all)");
+    if (name == "info" || name == "shell") cmd->add_option("name", f->names, "environment name")->required()->expected(1);
+    if (name == "info") cmd->add_flag("--json", f->json, "print the fingerprint as JSON");
+    if (name == "shell") cmd->add_option("args", f->shell_args, "arguments for python3 (after --)");
+    if (name == "gc") {
+      cmd->add_flag("--unused", f->unused, "also remove entries no environment of --matrix uses");
+      cmd->add_flag("--dry-run,-n", f->dry_run, "only say what would be removed");
+    }
+    auto run = s.run;
+    cmd->callback([f, run, &exit_code] { exit_code = run(*f); });
+  }
+}
+
+}  // namespace crossload::cli

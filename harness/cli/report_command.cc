@@ -1,0 +1,58 @@
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+#include "harness/cli/commands.h"
+#include "harness/store/store.h"
+#include "harness/util/exit_codes.h"
+#include "harness/util/text.h"
+#include "reports/reporter.h"
+
+namespace crossload::cli {
+
+namespace {
+
+struct ReportFlags {
+  std::string out_dir = "crossload-out";
+  std::string store;  // default: <out>/results.db
+  int64_t run_id = 0; // default: the latest run
+  std::vector<std::string> reports{"md", "json"};
+};
+
+int report(const ReportFlags& f) {
+  std::string path = f.store.empty() ? f.out_dir + "/results.db" : f.store;
+  auto store = Store::open(path);
+  if (!store) return std::cerr << "error: " << store.error().message << '\n', exit_code::kStore;
+  int64_t id = f.run_id;
+  if (id == 0) {
+    auto latest = store->latest_run();
+    if (!latest || !*latest) return std::cerr << "error: " << path << ": no run recorded\n", exit_code::kBadInput;
+    id = (*latest)->id;
+  }
+  auto data = load_run_data(*store, id);
+  if (!data) return std::cerr << "error: " << data.error().message << '\n', exit_code::kBadInput;
+  for (const auto& name : f.reports) {
+    auto r = find_reporter(name);
+    if (!r) return std::cerr << fmt::format("error: unknown report '{}' (known: {})\n", name, join(reporter_names(), ", ")), exit_code::kUsage;
+    std::string out = f.out_dir + "/" + std::string(r->default_file());
+    if (auto st = write_report(*r, *data, out); !st) return std::cerr << "error: " << st.error().message << '\n', exit_code::kBadInput;
+    std::cout << "report: " << out << '\n';
+  }
+  return exit_code::kOk;
+}
+
+}  // namespace
+
+void add_report_command(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<ReportFlags>();
+  CLI::App* cmd = app.add_subcommand("report", "Render the reports of a stored run again");
+  cmd->add_option("--out,-o", flags->out_dir, "output directory")->capture_default_str();
+  cmd->add_option("--store", flags->store, "results database (default: OUT/results.db)");
+  cmd->add_option("--run", flags->run_id, "run id (default: the latest)");
+  cmd->add_option("--report", flags->reports, "reports to write: " + join(reporter_names(), ", "))
+      ->delimiter(',')->capture_default_str();
+  cmd->callback([flags, &exit_code] { exit_code = report(*flags); });
+}
+
+}  // namespace crossload::cli

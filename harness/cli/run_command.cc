@@ -1,0 +1,82 @@
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+#include "harness/cli/commands.h"
+#include "harness/cli/paths.h"
+#include "harness/run/runner.h"
+#include "harness/util/exit_codes.h"
+#include "harness/util/text.h"
+#include "reports/reporter.h"
+
+namespace crossload::cli {
+
+namespace {
+
+struct RunFlags {
+  RunOptions options;
+  std::vector<std::string> fail_on;
+  bool quiet = false, verbose = false;
+};
+
+// Outcomes named in --fail-on make the exit code 1; the default fails on nothing but the
+// run itself, because a finding (a LOAD_ERROR across versions) is the product, not a bug.
+int exit_for(const RunSummary& s, const std::vector<std::string>& fail_on) {
+  if (!s.bad_inputs.empty()) return exit_code::kBadInput;
+  for (const auto& [outcome, n] : s.counts)
+    for (const auto& name : fail_on)
+      if (n && to_string(outcome) == name) return exit_code::kCellsFailed;
+  return exit_code::kOk;
+}
+
+void print_summary(const RunSummary& s, std::ostream& out) {
+  std::string counts;
+  for (const auto& [outcome, n] : s.counts) counts += fmt::format(", {} {}", n, to_string(outcome));
+  out << fmt::format("run {}: {} cells{}{}\n", s.run_id, s.cells,
+                     s.skipped ? fmt::format(" ({} reused from the interrupted run)", s.skipped) : "", counts);
+  for (const auto& p : s.written) out << "report: " << p << '\n';
+  for (const auto& b : s.bad_inputs) out << "bad input: " << b << '\n';
+}
+
+int run(const RunFlags& f) {
+  RunLog log(std::cerr, f.quiet ? Verbosity::kQuiet : f.verbose ? Verbosity::kVerbose : Verbosity::kNormal);
+  for (const auto& name : f.fail_on) {
+    if (!outcome_from_string(name)) {
+      log.error("--fail-on: unknown outcome '{}'", name);
+      return exit_code::kUsage;
+    }
+  }
+  auto summary = run_matrix(f.options, log);
+  if (!summary) {
+    log.error("{}", summary.error().message);
+    return exit_code::kBadInput;
+  }
+  print_summary(*summary, std::cout);
+  return exit_for(*summary, f.fail_on);
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<RunFlags>();
+  flags->options.source_root = default_source_root();
+  flags->options.cache_dir = default_cache_dir();
+  CLI::App* cmd = app.add_subcommand("run", "Produce, cross-load and compare every cell of a matrix");
+  cmd->add_option("--matrix,-m", flags->options.matrix_path, "matrix file")->capture_default_str();
+  cmd->add_option("--out,-o", flags->options.out_dir, "output directory (store, artifacts, reports)")
+      ->capture_default_str();
+  cmd->add_option("--cache-dir", flags->options.cache_dir, "where built environments are kept")->capture_default_str();
+  cmd->add_option("--root", flags->options.source_root, "crossload source tree (worker, formats, fixtures)")
+      ->capture_default_str();
+  cmd->add_flag("--resume", flags->options.resume, "continue the latest unfinished run of this matrix");
+  cmd->add_option("--report", flags->options.reports, "reports to write: " + join(reporter_names(), ", "))
+      ->delimiter(',')->capture_default_str();
+  cmd->add_option("--fail-on", flags->fail_on, "exit 1 if any cell has one of these outcomes (comma list)")
+      ->delimiter(',');
+  cmd->add_flag("--quiet,-q", flags->quiet, "only errors and the summary");
+  cmd->add_flag("--verbose,-v", flags->verbose, "every step");
+  cmd->callback([flags, &exit_code] { exit_code = run(*flags); });
+}
+
+}  // namespace crossload::cli

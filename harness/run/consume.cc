@@ -1,0 +1,160 @@
+#include "harness/run/consume.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "harness/compare/compare.h"
+#include "harness/compare/npy.h"
+#include "harness/util/sha256.h"
+
+namespace crossload {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+CellRecord base_cell(const ArtifactRecord& a, const std::string& consumer) {
+  CellRecord c;
+  c.id = cell_id(a.fixture, a.format, a.producer, consumer);
+  c.fixture = a.fixture;
+  c.format = a.format;
+  c.producer = a.producer;
+  c.consumer = consumer;
+  return c;
+}
+
+Status verify_artifact(const ArtifactRecord& a) {
+  if (!fs::exists(a.path)) return make_error(fmt::format("{}: artifact missing (was it moved or deleted?)", a.path));
+  auto sha = sha256_file(a.path);
+  if (!sha) return sha.error();
+  if (*sha != a.sha256)
+    return make_error(fmt::format("{}: artifact corrupt: sha256 {} does not match the manifest's {}", a.path,
+                                  *sha, a.sha256));
+  return ok_status();
+}
+
+std::vector<CellWarning> parse_warnings(const json& list) {
+  std::vector<CellWarning> out;
+  for (const auto& w : list) {
+    CellWarning cw{w.value("category", std::string()), w.value("message", std::string()), std::nullopt};
+    if (w.contains("original_sklearn_version") && w["original_sklearn_version"].is_string())
+      cw.original_sklearn_version = w["original_sklearn_version"].get<std::string>();
+    out.push_back(std::move(cw));
+  }
+  return out;
+}
+
+void record_failure(CellRecord& c, const WorkerFailure& f) {
+  c.outcome = f.kind == WorkerFailure::Kind::kTimeout ? Outcome::kTimeout : Outcome::kCrash;
+  c.detail = {{"message", f.message}};
+  if (f.signal) c.detail["signal"] = f.signal;
+  if (f.exit_status >= 0) c.detail["exit_status"] = f.exit_status;
+}
+
+void record_error(CellRecord& c, const json& error) {
+  std::string stage = error.value("stage", std::string("load"));
+  c.outcome = stage == "predict" ? Outcome::kPredictError : Outcome::kLoadError;
+  std::string tb = error.value("traceback", std::string());
+  if (tb.size() > 4000) tb = "..." + tb.substr(tb.size() - 4000);
+  c.detail = {{"stage", stage},
+              {"error_type", error.value("type", std::string())},
+              {"message", error.value("message", std::string())},
+              {"traceback", tb}};
+  c.warnings = parse_warnings(error.value("warnings", json::array()));
+}
+
+json comparison_json(const Comparison& cmp) {
+  json j = {{"outcome", to_string(cmp.outcome)}, {"n_values", cmp.n_values},
+            {"n_not_identical", cmp.n_not_identical}, {"n_beyond_tolerance", cmp.n_beyond_tolerance},
+            {"max_abs", cmp.max_abs}, {"max_ulp", cmp.max_ulp}, {"summary", cmp.summary},
+            {"first_differing", cmp.first_differing}};
+  if (cmp.dtype_differs) j["dtype_note"] = cmp.dtype_note;
+  return j;
+}
+
+// Compares every output; the cell's outcome is the worst of them.
+Status compare_outputs(CellRecord& c, const ArtifactRecord& a, const std::string& out_prefix) {
+  const json& m = a.manifest;
+  Tolerance tol{m["tolerance"].value("rtol", 1e-7), m["tolerance"].value("atol", 0.0)};
+  fs::path dir = fs::path(a.path).parent_path();
+  c.outcome = Outcome::kOkExact;
+  json outputs = json::object();
+  std::string worst_summary;
+  for (const auto& [output, ref_name] : m["references"].items()) {
+    auto ref = read_npy((dir / ref_name.get<std::string>()).string());
+    if (!ref) return ref.error();
+    auto got = read_npy(out_prefix + "." + output + ".npy");
+    if (!got) {
+      c.outcome = Outcome::kPredictError;
+      c.detail = {{"stage", "predict"}, {"message", "unreadable predictions: " + got.error().message}};
+      return ok_status();
+    }
+    Comparison cmp = compare_arrays(*ref, *got, tol);
+    outputs[output] = comparison_json(cmp);
+    if (severity(cmp.outcome) > severity(c.outcome)) c.outcome = cmp.outcome, worst_summary = output + ": " + cmp.summary;
+  }
+  c.detail = {{"outputs", outputs}};
+  if (!worst_summary.empty()) c.detail["summary"] = worst_summary;
+  return ok_status();
+}
+
+void add_measurements(CellRecord& c, const json& res, const ArtifactRecord& a) {
+  c.measurements = {{"load", res.value("load_seconds", 0.0), "s"},
+                    {"predict", res.value("predict_seconds", 0.0), "s"},
+                    {"rss_peak", res.value("rss_peak_kb", 0.0) * 1024.0, "bytes"},
+                    {"size", static_cast<double>(a.size_bytes), "bytes"}};
+}
+
+}  // namespace
+
+std::optional<CellRecord> settled_without_loading(const EnvSession& consumer, const ArtifactRecord& a) {
+  CellRecord c = base_cell(a, consumer.spec.name);
+  if (a.status == "unsupported" || (a.status == "error" && a.reason.rfind("producer environment", 0) != 0)) {
+    c.outcome = Outcome::kUnsupported;
+    c.detail = {{"stage", a.status == "unsupported" ? "unsupported" : "dump"}, {"message", a.reason}};
+    return c;
+  }
+  if (a.status != "ok") {
+    c.outcome = Outcome::kEnvUnavailable;
+    c.detail = {{"message", a.reason}};
+    return c;
+  }
+  if (!consumer.available()) {
+    c.outcome = Outcome::kEnvUnavailable;
+    c.detail = {{"message", "consumer environment unavailable: " + consumer.record.reason}};
+    return c;
+  }
+  return std::nullopt;
+}
+
+Result<CellRecord> consume_cell(EnvSession& consumer, const ArtifactRecord& a, const ConsumeContext& ctx,
+                                RunLog& log) {
+  if (auto settled = settled_without_loading(consumer, a)) return *settled;
+  if (auto st = verify_artifact(a); !st) return st.error();
+  CellRecord c = base_cell(a, consumer.spec.name);
+  fs::path prefix = fs::path(ctx.cells_dir) / consumer.spec.name / a.producer / a.fixture / a.format;
+  fs::create_directories(prefix.parent_path());
+  json req = {{"op", "load_predict"}, {"format", a.format}, {"path", a.path},
+              {"inputs", (fs::path(a.path).parent_path() / a.manifest.value("inputs", "inputs.npy")).string()},
+              {"outputs", a.manifest["outputs"]}, {"out_prefix", prefix.string()},
+              {"trusted_types", a.manifest["format_details"].value("untrusted_types", json::array())}};
+  auto r = consumer.worker->request(req, ctx.timeout);
+  if (!r.ok()) {
+    record_failure(c, r.failure);
+    consumer.revive(log);
+    return c;
+  }
+  if (!r.answer.value("ok", false)) {
+    record_error(c, r.answer["error"]);
+    return c;
+  }
+  const json& res = r.answer["result"];
+  c.warnings = parse_warnings(res.value("warnings", json::array()));
+  if (auto st = compare_outputs(c, a, prefix.string()); !st) return st.error();
+  add_measurements(c, res, a);
+  return c;
+}
+
+}  // namespace crossload

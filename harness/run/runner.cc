@@ -1,0 +1,175 @@
+#include "harness/run/runner.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <set>
+
+#include "harness/run/consume.h"
+#include "harness/run/environments.h"
+#include "harness/run/matrix.h"
+#include "harness/run/plan.h"
+#include "harness/run/produce.h"
+#include "harness/store/store.h"
+#include "harness/util/sha256.h"
+#include "reports/reporter.h"
+
+namespace crossload {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// Everything one run holds while it works; passed down instead of living in globals.
+struct RunState {
+  const RunOptions& options;
+  const Matrix& matrix;
+  Store& store;
+  RunRecord run;
+  EnvSessions envs;
+  std::set<std::string> finished;
+  RunSummary summary;
+  std::size_t total = 0;
+  RunLog& log;
+};
+
+Result<std::vector<FixtureInfo>> list_fixtures(EnvSessions& envs) {
+  for (auto& [name, s] : envs) {
+    if (!s.available()) continue;
+    auto r = s.worker->request({{"op", "list"}}, std::chrono::seconds(120));
+    if (!r.ok() || !r.answer.value("ok", false)) continue;
+    std::vector<FixtureInfo> out;
+    for (const auto& f : r.answer["result"]["fixtures"]) {
+      out.push_back({f.value("name", ""), f.value("description", ""),
+                     f.value("outputs", std::vector<std::string>{}), f.value("tags", std::vector<std::string>{}),
+                     f.value("rtol", 1e-7), f.value("atol", 0.0)});
+    }
+    return out;
+  }
+  return make_error("no environment of the matrix could start a worker, so there is nothing to run "
+                    "(see the errors above)");
+}
+
+void record_cell(RunState& st, const CellRecord& c) {
+  if (auto s = st.store.put_cell(st.run.id, c); !s) {
+    st.log.error("{}", s.error().message);
+    return;
+  }
+  st.summary.counts[c.outcome]++;
+  st.summary.cells++;
+  std::string extra;
+  if (c.detail.contains("summary")) extra = c.detail["summary"].get<std::string>();
+  else if (c.detail.contains("message")) extra = c.detail["message"].get<std::string>();
+  if (extra.size() > 120) extra = extra.substr(0, 117) + "...";
+  st.log.info("[{}/{}] {:<15} {}{}", st.summary.cells + st.summary.skipped, st.total, to_string(c.outcome), c.id,
+              extra.empty() ? "" : "  " + extra);
+}
+
+void consume_artifact(RunState& st, const ArtifactRecord& a, const ConsumeContext& ctx) {
+  for (const auto& consumer : st.matrix.consumers) {
+    std::string id = cell_id(a.fixture, a.format, a.producer, consumer);
+    if (st.finished.count(id)) {
+      st.summary.skipped++;
+      continue;
+    }
+    auto cell = consume_cell(st.envs.at(consumer), a, ctx, st.log);
+    if (!cell) {
+      st.log.error("{}", cell.error().message);
+      st.summary.bad_inputs.push_back(cell.error().message);
+      continue;
+    }
+    record_cell(st, *cell);
+  }
+}
+
+bool fixture_done(const RunState& st, const std::string& producer, const FixtureInfo& f,
+                  const std::vector<std::string>& formats) {
+  for (const auto& fmt_name : formats)
+    for (const auto& consumer : st.matrix.consumers)
+      if (!st.finished.count(cell_id(f.name, fmt_name, producer, consumer))) return false;
+  return true;
+}
+
+void produce_and_consume(RunState& st, const Selection& sel) {
+  ConsumeContext ctx{st.options.out_dir + "/cells",
+                     std::chrono::milliseconds(static_cast<long>(st.matrix.cell_timeout_seconds * 1000))};
+  st.total = sel.fixtures.size() * sel.formats.size() * st.matrix.producers.size() * st.matrix.consumers.size();
+  for (const auto& producer : st.matrix.producers) {
+    for (const auto& fixture : sel.fixtures) {
+      if (fixture_done(st, producer, fixture, sel.formats)) {
+        st.summary.skipped += sel.formats.size() * st.matrix.consumers.size();
+        continue;
+      }
+      auto artifacts = produce_fixture(st.envs.at(producer), fixture, sel.formats,
+                                       st.options.out_dir + "/artifacts", st.log);
+      for (const auto& a : artifacts) {
+        if (auto s = st.store.put_artifact(st.run.id, a); !s) st.log.error("{}", s.error().message);
+        consume_artifact(st, a, ctx);
+      }
+    }
+  }
+}
+
+Result<RunRecord> open_run(Store& store, const RunOptions& o, const std::string& sha, RunLog& log) {
+  if (o.resume) {
+    auto prev = store.resumable_run(sha);
+    if (!prev) return prev.error();
+    if (*prev) {
+      log.info("resuming run {} of {} (started {})", (*prev)->id, o.matrix_path, (*prev)->started_at);
+      if (auto s = store.mark_run((*prev)->id, "running"); !s) return s.error();
+      return **prev;
+    }
+    log.info("nothing to resume for {}: starting a new run", o.matrix_path);
+  }
+  return store.begin_run(o.matrix_path, sha, CROSSLOAD_VERSION);
+}
+
+Status write_reports(RunState& st) {
+  auto data = load_run_data(st.store, st.run.id);
+  if (!data) return data.error();
+  for (const auto& name : st.options.reports) {
+    auto reporter = find_reporter(name);
+    if (!reporter) return make_error(fmt::format("unknown report format '{}'", name));
+    std::string path = st.options.out_dir + "/" + std::string(reporter->default_file());
+    if (auto s = write_report(*reporter, *data, path); !s) return s;
+    st.summary.written.push_back(path);
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
+  RunOptions o = given;  // workers in other mount namespaces need absolute paths
+  o.out_dir = fs::absolute(given.out_dir).lexically_normal().string();
+  auto matrix = load_matrix(o.matrix_path);
+  if (!matrix) return matrix.error();
+  auto sha = sha256_file(o.matrix_path);
+  if (!sha) return sha.error();
+  fs::create_directories(o.out_dir);
+  auto store = Store::open(o.out_dir + "/results.db");
+  if (!store) return store.error();
+  if (auto s = store->lock_for_writing(); !s) return s.error();
+  auto run = open_run(*store, o, *sha, log);
+  if (!run) return run.error();
+  RunState st{o, *matrix, *store, *run, {}, {}, {}, 0, log};
+  st.summary.run_id = run->id;
+  auto finished = store->finished_cell_ids(run->id);
+  if (!finished) return finished.error();
+  st.finished = *finished;
+  ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.stream()};
+  st.envs = start_environments(*matrix, ctx, log);
+  for (const auto& [name, s] : st.envs)
+    if (auto r = store->put_environment(run->id, s.record); !r) return r.error();
+  auto fixtures = list_fixtures(st.envs);
+  if (!fixtures) return fixtures.error();
+  auto selection = select(*matrix, *fixtures);
+  if (!selection) return selection.error();
+  produce_and_consume(st, *selection);
+  if (auto s = store->mark_run(run->id, "finished"); !s) return s.error();
+  if (auto s = write_reports(st); !s) return s.error();
+  return st.summary;
+}
+
+}  // namespace crossload

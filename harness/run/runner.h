@@ -1,0 +1,34 @@
+#pragma once
+// `crossload run`: plan the matrix, provision environments, produce, consume, compare,
+// store one transaction per cell, and render the reports.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "harness/compare/outcome.h"
+#include "harness/run/log.h"
+#include "harness/util/result.h"
+
+namespace crossload {
+
+struct RunOptions {
+  std::string matrix_path = "matrix/quick.toml";
+  std::string out_dir = "crossload-out";
+  std::string source_root;          // where harness/worker, formats, fixtures live
+  std::string cache_dir;            // built environments
+  bool resume = false;              // continue the latest unfinished run of this matrix
+  std::vector<std::string> reports{"md", "json"};
+};
+
+struct RunSummary {
+  int64_t run_id = 0;
+  std::map<Outcome, std::size_t> counts;
+  std::size_t cells = 0, skipped = 0;
+  std::vector<std::string> bad_inputs;   // artifacts that could not be judged, one line each
+  std::vector<std::string> written;      // report files
+};
+
+// An Error is a failure before any cell could run (bad matrix, unusable store, no environment).
+Result<RunSummary> run_matrix(const RunOptions& options, RunLog& log);
+
+}  // namespace crossload

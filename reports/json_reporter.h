@@ -1,0 +1,16 @@
+#pragma once
+#include "reports/reporter.h"
+
+namespace crossload {
+
+// results.json: the documented, versioned schema users script against (README, "results.json").
+class JsonReporter : public Reporter {
+ public:
+  std::string_view name() const override { return "json"; }
+  std::string_view default_file() const override { return "results.json"; }
+  void write(const RunData& data, std::ostream& out) const override;
+};
+
+nlohmann::json cell_to_json(const CellRecord& c);
+
+}  // namespace crossload

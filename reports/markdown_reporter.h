@@ -1,0 +1,14 @@
+#pragma once
+#include "reports/reporter.h"
+
+namespace crossload {
+
+// report.md: a summary that reads well on its own and fits a GitHub job summary.
+class MarkdownReporter : public Reporter {
+ public:
+  std::string_view name() const override { return "md"; }
+  std::string_view default_file() const override { return "report.md"; }
+  void write(const RunData& data, std::ostream& out) const override;
+};
+
+}  // namespace crossload

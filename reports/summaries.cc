@@ -1,0 +1,89 @@
+#include "reports/summaries.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+namespace crossload {
+
+std::map<Outcome, std::size_t> outcome_counts(const std::vector<CellRecord>& cells) {
+  std::map<Outcome, std::size_t> counts;
+  for (const auto& c : cells) counts[c.outcome]++;
+  return counts;
+}
+
+std::vector<std::string> distinct(const std::vector<CellRecord>& cells, std::string CellRecord::*field) {
+  std::vector<std::string> out;
+  for (const auto& c : cells)
+    if (std::find(out.begin(), out.end(), c.*field) == out.end()) out.push_back(c.*field);
+  return out;
+}
+
+const CellRecord* find_cell(const std::vector<CellRecord>& cells, const std::string& id) {
+  for (const auto& c : cells)
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+std::map<PairKey, std::map<std::string, std::vector<const CellRecord*>>> group_by_pair(
+    const std::vector<CellRecord>& cells) {
+  std::map<PairKey, std::map<std::string, std::vector<const CellRecord*>>> out;
+  for (const auto& c : cells) out[{c.producer, c.consumer}][c.format].push_back(&c);
+  return out;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+namespace {
+double measurement(const CellRecord& c, const std::string& name) {
+  for (const auto& m : c.measurements)
+    if (m.name == name) return m.value;
+  return 0;
+}
+}  // namespace
+
+std::vector<FormatCost> format_costs(const std::vector<CellRecord>& cells) {
+  std::map<std::pair<std::string, std::string>, std::vector<const CellRecord*>> groups;
+  for (const auto& c : cells)
+    if (!c.measurements.empty()) groups[{c.consumer, c.format}].push_back(&c);
+  std::vector<FormatCost> out;
+  for (const auto& [key, members] : groups) {
+    FormatCost fc{key.first, key.second, members.size()};
+    std::vector<double> size, load, predict, rss;
+    for (const auto* c : members) {
+      size.push_back(measurement(*c, "size"));
+      load.push_back(measurement(*c, "load"));
+      predict.push_back(measurement(*c, "predict"));
+      rss.push_back(measurement(*c, "rss_peak"));
+    }
+    fc.size = median(size), fc.load = median(load), fc.predict = median(predict), fc.rss = median(rss);
+    out.push_back(fc);
+  }
+  return out;
+}
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB"};
+  int i = 0;
+  while (b >= 1024 && i < 3) b /= 1024, ++i;
+  return i == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.1f} {}", b, units[i]);
+}
+
+std::string human_seconds(double s) {
+  if (s < 1e-3) return fmt::format("{:.0f} µs", s * 1e6);
+  if (s < 1) return fmt::format("{:.1f} ms", s * 1e3);
+  return fmt::format("{:.2f} s", s);
+}
+
+std::string package_version(const nlohmann::json& fp, const std::string& name) {
+  if (!fp.contains("packages") || !fp["packages"].contains(name) || !fp["packages"][name].is_string()) return "–";
+  return fp["packages"][name].get<std::string>();
+}
+
+}  // namespace crossload
