@@ -1,0 +1,1 @@
+"""One folder per persistence format; formats.registry lists every variant."""

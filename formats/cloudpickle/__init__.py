@@ -1,0 +1,1 @@
+"""cloudpickle: pickles functions by value (lambdas, local functions)."""

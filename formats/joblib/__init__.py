@@ -1,0 +1,1 @@
+"""joblib: plain, compressed (zlib, lz4), and loaded memory-mapped."""

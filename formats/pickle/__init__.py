@@ -1,0 +1,1 @@
+"""The standard library's pickle, protocols 4 and 5."""
