@@ -1,4 +1,6 @@
-"""The explicit table of every format variant (twin of formats/registry.cc; a test keeps them equal).
+"""The explicit table of every format variant.
+
+Twin of formats/registry.cc; formats/registry_test.cc keeps the two equal.
 
 Imports only the standard library: `python3 -c 'from formats.registry import names'` must work
 in an environment without numpy or scikit-learn.

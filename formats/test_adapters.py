@@ -12,7 +12,7 @@ from formats.common import Context, Unsupported, require, saveable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON_OBJECT_FORMATS = [n for n in registry.names() if n != "onnx"]
-LAMBDA = "function_transformer_lambda_diabetes"
+LAMBDA = "lambda_pipeline"
 
 # Where a round trip stops, as observed with the pinned stack (ci/requirements.txt).
 # "unsupported": the dump hook raises Unsupported; "load"/"predict": that step raises.
@@ -26,10 +26,10 @@ EXPECTED_FAILURES = {
     (LAMBDA, "skops"): "load",  # skops writes the lambda by name, then cannot find it
     (LAMBDA, "onnx"): "unsupported",  # no converter for a FunctionTransformer with a function
     # skl2onnx 1.20 writes booleans where onnx 1.23 wants ints for HGB trees.
-    ("hgb_classifier_iris", "onnx"): "unsupported",
-    ("hgb_regressor_diabetes", "onnx"): "unsupported",
+    ("iris_hgb_classifier", "onnx"): "unsupported",
+    ("diabetes_hgb_regressor", "onnx"): "unsupported",
     # libsvm needs writeable arrays; a memory-mapped load gives read-only ones.
-    ("svc_proba_iris", "joblib-mmap"): "predict",
+    ("iris_svc_proba", "joblib-mmap"): "predict",
 }
 
 SMALL = [f.name for f in zoo.FIXTURES if "large" not in f.tags]
@@ -82,7 +82,7 @@ def test_round_trip(fixture, fmt, trained, tmp_path):
 
 
 def test_string_labels_are_unicode_in_every_format(trained, tmp_path):
-    model, X = trained("string_labels_iris")
+    model, X = trained("iris_string_labels")
     for variant in registry.VARIANTS:
         path = tmp_path / ("m" + variant.extension)
         stop, values = round_trip(variant, model, X, ("predict",), path)
@@ -95,7 +95,7 @@ def test_string_labels_are_unicode_in_every_format(trained, tmp_path):
 def test_skops_refuses_when_trusted_types_are_withheld(trained, tmp_path):
     from skops.io.exceptions import UntrustedTypesFoundException
 
-    model, X = trained("random_forest_classifier_wine")
+    model, X = trained("wine_random_forest_classifier")
     skops = registry.get("skops")
     path = str(tmp_path / "m.skops")
     details = skops.dump(model, path, Context(inputs=X))
@@ -109,7 +109,7 @@ def test_skops_refuses_when_trusted_types_are_withheld(trained, tmp_path):
 def test_onnx_records_opset_converter_fidelity_and_output_map(trained, tmp_path):
     import onnxruntime
 
-    model, X = trained("kmeans_iris")
+    model, X = trained("iris_kmeans")
     onnx = registry.get("onnx")
     path = str(tmp_path / "m.onnx")
     details = onnx.dump(model, path, Context(inputs=X, outputs=("predict", "transform")))
@@ -124,16 +124,16 @@ def test_onnx_records_opset_converter_fidelity_and_output_map(trained, tmp_path)
 
 
 def test_onnx_omits_outputs_the_runtime_does_not_serve(trained, tmp_path):
-    model, X = trained("isolation_forest_breast_cancer")
+    model, X = trained("breast_cancer_isolation_forest")
     details = registry.get("onnx").dump(model, str(tmp_path / "m.onnx"), Context(
-        inputs=X, outputs=zoo.get("isolation_forest_breast_cancer").outputs))
+        inputs=X, outputs=zoo.get("breast_cancer_isolation_forest").outputs))
     assert sorted(details["outputs"]) == ["decision_function", "predict"]
     assert list(details["omitted"]) == ["score_samples"]
 
 
 def test_unsupported_onnx_conversion_says_why(trained, tmp_path):
-    model, X = trained("hgb_classifier_iris")
-    with pytest.raises(Unsupported, match="skl2onnx .* cannot convert HistGradientBoostingClassifier"):
+    model, X = trained("iris_hgb_classifier")
+    with pytest.raises(Unsupported, match="skl2onnx .* cannot convert HistGradientBoosting"):
         registry.get("onnx").dump(model, str(tmp_path / "m.onnx"), Context(inputs=X))
 
 
@@ -144,7 +144,7 @@ def test_pickle_refuses_the_lambda_with_the_picklers_message(trained, tmp_path):
 
 
 def test_joblib_variants_record_how_they_were_written(trained, tmp_path):
-    model, X = trained("ridge_diabetes")
+    model, X = trained("diabetes_ridge")
     got = {n: registry.get(n).dump(model, str(tmp_path / n), Context(inputs=X))
            for n in ("joblib", "joblib-zlib3", "joblib-lz4", "joblib-mmap")}
     assert got == {"joblib": {}, "joblib-zlib3": {"compress": "zlib", "level": 3},

@@ -1,0 +1,114 @@
+"""crossload's worker: answers the JSON-lines protocol of PROTOCOL.md on stdin/stdout.
+
+    <python> harness/worker/worker.py --root <crossload source tree>
+
+Runs in every environment the harness tests, old ones included (Python 3.8, scikit-learn 1.0):
+Python 3.8 syntax, and no import of an optional package outside the op that needs it.
+"""
+import argparse
+import json
+import os
+import sys
+
+
+def main(argv=None):
+    args = _parse_args(argv)
+    protocol_out = _claim_stdout()  # before any import that might print
+    sys.path.insert(0, os.path.abspath(args.root))
+    from ops import Session
+
+    serve(sys.stdin.buffer, protocol_out, Session())
+    return 0
+
+
+def _parse_args(argv):
+    parser = argparse.ArgumentParser(description="crossload worker (JSON lines on stdin/stdout)")
+    parser.add_argument("--root", required=True, help="the crossload source tree")
+    return parser.parse_args(argv)
+
+
+def _claim_stdout():
+    """Keeps the real stdout for answers; fd 1 and sys.stdout then lead to stderr (the log)."""
+    protocol_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return open(protocol_fd, "w", encoding="utf-8", newline="\n")
+
+
+def serve(requests, out, session):
+    """Answers each request line until EOF."""
+    for raw in iter(requests.readline, b""):
+        if not raw.strip():
+            continue
+        out.write(_encode(handle(raw, session)) + "\n")
+        out.flush()
+
+
+def _encode(answer):
+    """The answer as one JSON line; an answer that cannot be encoded becomes an error answer."""
+    from stages import StageError
+
+    try:
+        return json.dumps(answer, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        error = StageError("protocol", exc, explain="the worker could not encode its answer: ")
+        return json.dumps({"id": answer.get("id"), "ok": False, "error": error.error()})
+
+
+def handle(raw, session):
+    """One answer for one request line, whatever happens while serving it."""
+    from ops import OPS
+    from stages import FAILURES, ProtocolError, StageError, in_stage
+
+    req_id = None
+    try:
+        req = _decode(raw)
+        req_id = req["id"]
+        name = req.get("op")
+        op = OPS.get(name) if isinstance(name, str) else None
+        if op is None:
+            raise ProtocolError("unknown op %r (known: %s)" % (name, ", ".join(OPS)))
+        with in_stage(DEFAULT_STAGE.get(name, "protocol")):
+            result = _jsonable(op(session, req))
+        return {"id": req_id, "ok": True, "result": result}
+    except ProtocolError as exc:
+        return {"id": req_id, "ok": False, "error": StageError("protocol", exc).error()}
+    except StageError as exc:
+        return {"id": req_id, "ok": False, "error": _jsonable(exc.error())}
+    except FAILURES as exc:  # a bug in the worker itself: still an answer, never the end
+        return {"id": req_id, "ok": False, "error": StageError("protocol", exc).error()}
+
+
+# Where a failure not tagged by the op itself belongs.
+DEFAULT_STAGE = {"train": "train", "dump": "dump", "load_predict": "load"}
+
+
+def _decode(raw):
+    from stages import ProtocolError
+
+    try:
+        req = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError both
+        raise ProtocolError("request is not a JSON line: %s" % exc) from exc
+    if not isinstance(req, dict):
+        raise ProtocolError("request is not a JSON object")
+    if not isinstance(req.get("id"), int) or isinstance(req.get("id"), bool):
+        raise ProtocolError("request lacks an integer \"id\"")
+    return req
+
+
+def _jsonable(value):
+    """Plain JSON: numpy scalars become Python numbers, NaN and infinities null."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())
