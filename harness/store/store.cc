@@ -1,0 +1,503 @@
+#include "harness/store/store.h"
+
+#include <algorithm>
+#include <array>
+#include <map>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join
+
+#include "harness/store/schema.h"
+
+namespace crossload {
+
+namespace {
+
+using nlohmann::json;
+using sql::Statement;
+using sql::Transaction;
+using sql::TransactionKind;
+
+constexpr std::string_view kNow = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
+
+constexpr std::array<std::string_view, 3> kRunStatuses{"running", "finished", "interrupted"};
+constexpr std::array<std::string_view, 2> kEnvStatuses{"ok", "unavailable"};
+constexpr std::array<std::string_view, 3> kArtifactStatuses{"ok", "unsupported", "error"};
+
+template <size_t N>
+Status check_one_of(const std::string& store, std::string_view what, const std::string& value,
+                    const std::array<std::string_view, N>& allowed) {
+  if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return ok_status();
+  return make_error(fmt::format("results store {}: {} '{}' is not one of {}", store, what,
+                                value, fmt::join(allowed, ", ")));
+}
+
+// Invalid UTF-8 (say, a Python error message with raw bytes) must not throw out of the
+// store: it is replaced with U+FFFD, which keeps the rest of the text readable.
+std::string json_text(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<json> parse_json(const std::string& store, const std::string& text,
+                        std::string_view where) {
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded())
+    return make_error(fmt::format("results store {}: {} is not valid JSON; the file was "
+                                  "modified outside crossload",
+                                  store, where));
+  return value;
+}
+
+// Runs a query and turns each row into a Row with `read`, which may fail (bad JSON).
+template <class Row, class Read>
+Result<std::vector<Row>> collect(Statement& stmt, Read read) {
+  std::vector<Row> rows;
+  for (;;) {
+    auto has_row = stmt.step();
+    if (!has_row) return has_row.error();
+    if (!*has_row) return rows;
+    Result<Row> row = read(stmt);
+    if (!row) return row.error();
+    rows.push_back(std::move(row).value());
+  }
+}
+
+constexpr std::string_view kRunColumns =
+    "id, started_at, finished_at, matrix_path, matrix_sha256, crossload_version, status";
+
+Result<RunRecord> read_run(const Statement& s) {
+  return RunRecord{s.integer(0), s.text(1), s.text(2), s.text(3),
+                   s.text(4),    s.text(5), s.text(6)};
+}
+
+Result<std::vector<RunRecord>> query_runs(const sql::Connection& db, std::string_view where,
+                                          std::string what, auto... args) {
+  auto stmt = db.prepare(fmt::format("SELECT {} FROM runs {}", kRunColumns, where),
+                         std::move(what));
+  if (!stmt) return stmt.error();
+  stmt->bind(args...);
+  return collect<RunRecord>(*stmt, read_run);
+}
+
+Result<std::optional<RunRecord>> first_run(Result<std::vector<RunRecord>> runs) {
+  if (!runs) return runs.error();
+  if (runs->empty()) return std::optional<RunRecord>();
+  return std::optional<RunRecord>(std::move(runs->front()));
+}
+
+Status check_cell(const std::string& store, const CellRecord& cell) {
+  std::string expected = cell_id(cell.fixture, cell.format, cell.producer, cell.consumer);
+  if (cell.id == expected) return ok_status();
+  return make_error(fmt::format("results store {}: cell id '{}' does not match its fields "
+                                "(expected '{}')",
+                                store, cell.id, expected));
+}
+
+Status insert_warnings(const sql::Connection& db, int64_t run_id, const CellRecord& cell,
+                       const std::string& what) {
+  if (cell.warnings.empty()) return ok_status();
+  auto stmt = db.prepare(
+      "INSERT INTO cell_warnings (run_id, cell_id, seq, category, message, "
+      "original_sklearn_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      what);
+  if (!stmt) return stmt.error();
+  for (size_t i = 0; i < cell.warnings.size(); ++i) {
+    const CellWarning& w = cell.warnings[i];
+    stmt->reset();
+    stmt->bind(run_id, cell.id, i, w.category, w.message, w.original_sklearn_version);
+    if (auto done = stmt->run(); !done) return done;
+  }
+  return ok_status();
+}
+
+Status insert_measurements(const sql::Connection& db, int64_t run_id, const CellRecord& cell,
+                           const std::string& what) {
+  if (cell.measurements.empty()) return ok_status();
+  auto stmt = db.prepare(
+      "INSERT INTO cell_measurements (run_id, cell_id, seq, name, value, unit) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      what);
+  if (!stmt) return stmt.error();
+  for (size_t i = 0; i < cell.measurements.size(); ++i) {
+    const Measurement& m = cell.measurements[i];
+    stmt->reset();
+    stmt->bind(run_id, cell.id, i, m.name, m.value, m.unit);
+    if (auto done = stmt->run(); !done) return done;
+  }
+  return ok_status();
+}
+
+Status upsert_cell_row(const sql::Connection& db, int64_t run_id, const CellRecord& cell,
+                       const std::string& what) {
+  auto stmt = db.prepare(
+      "INSERT INTO cells (run_id, id, fixture, format, producer, consumer, outcome, detail) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+      "ON CONFLICT (run_id, id) DO UPDATE SET fixture = excluded.fixture, "
+      "format = excluded.format, producer = excluded.producer, consumer = excluded.consumer, "
+      "outcome = excluded.outcome, detail = excluded.detail",
+      what);
+  if (!stmt) return stmt.error();
+  stmt->bind(run_id, cell.id, cell.fixture, cell.format, cell.producer, cell.consumer,
+             to_string(cell.outcome), json_text(cell.detail));
+  return stmt->run();
+}
+
+// An upsert keeps the cell row, so its old children must go explicitly: a re-run cell
+// with fewer warnings must not inherit the previous attempt's.
+Status delete_cell_children(const sql::Connection& db, int64_t run_id, const std::string& id,
+                            const std::string& what) {
+  for (std::string_view table : {"cell_warnings", "cell_measurements"}) {
+    auto stmt = db.prepare(
+        fmt::format("DELETE FROM {} WHERE run_id = ?1 AND cell_id = ?2", table), what);
+    if (!stmt) return stmt.error();
+    stmt->bind(run_id, id);
+    if (auto done = stmt->run(); !done) return done;
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+// ---- opening ----
+
+Result<Store> Store::open(const std::string& path, const StoreOptions& options) {
+  auto db = sql::Connection::open(path, options.busy_timeout);
+  if (!db) return db.error();
+  Store store(std::move(db).value());
+  if (auto configured = store.configure(); !configured) return configured.error();
+  if (auto migrated = store.migrate(); !migrated) return migrated.error();
+  return store;
+}
+
+Status Store::configure() {
+  // The first statement reads the file: this is where garbage reports "not a database".
+  // WAL lets reporters read while a run writes. synchronous=NORMAL in WAL survives any
+  // process crash (SIGKILL included); only a power cut can drop the last few cells, which
+  // a resumed run recomputes, whereas an fsync per cell would cost more than most loads.
+  return db_.exec(
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+      "read it as an SQLite database");
+}
+
+namespace {
+
+// 0 for a fresh (empty) file; an error for an SQLite file that is not ours.
+Result<int> schema_version(const sql::Connection& db) {
+  auto tables = db.prepare(
+      "SELECT count(*), EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'meta') "
+      "FROM sqlite_master",
+      "read its schema");
+  if (!tables) return tables.error();
+  if (auto row = tables->step(); !row) return row.error();
+  if (tables->integer(1) == 0) {
+    if (tables->integer(0) == 0) return 0;
+    return make_error(fmt::format("results store {}: this SQLite database is not a crossload "
+                                  "results store (it has no meta table); choose another path",
+                                  db.path()));
+  }
+  auto version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'",
+                            "read its schema version");
+  if (!version) return version.error();
+  auto row = version->step();
+  if (!row) return row.error();
+  return *row ? static_cast<int>(version->integer(0)) : 0;
+}
+
+Status apply_migrations(const sql::Connection& db, int from) {
+  auto migrations = schema::migrations();
+  for (int v = from; v < static_cast<int>(migrations.size()); ++v) {
+    auto done = db.exec(migrations[v], fmt::format("migrate it to schema version {}", v + 1));
+    if (!done) return done;
+  }
+  auto stmt = db.prepare(
+      "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) "
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      "record its schema version");
+  if (!stmt) return stmt.error();
+  stmt->bind(std::to_string(migrations.size()));
+  return stmt->run();
+}
+
+}  // namespace
+
+Status Store::migrate() {
+  auto version = schema_version(db_);
+  if (!version) return version.error();
+  if (*version == schema::current_version()) return ok_status();  // the common case: no lock
+  // Two crossload processes may open a fresh store at once: migrate under the write lock,
+  // and look at the version again once we hold it.
+  auto txn = Transaction::begin(db_, TransactionKind::kWrite, "migrate its schema");
+  if (!txn) return txn.error();
+  if (auto created = db_.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, "
+                              "value TEXT NOT NULL)",
+                              "create its meta table");
+      !created)
+    return created;
+  version = schema_version(db_);
+  if (!version) return version.error();
+  if (*version > schema::current_version())
+    return make_error(fmt::format("results store {} has schema version {}, newer than this "
+                                  "crossload understands ({}); use a newer crossload",
+                                  path(), *version, schema::current_version()));
+  if (auto done = apply_migrations(db_, *version); !done) return done;
+  return txn->commit();
+}
+
+Status Store::lock_for_writing() {
+  if (lock_) return ok_status();
+  auto lock = WriteLock::acquire(path());
+  if (!lock) return lock.error();
+  lock_.emplace(std::move(lock).value());
+  return ok_status();
+}
+
+Status Store::check_integrity() const {
+  auto stmt = db_.prepare("PRAGMA integrity_check", "check its integrity");
+  if (!stmt) return stmt.error();
+  auto problems = collect<std::string>(*stmt, [](const Statement& s) -> Result<std::string> {
+    return s.text(0);
+  });
+  if (!problems) return problems.error();
+  if (problems->size() == 1 && problems->front() == "ok") return ok_status();
+  return make_error(fmt::format("results store {} is damaged: {}", path(),
+                                fmt::join(*problems, "; ")));
+}
+
+// ---- runs ----
+
+Result<RunRecord> Store::begin_run(const std::string& matrix_path,
+                                   const std::string& matrix_sha256,
+                                   const std::string& version) {
+  auto txn = Transaction::begin(db_, TransactionKind::kWrite, "record a new run");
+  if (!txn) return txn.error();
+  auto stmt = db_.prepare(
+      fmt::format("INSERT INTO runs (started_at, matrix_path, matrix_sha256, "
+                  "crossload_version, status) VALUES ({}, ?1, ?2, ?3, 'running')",
+                  kNow),
+      "record a new run");
+  if (!stmt) return stmt.error();
+  stmt->bind(matrix_path, matrix_sha256, version);
+  if (auto done = stmt->run(); !done) return done.error();
+  auto record = run(db_.last_insert_id());
+  if (!record) return record.error();
+  if (auto done = txn->commit(); !done) return done.error();
+  return record;
+}
+
+Result<std::optional<RunRecord>> Store::resumable_run(const std::string& matrix_sha256) const {
+  auto latest = first_run(query_runs(db_, "WHERE matrix_sha256 = ?1 ORDER BY id DESC LIMIT 1",
+                                     "look for a run to resume", matrix_sha256));
+  if (!latest) return latest.error();
+  if (*latest && (*latest)->status == "finished") return std::optional<RunRecord>();
+  return latest;
+}
+
+Status Store::mark_run(int64_t run_id, const std::string& status) {
+  if (auto valid = check_one_of(path(), "run status", status, kRunStatuses); !valid)
+    return valid;
+  auto stmt = db_.prepare(
+      fmt::format("UPDATE runs SET status = ?2, finished_at = CASE WHEN ?2 = 'finished' "
+                  "THEN {} ELSE '' END WHERE id = ?1",
+                  kNow),
+      fmt::format("mark run {} {}", run_id, status));
+  if (!stmt) return stmt.error();
+  stmt->bind(run_id, status);
+  if (auto done = stmt->run(); !done) return done;
+  if (db_.changes() == 0)
+    return make_error(fmt::format("results store {} has no run {}", path(), run_id));
+  return ok_status();
+}
+
+Result<std::optional<RunRecord>> Store::latest_run() const {
+  return first_run(query_runs(db_, "ORDER BY id DESC LIMIT 1", "read the latest run"));
+}
+
+Result<RunRecord> Store::run(int64_t run_id) const {
+  auto found = first_run(
+      query_runs(db_, "WHERE id = ?1", fmt::format("read run {}", run_id), run_id));
+  if (!found) return found.error();
+  if (!*found) return make_error(fmt::format("results store {} has no run {}", path(), run_id));
+  return std::move(**found);
+}
+
+Result<std::vector<RunRecord>> Store::runs() const {
+  return query_runs(db_, "ORDER BY id", "list its runs");
+}
+
+// ---- environments and artifacts ----
+
+Status Store::put_environment(int64_t run_id, const EnvRecord& env) {
+  if (auto valid = check_one_of(path(), "environment status", env.status, kEnvStatuses); !valid)
+    return valid;
+  auto stmt = db_.prepare(
+      "INSERT INTO environments (run_id, name, provider, location, status, reason, "
+      "fingerprint, provision_seconds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+      "ON CONFLICT (run_id, name) DO UPDATE SET provider = excluded.provider, "
+      "location = excluded.location, status = excluded.status, reason = excluded.reason, "
+      "fingerprint = excluded.fingerprint, provision_seconds = excluded.provision_seconds",
+      fmt::format("save environment {} of run {}", env.name, run_id));
+  if (!stmt) return stmt.error();
+  stmt->bind(run_id, env.name, env.provider, env.where, env.status, env.reason,
+             json_text(env.fingerprint), env.provision_seconds);
+  return stmt->run();
+}
+
+Result<std::vector<EnvRecord>> Store::environments(int64_t run_id) const {
+  auto stmt = db_.prepare(
+      "SELECT name, provider, location, status, reason, fingerprint, provision_seconds "
+      "FROM environments WHERE run_id = ?1 ORDER BY name",
+      fmt::format("read the environments of run {}", run_id));
+  if (!stmt) return stmt.error();
+  stmt->bind(run_id);
+  return collect<EnvRecord>(*stmt, [&](const Statement& s) -> Result<EnvRecord> {
+    auto fingerprint =
+        parse_json(path(), s.text(5), fmt::format("the fingerprint of environment {}", s.text(0)));
+    if (!fingerprint) return fingerprint.error();
+    return EnvRecord{s.text(0), s.text(1), s.text(2), s.text(3),
+                     s.text(4), std::move(fingerprint).value(), s.real(6)};
+  });
+}
+
+Status Store::put_artifact(int64_t run_id, const ArtifactRecord& a) {
+  if (auto valid = check_one_of(path(), "artifact status", a.status, kArtifactStatuses); !valid)
+    return valid;
+  auto stmt = db_.prepare(
+      "INSERT INTO artifacts (run_id, producer, fixture, format, path, sha256, size_bytes, "
+      "status, reason, manifest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+      "ON CONFLICT (run_id, producer, fixture, format) DO UPDATE SET path = excluded.path, "
+      "sha256 = excluded.sha256, size_bytes = excluded.size_bytes, status = excluded.status, "
+      "reason = excluded.reason, manifest = excluded.manifest",
+      fmt::format("save artifact {}/{}/{} of run {}", a.fixture, a.format, a.producer, run_id));
+  if (!stmt) return stmt.error();
+  stmt->bind(run_id, a.producer, a.fixture, a.format, a.path, a.sha256, a.size_bytes, a.status,
+             a.reason, json_text(a.manifest));
+  return stmt->run();
+}
+
+Result<std::vector<ArtifactRecord>> Store::artifacts(int64_t run_id) const {
+  auto stmt = db_.prepare(
+      "SELECT producer, fixture, format, path, sha256, size_bytes, status, reason, manifest "
+      "FROM artifacts WHERE run_id = ?1 ORDER BY producer, fixture, format",
+      fmt::format("read the artifacts of run {}", run_id));
+  if (!stmt) return stmt.error();
+  stmt->bind(run_id);
+  return collect<ArtifactRecord>(*stmt, [&](const Statement& s) -> Result<ArtifactRecord> {
+    auto manifest = parse_json(
+        path(), s.text(8),
+        fmt::format("the manifest of artifact {}/{}/{}", s.text(1), s.text(2), s.text(0)));
+    if (!manifest) return manifest.error();
+    return ArtifactRecord{s.text(0),    s.text(1), s.text(2), s.text(3),
+                          s.text(4),    s.integer(5), s.text(6), s.text(7),
+                          std::move(manifest).value()};
+  });
+}
+
+// ---- cells ----
+
+Status Store::put_cell(int64_t run_id, const CellRecord& cell) {
+  if (auto valid = check_cell(path(), cell); !valid) return valid;
+  std::string what = fmt::format("save cell {} of run {}", cell.id, run_id);
+  auto txn = Transaction::begin(db_, TransactionKind::kWrite, what);
+  if (!txn) return txn.error();
+  if (auto done = upsert_cell_row(db_, run_id, cell, what); !done) return done;
+  if (auto done = delete_cell_children(db_, run_id, cell.id, what); !done) return done;
+  if (auto done = insert_warnings(db_, run_id, cell, what); !done) return done;
+  if (auto done = insert_measurements(db_, run_id, cell, what); !done) return done;
+  return txn->commit();
+}
+
+Result<std::set<std::string>> Store::finished_cell_ids(int64_t run_id) const {
+  auto stmt = db_.prepare("SELECT id FROM cells WHERE run_id = ?1",
+                          fmt::format("read the finished cells of run {}", run_id));
+  if (!stmt) return stmt.error();
+  stmt->bind(run_id);
+  auto ids = collect<std::string>(*stmt, [](const Statement& s) -> Result<std::string> {
+    return s.text(0);
+  });
+  if (!ids) return ids.error();
+  return std::set<std::string>(ids->begin(), ids->end());
+}
+
+namespace {
+
+Result<std::vector<CellRecord>> read_cell_rows(const sql::Connection& db, int64_t run_id,
+                                               const std::string& what) {
+  auto stmt = db.prepare(
+      "SELECT id, fixture, format, producer, consumer, outcome, detail FROM cells "
+      "WHERE run_id = ?1 ORDER BY id",
+      what);
+  if (!stmt) return stmt.error();
+  stmt->bind(run_id);
+  return collect<CellRecord>(*stmt, [&](const Statement& s) -> Result<CellRecord> {
+    std::string id = s.text(0);
+    std::string outcome_name = s.text(5);
+    auto outcome = outcome_from_string(outcome_name);
+    if (!outcome)
+      return make_error(fmt::format("results store {}: cell {} of run {} has unknown outcome "
+                                    "'{}'; was it written by a newer crossload?",
+                                    db.path(), id, run_id, outcome_name));
+    auto detail =
+        parse_json(db.path(), s.text(6), fmt::format("the detail of cell {} of run {}", id, run_id));
+    if (!detail) return detail.error();
+    return CellRecord{id,         s.text(1), s.text(2), s.text(3),
+                      s.text(4),  *outcome,  std::move(detail).value(), {}, {}};
+  });
+}
+
+// Children are read in one query per table, not one per cell: a run has thousands.
+Status attach_warnings(const sql::Connection& db, int64_t run_id, const std::string& what,
+                       const std::map<std::string, CellRecord*>& by_id) {
+  auto stmt = db.prepare(
+      "SELECT cell_id, category, message, original_sklearn_version FROM cell_warnings "
+      "WHERE run_id = ?1 ORDER BY cell_id, seq",
+      what);
+  if (!stmt) return stmt.error();
+  stmt->bind(run_id);
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return row.error();
+    if (!*row) return ok_status();
+    auto cell = by_id.find(stmt->text(0));
+    if (cell == by_id.end()) continue;  // foreign keys make this impossible; stay safe
+    std::optional<std::string> version;
+    if (!stmt->is_null(3)) version = stmt->text(3);
+    cell->second->warnings.push_back({stmt->text(1), stmt->text(2), std::move(version)});
+  }
+}
+
+Status attach_measurements(const sql::Connection& db, int64_t run_id, const std::string& what,
+                           const std::map<std::string, CellRecord*>& by_id) {
+  auto stmt = db.prepare(
+      "SELECT cell_id, name, value, unit FROM cell_measurements "
+      "WHERE run_id = ?1 ORDER BY cell_id, seq",
+      what);
+  if (!stmt) return stmt.error();
+  stmt->bind(run_id);
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return row.error();
+    if (!*row) return ok_status();
+    auto cell = by_id.find(stmt->text(0));
+    if (cell == by_id.end()) continue;
+    cell->second->measurements.push_back({stmt->text(1), stmt->real(2), stmt->text(3)});
+  }
+}
+
+}  // namespace
+
+Result<std::vector<CellRecord>> Store::cells(int64_t run_id) const {
+  std::string what = fmt::format("read the cells of run {}", run_id);
+  // One read transaction: a concurrent writer cannot slip a cell in between the queries.
+  auto txn = Transaction::begin(db_, TransactionKind::kRead, what);
+  if (!txn) return txn.error();
+  auto cells = read_cell_rows(db_, run_id, what);
+  if (!cells) return cells.error();
+  std::map<std::string, CellRecord*> by_id;
+  for (CellRecord& cell : *cells) by_id.emplace(cell.id, &cell);
+  if (auto done = attach_warnings(db_, run_id, what, by_id); !done) return done.error();
+  if (auto done = attach_measurements(db_, run_id, what, by_id); !done) return done.error();
+  if (auto done = txn->commit(); !done) return done.error();
+  return cells;
+}
+
+}  // namespace crossload

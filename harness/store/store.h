@@ -1,0 +1,75 @@
+#pragma once
+// The results store: one SQLite file holding every run's environments, artifacts and
+// cells. Each cell is committed in its own transaction, so a run killed at any moment
+// keeps every cell it reported, and `crossload run` resumes from finished_cell_ids().
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "harness/store/records.h"
+#include "harness/store/sqlite.h"
+#include "harness/store/write_lock.h"
+#include "harness/util/result.h"
+
+namespace crossload {
+
+struct StoreOptions {
+  // How long a write waits for another process's transaction before failing.
+  std::chrono::milliseconds busy_timeout{10'000};
+};
+
+class Store {
+ public:
+  // Creates the file or migrates it to the current schema; WAL journal, foreign keys on.
+  // A corrupt file, a foreign SQLite database or a newer schema is an error here.
+  static Result<Store> open(const std::string& path, const StoreOptions& options = {});
+
+  Store(Store&&) noexcept = default;
+  Store& operator=(Store&&) noexcept = default;
+  ~Store() = default;  // closes the database and releases the write lock
+
+  const std::string& path() const { return db_.path(); }
+
+  // Refuses if another live crossload process (or another Store here) holds the store;
+  // call once before writing a run. Idempotent; released when the Store is destroyed.
+  Status lock_for_writing();
+
+  Result<RunRecord> begin_run(const std::string& matrix_path, const std::string& matrix_sha256,
+                              const std::string& version);
+  // The latest run of this matrix, if it is not finished. A finished latest run means
+  // there is nothing to resume, even if an older run of the matrix was interrupted.
+  Result<std::optional<RunRecord>> resumable_run(const std::string& matrix_sha256) const;
+  // "running" | "finished" | "interrupted"; finishing stamps finished_at, others clear it.
+  Status mark_run(int64_t run_id, const std::string& status);
+
+  Status put_environment(int64_t run_id, const EnvRecord& env);           // upsert by name
+  Status put_artifact(int64_t run_id, const ArtifactRecord& artifact);    // upsert by
+                                                                          // producer/fixture/format
+  // One transaction: the cell, its warnings and measurements land together or not at
+  // all. Upsert by id: a re-run cell replaces the earlier one, warnings included.
+  Status put_cell(int64_t run_id, const CellRecord& cell);
+
+  Result<std::set<std::string>> finished_cell_ids(int64_t run_id) const;
+  Result<std::vector<CellRecord>> cells(int64_t run_id) const;             // sorted by id
+  Result<std::vector<EnvRecord>> environments(int64_t run_id) const;       // sorted by name
+  Result<std::vector<ArtifactRecord>> artifacts(int64_t run_id) const;     // sorted by key
+  Result<std::optional<RunRecord>> latest_run() const;
+  Result<RunRecord> run(int64_t run_id) const;  // an error if there is no such run
+  Result<std::vector<RunRecord>> runs() const;  // oldest first
+
+  // SQLite's integrity_check; the error lists what it found.
+  Status check_integrity() const;
+
+ private:
+  explicit Store(sql::Connection db) : db_(std::move(db)) {}
+  Status configure();
+  Status migrate();
+
+  sql::Connection db_;
+  std::optional<WriteLock> lock_;
+};
+
+}  // namespace crossload
