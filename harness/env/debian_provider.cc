@@ -1,0 +1,413 @@
+#include "harness/env/debian_provider.h"
+
+#include <fmt/format.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "harness/env/build_step.h"
+#include "harness/env/pure_wheels.h"
+#include "harness/env/smoke.h"
+#include "harness/util/text.h"
+
+namespace crossload {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const std::vector<DebianArch> kArches{
+    {"amd64", "x86_64-linux-gnu", "x86_64", ""},
+    {"i386", "i386-linux-gnu", "i386", "i686"},
+    {"arm64", "aarch64-linux-gnu", "aarch64", ""},
+    {"armhf", "arm-linux-gnueabihf", "arm", ""},
+    {"armel", "arm-linux-gnueabi", "arm", ""},
+    {"s390x", "s390x-linux-gnu", "s390x", ""},
+    {"ppc64el", "powerpc64le-linux-gnu", "ppc64le", ""},
+    {"riscv64", "riscv64-linux-gnu", "riscv64", ""},
+    {"mips64el", "mips64el-linux-gnuabi64", "mips64el", ""},
+};
+
+const char* kMirror = "http://deb.debian.org/debian";
+
+std::string qemu_binary(const DebianArch& arch) { return "qemu-" + arch.qemu + "-static"; }
+
+// Debian's qemu-user-static puts them in /usr/bin; a hand-built QEMU may be elsewhere on PATH.
+std::string find_host_qemu(const DebianArch& arch) {
+  std::string name = qemu_binary(arch);
+  if (::access(("/usr/bin/" + name).c_str(), X_OK) == 0) return "/usr/bin/" + name;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "";
+  for (std::size_t start = 0; start <= dirs.size();) {
+    std::size_t colon = dirs.find(':', start);
+    std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0) return dir + "/" + name;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return {};
+}
+
+// binfmt_misc entries let a foreign process exec other foreign binaries (multiprocessing,
+// compileall -j); without them only the first binary, started through qemu by hand, runs.
+bool binfmt_registered(const DebianArch& arch) {
+  return fs::exists("/proc/sys/fs/binfmt_misc/qemu-" + arch.qemu);
+}
+
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// --- mmdebstrap ------------------------------------------------------------------------------
+
+std::vector<std::string> include_list(const EnvSpec& spec) {
+  std::vector<std::string> pkgs = debian_base_packages();
+  // An apt pattern that matches nothing installs nothing: optional packages cost no probe.
+  for (const auto& p : debian_optional_packages()) pkgs.push_back("?exact-name(" + p + ")");
+  for (const auto& p : spec.packages) pkgs.push_back(p);
+  return pkgs;
+}
+
+std::vector<std::string> mmdebstrap_argv(const EnvSpec& spec, const std::string& rootfs) {
+  // Only the suite itself, no -updates/-security: the archive is a frozen snapshot whose
+  // update indices may not match their files, and one source is reproducible.
+  return {"mmdebstrap",
+          "--variant=extract",
+          "--architectures=" + spec.arch,
+          "--include=" + join(include_list(spec), ","),
+          "--aptopt=Acquire::Check-Valid-Until \"false\"",
+          "--aptopt=Acquire::Retries \"2\"",
+          spec.suite,
+          rootfs,
+          fmt::format("deb {} {} main", kMirror, spec.suite)};
+}
+
+// --- fix-ups -----------------------------------------------------------------------------------
+
+bool present(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(fs::symlink_status(p, ec));
+}
+
+Status make_link(const fs::path& link, const std::string& target, const StepContext& sc) {
+  std::error_code ec;
+  if (present(link) && !fs::exists(link, ec)) fs::remove(link, ec);  // a dangling link
+  fs::create_directories(link.parent_path(), ec);
+  fs::create_symlink(target, link, ec);
+  if (ec) return make_error(fmt::format("{}: cannot create link: {}", link.string(), ec.message()));
+  note(sc, fmt::format("link {} -> {}", link.string(), target));
+  return ok_status();
+}
+
+// Merged-/usr suites ship /bin, /lib, ... only as links that a package's maintainer script
+// (never run by --variant=extract) would create; without them the ELF interpreter is not found.
+Status fix_merged_usr(const fs::path& root, const StepContext& sc) {
+  for (const char* d : {"bin", "sbin", "lib", "lib32", "lib64", "libx32"}) {
+    if (present(root / d) || !fs::is_directory(root / "usr" / d)) continue;
+    if (auto st = make_link(root / d, std::string("usr/") + d, sc); !st) return st;
+  }
+  return ok_status();
+}
+
+// The BLAS/LAPACK alternatives are links update-alternatives would make; pick the same provider
+// Debian prefers (OpenBLAS) and fall back to the reference implementation.
+Status fix_blas_links(const fs::path& root, const DebianArch& arch, const StepContext& sc) {
+  fs::path lib = root / "usr/lib" / arch.triplet;
+  const std::vector<std::string> providers{"openblas-pthread", "openblas-openmp", "openblas-serial",
+                                           "blis-pthread", "blis-openmp", "blis-serial", "atlas"};
+  for (auto [soname, own] : {std::pair{"libblas.so.3", "blas"}, std::pair{"liblapack.so.3", "lapack"}}) {
+    std::string chosen;
+    for (const auto& p : providers)
+      if (fs::exists(lib / p / soname)) { chosen = p; break; }
+    if (chosen.empty() && fs::exists(lib / own / soname)) chosen = own;
+    if (chosen.empty()) continue;  // this rootfs has no BLAS at all (no numpy)
+    if (!present(lib / soname))
+      if (auto st = make_link(lib / soname, chosen + "/" + soname, sc); !st) return st;
+    if (!present(lib / own / soname))
+      if (auto st = make_link(lib / own / soname, "../" + chosen + "/" + soname, sc); !st) return st;
+  }
+  for (const char* p : {"openblas-pthread", "openblas-openmp", "openblas-serial"}) {
+    if (present(lib / "libopenblas.so.0") || !fs::exists(lib / p / "libopenblas.so.0")) continue;
+    if (auto st = make_link(lib / "libopenblas.so.0", std::string(p) + "/libopenblas.so.0", sc); !st) return st;
+  }
+  return ok_status();
+}
+
+Status prepare_mount_points(const fs::path& root) {
+  std::error_code ec;
+  for (const char* d : {"proc", "sys", "dev", "tmp"}) fs::create_directories(root / d, ec);
+  if (ec) return make_error(fmt::format("{}: {}", root.string(), ec.message()));
+  return ok_status();
+}
+
+Status install_qemu(const fs::path& root, const std::string& host_qemu, const StepContext& sc) {
+  std::error_code ec;
+  fs::path dest = root / "usr/bin" / fs::path(host_qemu).filename();
+  fs::copy_file(host_qemu, dest, fs::copy_options::overwrite_existing, ec);
+  if (ec) return make_error(fmt::format("copying {} into the rootfs: {}", host_qemu, ec.message()));
+  note(sc, fmt::format("copied {} to {}", host_qemu, dest.string()));
+  return ok_status();
+}
+
+// "python3.11" from the /usr/bin/python3 link: the suite's Python without running it.
+Result<std::string> rootfs_python_version(const fs::path& root) {
+  std::error_code ec;
+  fs::path target = fs::read_symlink(root / "usr/bin/python3", ec);
+  std::smatch m;
+  std::string name = target.filename().string();
+  if (ec || !std::regex_match(name, m, std::regex(R"(python(\d+\.\d+))")))
+    return make_error(fmt::format("{}: no python3 link in the rootfs (did python3 install?)", root.string()));
+  return m[1].str();
+}
+
+bool version_at_least(const std::string& version, int major, int minor) {
+  int a = 0, b = 0;
+  std::sscanf(version.c_str(), "%d.%d", &a, &b);
+  return a > major || (a == major && b >= minor);
+}
+
+// --- steps run inside the rootfs ---------------------------------------------------------------
+
+struct Build {
+  const EnvSpec& spec;
+  const DebianArch& arch;
+  bool native;
+  std::string host_qemu;
+  fs::path root;
+  StepContext sc;
+  Clock::time_point deadline;
+
+  milliseconds left() const {
+    return std::max(milliseconds(1000), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+  }
+  std::string where() const {
+    return fmt::format("{}/{} rootfs{}", spec.suite, spec.arch, native ? "" : " under " + qemu_binary(arch));
+  }
+  ProcessOptions inside(std::vector<std::string> args) const {
+    Launch l = debian_launch(root.string(), arch, spec, ProvisionContext{}, native, true);
+    ProcessOptions o;
+    o.argv = l.python;
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    o.where = where();
+    o.timeout = left();
+    return o;
+  }
+};
+
+// Under QEMU the first `import sklearn` byte-compiles thousands of modules and cannot store them
+// (the rootfs is read-only at run time): compile once here, 14 s -> 4 s per import on s390x.
+Status byte_compile(const Build& b, const std::string& pyver, nlohmann::json& facts) {
+  bool parallel_ok = b.native || binfmt_registered(b.arch) || !version_at_least(pyver, 3, 12);
+  std::vector<std::string> args{"-m", "compileall", "-q"};
+  if (parallel_ok) args.insert(args.end(), {"-j", "0"});
+  for (const std::string& dir : std::vector<std::string>{"/usr/lib/python3/dist-packages", "/usr/lib/python" + pyver,
+                                                        "/usr/local/lib/python" + pyver + "/dist-packages"})
+    if (fs::is_directory(b.root / dir.substr(1))) args.push_back(dir);
+  auto r = run_step(b.inside(args), b.sc);
+  if (!r) return r.error();
+  // A few files in Debian's tree are not valid Python 3 (test data): compileall then exits 1,
+  // which costs nothing but those files' compile on import.
+  if (r->timed_out || r->signal)
+    return make_error(fmt::format("byte-compiling in {} failed ({}) (full log: {})", b.where(), r->status_text(), b.sc.log_path));
+  if (r->exit_code != 0) note(b.sc, "compileall reported files it could not compile (see the log); not fatal");
+  facts["compile_seconds"] = r->seconds;
+  facts["compile_parallel"] = parallel_ok;
+  return ok_status();
+}
+
+// Imports the stack once: proves the fix-ups worked and records what the suite really holds.
+Result<nlohmann::json> smoke_test(const Build& b) {
+  auto r = run_step_checked(b.inside({"-c", smoke_script()}), b.sc, "importing numpy/scipy/scikit-learn in " + b.where());
+  if (!r) return r.error();
+  return parse_smoke_output(r->out, b.where());
+}
+
+std::string qemu_version(const std::string& host_qemu, const StepContext& sc) {
+  ProcessOptions o;
+  o.argv = {host_qemu, "--version"};
+  o.timeout = milliseconds(10000);
+  auto r = run_step(o, sc);
+  if (!r || !r->success()) return "unknown";
+  return r->out.substr(0, r->out.find('\n'));
+}
+
+Result<nlohmann::json> build_rootfs(const EnvSpec& spec, const DebianArch& arch, bool native,
+                                    const std::string& host_qemu, const BuildDir& dir,
+                                    const ProvisionContext& ctx) {
+  Build b{spec, arch, native, host_qemu, fs::path(dir.dir) / "rootfs", {ctx.log, dir.log_path},
+          Clock::now() + ctx.timeout};
+  nlohmann::json facts{{"suite", spec.suite}, {"arch", spec.arch}, {"include", include_list(spec)}};
+  ProcessOptions mm;
+  mm.argv = mmdebstrap_argv(spec, b.root.string());
+  mm.timeout = b.left();
+  auto r = run_step(mm, b.sc);
+  if (!r) return r.error();
+  if (!r->success())
+    return make_error(fmt::format("mmdebstrap {}/{} failed ({}): {} (full log: {})", spec.suite, spec.arch,
+                                  r->status_text(), summarize_mmdebstrap_errors(r->err + r->out), dir.log_path));
+  facts["mmdebstrap_seconds"] = r->seconds;
+  for (auto st : {fix_merged_usr(b.root, b.sc), fix_blas_links(b.root, arch, b.sc), prepare_mount_points(b.root)})
+    if (!st) return st.error();
+  if (!native) {
+    if (auto st = install_qemu(b.root, host_qemu, b.sc); !st) return st.error();
+    facts["qemu"] = qemu_version(host_qemu, b.sc);
+  }
+  auto pyver = rootfs_python_version(b.root);
+  if (!pyver) return pyver.error();
+  if (!spec.pip.empty()) {
+    auto wheels = install_pure_wheels(spec.pip, b.root.string(), *pyver, b.sc, dir.dir, b.left());
+    if (!wheels) return wheels.error();
+    facts["pip"] = *wheels;
+  }
+  if (auto st = byte_compile(b, *pyver, facts); !st) return st.error();
+  auto smoke = smoke_test(b);
+  if (!smoke) return smoke.error();
+  facts["smoke"] = *smoke;
+  return facts;
+}
+
+}  // namespace
+
+Result<DebianArch> find_debian_arch(const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& a : kArches) {
+    if (a.name == name) return a;
+    names.push_back(a.name);
+  }
+  return make_error(fmt::format("unknown Debian architecture '{}'{} (known: {})", name,
+                                did_you_mean(name, names), join(names, ", ")));
+}
+
+std::string host_machine() {
+  utsname u{};
+  ::uname(&u);
+  return u.machine;
+}
+
+bool runs_natively(const DebianArch& arch, const std::string& machine) {
+  if (machine == "x86_64") return arch.name == "amd64" || arch.name == "i386";
+  if (machine == "aarch64") return arch.name == "arm64";
+  if (machine == "s390x") return arch.name == "s390x";
+  if (machine == "ppc64le") return arch.name == "ppc64el";
+  if (machine == "riscv64") return arch.name == "riscv64";
+  return false;
+}
+
+std::vector<std::string> debian_base_packages() {
+  return {"python3", "python3-numpy", "python3-scipy", "python3-sklearn", "python3-joblib",
+          "python3-threadpoolctl"};
+}
+
+// Measured on this archive: bookworm has onnx, cloudpickle and lz4 but no onnxruntime; trixie
+// and sid have onnxruntime on some architectures; no suite has skops or skl2onnx (PyPI's pure
+// wheels fill those in through `pip`).
+std::vector<std::string> debian_optional_packages() {
+  return {"python3-cloudpickle", "python3-lz4", "python3-onnx", "python3-onnxruntime", "python3-skops",
+          "python3-skl2onnx"};
+}
+
+CacheKey debian_cache_key(const EnvSpec& spec) {
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return join(v, ",");
+  };
+  return make_cache_key(fmt::format("debian-{}-{}", spec.suite, spec.arch),
+                        {{"provider", "debian"},
+                         {"suite", spec.suite},
+                         {"arch", spec.arch},
+                         {"base", join(debian_base_packages(), ",")},
+                         {"optional", join(debian_optional_packages(), ",")},
+                         {"packages", sorted(spec.packages)},
+                         {"pip", sorted(spec.pip)},
+                         {"mirror", kMirror},
+                         {"fixup_version", std::to_string(kFixupVersion)}});
+}
+
+std::string summarize_mmdebstrap_errors(const std::string& output) {
+  std::vector<std::string> missing_files, unknown_packages, other;
+  std::istringstream in(output);
+  std::smatch m;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("E: ", 0) != 0) continue;
+    if (std::regex_search(line, m, std::regex(R"(Failed to fetch \S*/([^/\s]+\.deb)\s+404)")))
+      missing_files.push_back(m[1].str());
+    else if (std::regex_search(line, m, std::regex(R"(Unable to locate package (\S+))")))
+      unknown_packages.push_back(m[1].str());
+    else if (line.find("apt download failed") == std::string::npos &&
+             line.find("mmdebstrap failed") == std::string::npos &&
+             line.find("Unable to fetch some archives") == std::string::npos)
+      other.push_back(line.substr(3));
+  }
+  std::vector<std::string> parts;
+  if (!unknown_packages.empty()) parts.push_back("no such package in this suite/architecture: " + join(unknown_packages, ", "));
+  if (!missing_files.empty()) {
+    std::vector<std::string> shown(missing_files.begin(), missing_files.begin() + std::min<std::size_t>(3, missing_files.size()));
+    parts.push_back(fmt::format("the archive lacks {} pool file(s) (404): {}{}", missing_files.size(),
+                                join(shown, ", "), missing_files.size() > 3 ? ", ..." : ""));
+  }
+  if (parts.empty() && !other.empty()) parts.push_back(other.front());
+  if (parts.empty()) return "no error line from mmdebstrap";
+  return join(parts, "; ");
+}
+
+Launch debian_launch(const std::string& rootfs, const DebianArch& arch, const EnvSpec& spec,
+                     const ProvisionContext& ctx, bool native, bool writable) {
+  std::vector<std::string> a;
+  if (!arch.personality.empty()) a = {"setarch", arch.personality};
+  // --bind (not --ro-bind) so bwrap can create mount points for the source and run directories;
+  // --remount-ro / then makes the rootfs read-only for everything a run starts.
+  a.insert(a.end(), {"bwrap", "--unshare-net", "--die-with-parent", "--bind", rootfs, "/", "--dev", "/dev",
+                     "--ro-bind", "/proc", "/proc", "--ro-bind", "/sys", "/sys", "--tmpfs", "/tmp"});
+  if (!ctx.source_root.empty()) a.insert(a.end(), {"--ro-bind", ctx.source_root, ctx.source_root});
+  if (!ctx.run_dir.empty()) a.insert(a.end(), {"--bind", ctx.run_dir, ctx.run_dir});
+  if (!writable) a.insert(a.end(), {"--remount-ro", "/"});
+  a.insert(a.end(), {"--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/tmp",
+                     "--setenv", "LANG", "C.UTF-8", "--setenv", "PYTHONUNBUFFERED", "1",
+                     "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--chdir", "/"});
+  if (arch.name == "arm64" && !native)  // pointer-authentication emulation costs ~4x on trixie+
+    a.insert(a.end(), {"--setenv", "QEMU_CPU", "max,pauth-impdef=on"});
+  // The host's OpenBLAS kernel choice only means something on the host's CPU.
+  std::vector<const char*> passed{"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"};
+  if (native) passed.insert(passed.end(), {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"});
+  for (const char* name : passed)
+    if (std::string v = env_or_empty(name); !v.empty()) a.insert(a.end(), {"--setenv", name, v});
+  if (!native) a.push_back("/usr/bin/" + qemu_binary(arch));
+  a.push_back("/usr/bin/python3");
+  Launch l;
+  l.python = std::move(a);
+  l.emulated = !native;
+  l.where = fmt::format("{}/{} rootfs{}", spec.suite, spec.arch,
+                        native ? (arch.personality.empty() ? "" : " (native, " + arch.personality + ")")
+                               : " under " + qemu_binary(arch));
+  return l;
+}
+
+Result<Launch> DebianProvider::provision(const EnvSpec& spec, const ProvisionContext& ctx) {
+  auto arch = find_debian_arch(spec.arch);
+  if (!arch) return make_error(fmt::format("{}: [env.{}] arch: {}", spec.origin, spec.name, arch.error().message));
+  bool native = runs_natively(*arch, host_machine());
+  std::string host_qemu = native ? "" : find_host_qemu(*arch);
+  if (!native && host_qemu.empty())
+    return make_error(fmt::format("no {} on this machine to run {} binaries (Debian package qemu-user-static; ci/setup installs it)",
+                                  qemu_binary(*arch), spec.arch));
+  if (ctx.cache_dir.empty()) return make_error("no cache directory given for the debian provider");
+  EnvCache cache(ctx.cache_dir);
+  CacheKey key = debian_cache_key(spec);
+  auto dir = cache.get_or_build(
+      key, [&](const BuildDir& d) { return build_rootfs(spec, *arch, native, host_qemu, d, ctx); }, ctx.log,
+      std::chrono::duration_cast<milliseconds>(ctx.timeout));
+  if (!dir) return dir.error();
+  return debian_launch(*dir + "/rootfs", *arch, spec, ctx, native, false);
+}
+
+}  // namespace crossload

@@ -1,0 +1,50 @@
+#pragma once
+// A Debian rootfs of one suite for one architecture, built by `mmdebstrap --variant=extract`
+// (no maintainer scripts run, so it works for any CPU without binfmt), fixed up so its Python
+// runs (merged-/usr and BLAS/LAPACK links, a static QEMU for foreign CPUs), byte-compiled once,
+// optionally topped up with pure-Python wheels from PyPI, and entered with bwrap: no network,
+// the rootfs read-only, the crossload tree read-only and the run directory read-write at the
+// same paths as outside.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/env/cache.h"
+#include "harness/env/provider.h"
+
+namespace crossload {
+
+struct DebianArch {
+  std::string name;     // Debian's: amd64, arm64, s390x, ...
+  std::string triplet;  // multiarch directory under /usr/lib
+  std::string qemu;     // qemu-user name: s390x for qemu-s390x-static
+  std::string personality;  // setarch name for a 32-bit CPU run natively ("i686"), else ""
+};
+
+// Debian's architectures crossload knows; nullopt (and the known names in the error) otherwise.
+Result<DebianArch> find_debian_arch(const std::string& name);
+// True when this machine's CPU runs that architecture's binaries without QEMU.
+bool runs_natively(const DebianArch& arch, const std::string& host_machine);
+std::string host_machine();  // uname -m
+
+// The Debian packages every rootfs gets, and those included only where the suite has them.
+std::vector<std::string> debian_base_packages();
+std::vector<std::string> debian_optional_packages();
+
+CacheKey debian_cache_key(const EnvSpec& spec);
+
+// mmdebstrap's stderr in one or two lines: missing pool files, unknown packages, missing indices.
+std::string summarize_mmdebstrap_errors(const std::string& output);
+
+// How to run the rootfs's python3: bwrap (+ QEMU for a foreign CPU, setarch for i386).
+// `writable` binds the rootfs read-write (build steps); launches for runs keep it read-only.
+Launch debian_launch(const std::string& rootfs, const DebianArch& arch, const EnvSpec& spec,
+                     const ProvisionContext& ctx, bool native, bool writable);
+
+class DebianProvider : public Provider {
+ public:
+  std::string name() const override { return "debian"; }
+  Result<Launch> provision(const EnvSpec& spec, const ProvisionContext& ctx) override;
+};
+
+}  // namespace crossload

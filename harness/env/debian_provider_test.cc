@@ -1,0 +1,113 @@
+#include "harness/env/debian_provider.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "harness/util/text.h"
+
+namespace crossload {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool has(const std::vector<std::string>& argv, const std::string& word) {
+  return std::find(argv.begin(), argv.end(), word) != argv.end();
+}
+
+EnvSpec spec(const std::string& suite, const std::string& arch) {
+  EnvSpec e;
+  e.name = suite + "-" + arch;
+  e.provider = "debian";
+  e.suite = suite;
+  e.arch = arch;
+  e.origin = "test.toml:1";
+  return e;
+}
+
+TEST(DebianArch, UnknownArchitecturesAreNamedWithASuggestion) {
+  EXPECT_TRUE(find_debian_arch("s390x"));
+  auto bad = find_debian_arch("s390");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("did you mean 's390x'"), std::string::npos) << bad.error().message;
+  EXPECT_TRUE(runs_natively(*find_debian_arch("i386"), "x86_64"));
+  EXPECT_FALSE(runs_natively(*find_debian_arch("s390x"), "x86_64"));
+}
+
+TEST(DebianLaunch, ForeignCpusRunUnderTheirQemuWithoutNetwork) {
+  ProvisionContext ctx;
+  ctx.source_root = "/src";
+  ctx.run_dir = "/run/x";
+  auto l = debian_launch("/cache/rootfs", *find_debian_arch("s390x"), spec("bookworm", "s390x"), ctx, false, false);
+  EXPECT_TRUE(l.emulated);
+  EXPECT_EQ(l.python.front(), "bwrap");
+  EXPECT_EQ(l.python.back(), "/usr/bin/python3");
+  EXPECT_EQ(l.python[l.python.size() - 2], "/usr/bin/qemu-s390x-static");
+  for (const char* w : {"--unshare-net", "--remount-ro", "/src", "/run/x", "--clearenv"}) EXPECT_TRUE(has(l.python, w)) << w;
+  EXPECT_NE(l.where.find("qemu-s390x"), std::string::npos);
+}
+
+TEST(DebianLaunch, Arm64GetsTheFastPointerAuthAndI386RunsNatively) {
+  auto arm = debian_launch("/r", *find_debian_arch("arm64"), spec("trixie", "arm64"), {}, false, false);
+  EXPECT_TRUE(has(arm.python, "max,pauth-impdef=on"));
+  auto x86 = debian_launch("/r", *find_debian_arch("i386"), spec("bookworm", "i386"), {}, true, false);
+  EXPECT_FALSE(x86.emulated);
+  EXPECT_EQ(x86.python[0], "setarch");
+  EXPECT_EQ(x86.python[1], "i686");
+  EXPECT_FALSE(has(x86.python, "/usr/bin/qemu-i386-static"));
+}
+
+TEST(MmdebstrapErrors, MissingPoolFilesAndPackagesFitOnOneLine) {
+  std::string log =
+      "I: running apt-get update...\n"
+      "E: Failed to fetch http://deb.debian.org/debian/pool/main/g/glibc/libc6_2.41-12%2bdeb13u5_s390x.deb  404  Not Found [IP: 1.2.3.4 80]\n"
+      "E: Failed to fetch http://deb.debian.org/debian/pool/main/x/xz-utils/liblzma5_5.8.1-1_s390x.deb  404  Not Found [IP: 1.2.3.4 80]\n"
+      "E: Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?\n"
+      "E: apt download failed: E: apt-get --yes install ...\n"
+      "E: mmdebstrap failed to run\n";
+  EXPECT_EQ(summarize_mmdebstrap_errors(log),
+            "the archive lacks 2 pool file(s) (404): libc6_2.41-12%2bdeb13u5_s390x.deb, liblzma5_5.8.1-1_s390x.deb");
+  EXPECT_EQ(summarize_mmdebstrap_errors("E: Unable to locate package python3-nope\nE: apt download failed: x\n"),
+            "no such package in this suite/architecture: python3-nope");
+  EXPECT_EQ(summarize_mmdebstrap_errors("E: apt-get update did not find any indices for architecture 'riscv64' in suite 'bookworm'\n"),
+            "apt-get update did not find any indices for architecture 'riscv64' in suite 'bookworm'");
+}
+
+// The real archive: a suite/arch pair that does not exist is ENV_UNAVAILABLE, quickly, with the
+// reason, and leaves no cache entry behind.
+TEST(DebianProvider, ASuiteArchPairThatDoesNotExistIsUnavailableInBoundedTime) {
+  char tmpl[] = "/tmp/crossload-debian-test-XXXXXX";
+  fs::path cache = ::mkdtemp(tmpl);
+  ProvisionContext ctx;
+  ctx.cache_dir = cache.string();
+  ctx.timeout = std::chrono::seconds(120);
+  DebianProvider provider;
+  auto start = std::chrono::steady_clock::now();
+  auto launch = provider.provision(spec("bookworm", "riscv64"), ctx);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(launch);
+  EXPECT_LT(took, std::chrono::seconds(120));
+  const std::string& why = launch.error().message;
+  EXPECT_NE(why.find("riscv64"), std::string::npos) << why;
+  EXPECT_NE(why.find("bookworm"), std::string::npos) << why;
+  EXPECT_NE(why.find("full log: " + cache.string() + "/logs/"), std::string::npos) << why;
+  EXPECT_TRUE(fs::is_empty(cache / "envs"));
+  fs::remove_all(cache);
+}
+
+TEST(DebianProvider, AnUnknownArchitectureFailsBeforeAnythingRuns) {
+  ProvisionContext ctx;
+  ctx.cache_dir = "/nonexistent";
+  DebianProvider provider;
+  auto launch = provider.provision(spec("bookworm", "sparc"), ctx);
+  ASSERT_FALSE(launch);
+  EXPECT_NE(launch.error().message.find("test.toml:1: [env.bookworm-sparc] arch: unknown Debian architecture 'sparc'"),
+            std::string::npos)
+      << launch.error().message;
+}
+
+}  // namespace
+}  // namespace crossload

@@ -1,0 +1,138 @@
+"""Real environments, built by the real `crossload env` binary (no fakes of mmdebstrap or QEMU).
+
+Builds a big-endian Debian rootfs (bookworm s390x under qemu-s390x) and a pip venv with an older
+scikit-learn, then asks the worker inside each for its fingerprint. Environments are cached in
+the user's crossload cache (or $CROSSLOAD_CACHE_DIR), which persists between runs on one machine:
+the first run takes a few minutes, later ones seconds.
+
+The binary: $CROSSLOAD_BIN, else the newest `crossload` in a build directory of the tree.
+The environments: those of matrix/quick.toml when it has them (so CI builds each rootfs once),
+else a matrix written here.
+"""
+import json
+import os
+import pathlib
+import subprocess
+import time
+import tomllib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BUILD_TIMEOUT = 1500  # seconds; a fresh s390x rootfs takes 1-4 minutes on 2 cores
+
+
+def crossload_binary():
+    if os.environ.get("CROSSLOAD_BIN"):
+        return os.environ["CROSSLOAD_BIN"]
+    found = [p for p in ROOT.glob("build*/crossload") if os.access(p, os.X_OK)]
+    if not found:
+        pytest.fail("no crossload binary: build it (meson setup build && ninja -C build) or set CROSSLOAD_BIN")
+    return str(max(found, key=lambda p: p.stat().st_mtime))
+
+
+def quick_env(predicate):
+    """The name of an environment of matrix/quick.toml that satisfies predicate, or None."""
+    path = ROOT / "matrix" / "quick.toml"
+    if not path.exists():
+        return None
+    envs = tomllib.loads(path.read_text()).get("env", {})
+    return next((name for name, spec in envs.items() if predicate(spec)), None)
+
+
+def sklearn_pin(spec):
+    for req in spec.get("pip", []):
+        if req.replace(" ", "").startswith("scikit-learn=="):
+            return req.split("==", 1)[1].strip()
+    return None
+
+
+OWN_MATRIX = """
+[matrix]
+name = "env-test"
+producers = ["bookworm-s390x"]
+consumers = ["sklearn-1.5.2"]
+
+[env.bookworm-s390x]
+provider = "debian"
+suite = "bookworm"
+arch = "s390x"
+
+[env."sklearn-1.5.2"]
+provider = "pip"
+python = "python3.11"
+pip = ["scikit-learn==1.5.2", "numpy<2"]
+"""
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory):
+    """(matrix path, s390x env name, pip env name, pinned scikit-learn version)."""
+    s390x = quick_env(lambda s: s.get("provider") == "debian" and s.get("suite") == "bookworm"
+                      and s.get("arch") == "s390x")
+    pip = quick_env(lambda s: s.get("provider") == "pip" and sklearn_pin(s))
+    if s390x and pip:
+        spec = tomllib.loads((ROOT / "matrix" / "quick.toml").read_text())["env"][pip]
+        return str(ROOT / "matrix" / "quick.toml"), s390x, pip, sklearn_pin(spec)
+    path = tmp_path_factory.mktemp("matrix") / "env-test.toml"
+    path.write_text(OWN_MATRIX)
+    return str(path), "bookworm-s390x", "sklearn-1.5.2", "1.5.2"
+
+
+def crossload(*args, timeout=BUILD_TIMEOUT):
+    cmd = [crossload_binary(), *args]
+    print("+", " ".join(cmd), "  [host]", flush=True)
+    start = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    print(f"  exit {r.returncode} after {time.monotonic() - start:.1f} s")
+    print(r.stderr[-4000:])
+    return r
+
+
+def info(matrix_path, name):
+    r = crossload("env", "info", name, "--matrix", matrix_path, "--json")
+    assert r.returncode == 0, f"env info {name} failed:\n{r.stdout}\n{r.stderr[-3000:]}"
+    return json.loads(r.stdout)
+
+
+def test_bookworm_s390x_is_big_endian_with_scikit_learn_1_2(matrix):
+    path, name, _, _ = matrix
+    r = crossload("env", "build", name, "--matrix", path)
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+    out = info(path, name)
+    fp = out["fingerprint"]
+    assert out["emulated"] is True
+    assert fp["byteorder"] == "big"
+    assert fp["machine"] == "s390x"
+    assert fp["packages"]["scikit-learn"].startswith("1.2.")
+    assert fp["packages"]["numpy"].startswith("1.24.")
+    assert "qemu-s390x" in out["qemu"]
+
+
+def test_pip_environment_has_the_pinned_scikit_learn(matrix):
+    path, _, name, version = matrix
+    out = info(path, name)
+    assert out["emulated"] is False
+    assert out["fingerprint"]["packages"]["scikit-learn"] == version
+    assert out["provision"]["facts"]["smoke"]["packages"]["scikit-learn"] == version
+
+
+def test_a_suite_arch_pair_that_does_not_exist_is_unavailable_quickly(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("""
+[matrix]
+producers = ["bookworm-riscv64"]
+consumers = ["bookworm-riscv64"]
+
+[env.bookworm-riscv64]
+provider = "debian"
+suite = "bookworm"
+arch = "riscv64"
+""")
+    start = time.monotonic()
+    r = crossload("env", "build", "bookworm-riscv64", "--matrix", str(path), "--cache-dir", str(tmp_path / "cache"),
+                  timeout=180)
+    assert time.monotonic() - start < 120
+    assert r.returncode == 4  # exit_code::kEnvironment
+    assert "ENV_UNAVAILABLE" in r.stdout
+    assert "riscv64" in r.stdout and "full log: " in r.stdout

@@ -1,0 +1,410 @@
+#include "harness/util/process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "harness/util/text.h"
+
+extern char** environ;
+
+namespace crossload {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The child's environment, built before fork: after fork only async-signal-safe calls are allowed.
+std::vector<std::string> build_env(const ProcessOptions& o) {
+  std::map<std::string, std::string> vars;
+  if (!o.clear_env) {
+    for (char** e = environ; *e; ++e) {
+      std::string_view kv(*e);
+      auto eq = kv.find('=');
+      if (eq != std::string_view::npos) vars[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+    }
+  }
+  for (const auto& name : o.unset_env) vars.erase(name);
+  for (const auto& [k, v] : o.set_env) vars[k] = v;
+  std::vector<std::string> out;
+  for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
+  return out;
+}
+
+std::vector<char*> c_array(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// execvpe looks argv[0] up on the PATH of the child's environment only when we give it that
+// PATH; we look it up on ours, as a shell would, since set_env's PATH is meant for the child.
+std::string resolve_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = ::getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (!dirs.empty()) {
+    auto colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  return {};
+}
+
+struct Pipe {
+  int read = -1, write = -1;
+};
+
+Result<Pipe> make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return make_error(fmt::format("pipe: {}", strerror(errno)));
+  return Pipe{fds[0], fds[1]};
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+// Child side, between fork and exec: only async-signal-safe calls.
+[[noreturn]] void exec_child(const ProcessOptions& o, const char* program, char** argv, char** envp,
+                             const Pipe& in, const Pipe& out, const Pipe& err, int error_fd) {
+  if (o.own_process_group) ::setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::signal(SIGPIPE, SIG_DFL);
+  auto wire = [](Stream mode, const Pipe& p, int target, bool child_reads) {
+    if (mode == Stream::kInherit) return;
+    int fd = -1;
+    if (mode == Stream::kNull) fd = ::open("/dev/null", child_reads ? O_RDONLY : O_WRONLY);
+    else fd = child_reads ? p.read : p.write;
+    if (fd >= 0) ::dup2(fd, target);
+  };
+  wire(o.in, in, 0, true);
+  wire(o.out, out, 1, false);
+  wire(o.err, err, 2, false);
+  if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0) {
+    int e = errno;
+    (void)!::write(error_fd, &e, sizeof e);
+    ::_exit(127);
+  }
+  ::execve(program, argv, envp);
+  int e = errno;
+  (void)!::write(error_fd, &e, sizeof e);
+  ::_exit(127);
+}
+
+// Reads the exec-failure report: 0 bytes means exec succeeded (the CLOEXEC pipe closed).
+int read_exec_errno(int fd) {
+  int child_errno = 0;
+  ssize_t n;
+  do n = ::read(fd, &child_errno, sizeof child_errno);
+  while (n < 0 && errno == EINTR);
+  return n == sizeof child_errno ? child_errno : 0;
+}
+
+std::string signal_name(int sig) {
+  const char* d = ::strsignal(sig);
+  return fmt::format("signal {} ({})", sig, d ? d : "?");
+}
+
+}  // namespace
+
+std::string ProcessResult::status_text() const {
+  if (timed_out) return fmt::format("timed out after {} (process group killed)", format_duration(seconds));
+  if (signal) return "killed by " + signal_name(signal);
+  return fmt::format("exit {}", exit_code);
+}
+
+std::string ProcessResult::tail(std::size_t lines) const {
+  const std::string& text = err.find_first_not_of(" \n\t") == std::string::npos ? out : err;
+  std::vector<std::string> picked;
+  std::size_t end = text.size();
+  while (end > 0 && picked.size() < lines) {
+    std::size_t start = text.rfind('\n', end - 1);
+    start = start == std::string::npos ? 0 : start + 1;
+    std::string line = text.substr(start, end - start);
+    if (line.find_first_not_of(" \t\r") != std::string::npos) picked.insert(picked.begin(), line);
+    end = start == 0 ? 0 : start - 1;
+  }
+  return join(picked, " | ");
+}
+
+Result<Subprocess> Subprocess::spawn(const ProcessOptions& o) {
+  if (o.argv.empty()) return make_error("cannot start a process: empty command line");
+  std::string program = resolve_program(o.argv[0]);
+  if (program.empty()) return make_error(fmt::format("{}: command not found on PATH", o.argv[0]));
+  std::vector<std::string> args = o.argv, env = build_env(o);
+  std::vector<char*> argv = c_array(args), envp = c_array(env);
+
+  Pipe in, out, err;
+  for (auto [mode, pipe] : {std::pair{o.in, &in}, std::pair{o.out, &out}, std::pair{o.err, &err}}) {
+    if (mode != Stream::kCapture && mode != Stream::kPipe) continue;
+    auto p = make_pipe();
+    if (!p) return p.error();
+    *pipe = *p;
+  }
+  auto report = make_pipe();
+  if (!report) return report.error();
+
+  Subprocess child;
+  child.own_group_ = o.own_process_group;
+  child.grace_ = o.kill_grace;
+  child.started_ = Clock::now();
+  child.pid_ = ::fork();
+  if (child.pid_ == 0) exec_child(o, program.c_str(), argv.data(), envp.data(), in, out, err, report->write);
+  int fork_errno = errno;
+  // Also set the group from the parent: whichever runs first, kill(-pid) then finds it.
+  if (child.pid_ > 0 && o.own_process_group) ::setpgid(child.pid_, child.pid_);
+  close_fd(report->write);
+  close_fd(in.read);
+  close_fd(out.write);
+  close_fd(err.write);
+  child.in_fd_ = in.write, child.out_fd_ = out.read, child.err_fd_ = err.read;
+  if (child.pid_ < 0) {
+    close_fd(report->read);
+    child.close_fds();
+    return make_error(fmt::format("fork: {}", strerror(fork_errno)));
+  }
+  int exec_errno = read_exec_errno(report->read);
+  close_fd(report->read);
+  if (exec_errno) {
+    child.wait();
+    return make_error(fmt::format("{}: cannot execute: {}", o.argv[0], strerror(exec_errno)));
+  }
+  return child;
+}
+
+Subprocess::Subprocess(Subprocess&& other) noexcept { *this = std::move(other); }
+
+Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
+  if (this == &other) return *this;
+  reset();
+  pid_ = other.pid_, own_group_ = other.own_group_, grace_ = other.grace_, started_ = other.started_;
+  in_fd_ = other.in_fd_, out_fd_ = other.out_fd_, err_fd_ = other.err_fd_;
+  reaped_ = other.reaped_, wait_status_ = other.wait_status_;
+  other.pid_ = -1;
+  other.in_fd_ = other.out_fd_ = other.err_fd_ = -1;
+  return *this;
+}
+
+Subprocess::~Subprocess() { reset(); }
+
+void Subprocess::reset() {
+  if (pid_ > 0 && !reaped_) {
+    kill(SIGKILL);
+    ::waitpid(pid_, &wait_status_, 0);
+    reaped_ = true;
+  }
+  close_fds();
+  pid_ = -1;
+}
+
+void Subprocess::close_fds() {
+  close_fd(in_fd_);
+  close_fd(out_fd_);
+  close_fd(err_fd_);
+}
+
+void Subprocess::close_stdin() { close_fd(in_fd_); }
+
+void Subprocess::kill(int sig) {
+  if (pid_ <= 0) return;
+  // After the child is reaped its pid may be reused: only the group may still hold stragglers.
+  if (own_group_) ::kill(-pid_, sig);
+  else if (!reaped_) ::kill(pid_, sig);
+}
+
+bool Subprocess::exited() {
+  if (reaped_) return true;
+  if (pid_ <= 0) return true;
+  pid_t r = ::waitpid(pid_, &wait_status_, WNOHANG);
+  if (r == pid_) reaped_ = true;
+  return reaped_;
+}
+
+ProcessResult Subprocess::wait(milliseconds timeout) {
+  ProcessResult result;
+  auto deadline = started_ + timeout;
+  while (!exited()) {
+    if (timeout.count() > 0 && Clock::now() >= deadline) {
+      result.timed_out = true;
+      kill(SIGTERM);
+      auto hard = Clock::now() + grace_;
+      while (!exited() && Clock::now() < hard) std::this_thread::sleep_for(milliseconds(10));
+      if (!exited()) {
+        kill(SIGKILL);
+        ::waitpid(pid_, &wait_status_, 0);
+        reaped_ = true;
+      }
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(timeout.count() > 0 ? 5 : 20));
+  }
+  // Whatever the group still holds (a daemonised grandchild) goes with the child's end.
+  if (result.timed_out) kill(SIGKILL);
+  result.seconds = seconds_since(started_);
+  if (WIFEXITED(wait_status_)) result.exit_code = WEXITSTATUS(wait_status_);
+  if (WIFSIGNALED(wait_status_)) result.signal = WTERMSIG(wait_status_);
+  return result;
+}
+
+namespace {
+
+struct Capture {
+  int fd;
+  std::string* text;
+  const std::function<void(std::string_view)>* on_line;
+  std::size_t line_start = 0;
+};
+
+// Reads what is available; false at end of stream.
+bool pump(Capture& c) {
+  char buf[65536];
+  ssize_t n = ::read(c.fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  if (n <= 0) {
+    if (*c.on_line && c.line_start < c.text->size()) (*c.on_line)(std::string_view(*c.text).substr(c.line_start));
+    c.line_start = c.text->size();
+    return false;
+  }
+  c.text->append(buf, static_cast<std::size_t>(n));
+  for (std::size_t nl; (nl = c.text->find('\n', c.line_start)) != std::string::npos; c.line_start = nl + 1)
+    if (*c.on_line) (*c.on_line)(std::string_view(*c.text).substr(c.line_start, nl - c.line_start));
+  return true;
+}
+
+// Drains the captured streams until both close, the child has exited and a grace has passed
+// (a grandchild may keep a pipe open), or the deadline passes.
+bool drain(std::vector<Capture>& captures, Subprocess& child, Clock::time_point deadline, bool bounded,
+           milliseconds grace) {
+  Clock::time_point exit_seen{};
+  while (!captures.empty()) {
+    auto now = Clock::now();
+    if (bounded && now >= deadline) return false;
+    if (child.exited()) {
+      if (exit_seen == Clock::time_point{}) exit_seen = now;
+      if (now - exit_seen > grace) return true;
+    }
+    std::vector<pollfd> fds;
+    for (const auto& c : captures) fds.push_back({c.fd, POLLIN, 0});
+    int wait_ms = 50;
+    if (::poll(fds.data(), fds.size(), wait_ms) < 0 && errno != EINTR) return true;
+    for (std::size_t i = fds.size(); i-- > 0;) {
+      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (!pump(captures[i])) captures.erase(captures.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  }
+  return true;
+}
+
+void echo_start(const ProcessOptions& o) {
+  if (o.echo) *o.echo << "+ " << shell_line(o.argv) << "   [" << o.where << "]" << std::endl;
+}
+
+void echo_end(const ProcessOptions& o, const ProcessResult& r) {
+  if (!o.echo) return;
+  if (r.success()) *o.echo << "  done in " << format_duration(r.seconds) << std::endl;
+  else *o.echo << "  " << r.status_text() << " after " << format_duration(r.seconds) << std::endl;
+}
+
+}  // namespace
+
+Result<ProcessResult> run_process(const ProcessOptions& options) {
+  ProcessOptions o = options;
+  echo_start(o);
+  auto child = Subprocess::spawn(o);
+  if (!child) {
+    if (o.echo) *o.echo << "  could not start: " << child.error().message << std::endl;
+    return child.error();
+  }
+  std::string out, err;
+  std::vector<Capture> captures;
+  if (o.out == Stream::kCapture) captures.push_back({child->stdout_fd(), &out, &o.on_out_line});
+  if (o.err == Stream::kCapture) captures.push_back({child->stderr_fd(), &err, &o.on_err_line});
+  auto start = Clock::now();
+  bool bounded = o.timeout.count() > 0;
+  bool in_time = drain(captures, *child, start + o.timeout, bounded, o.kill_grace);
+  ProcessResult r = child->wait(in_time ? o.timeout : milliseconds{1});
+  if (!in_time) r.timed_out = true;
+  r.out = std::move(out);
+  r.err = std::move(err);
+  echo_end(o, r);
+  return r;
+}
+
+Result<std::string> LineReader::next(milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
+      std::string line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      return line;
+    }
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return make_error(fmt::format("timed out after {}", format_duration(timeout.count() / 1000.0)));
+    pollfd p{fd_, POLLIN, 0};
+    int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    if (n < 0 && errno != EINTR) return make_error(fmt::format("poll: {}", strerror(errno)));
+    if (n <= 0) continue;
+    char buf[65536];
+    ssize_t got = ::read(fd_, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return make_error("end of stream");
+    buffer_.append(buf, static_cast<std::size_t>(got));
+  }
+}
+
+// A child that died before reading must not kill us with SIGPIPE: block it for this thread
+// while writing, and swallow the one the failed write raised (EPIPE is the error we report).
+Status write_all(int fd, std::string_view data) {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  int failure = 0;
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      failure = errno;
+      break;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (failure == EPIPE) {
+    timespec zero{0, 0};
+    ::sigtimedwait(&pipe_set, nullptr, &zero);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (failure) return make_error(fmt::format("write: {}", strerror(failure)));
+  return ok_status();
+}
+
+std::string format_duration(double seconds) {
+  if (seconds < 60) return fmt::format("{:.1f} s", seconds);
+  long total = std::lround(seconds);
+  return fmt::format("{} min {} s", total / 60, total % 60);
+}
+
+}  // namespace crossload
