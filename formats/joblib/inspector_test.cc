@@ -1,0 +1,3 @@
+#include "formats/joblib/inspector.h"
+
+#include <gtest/gtest.h>

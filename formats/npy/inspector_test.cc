@@ -1,0 +1,3 @@
+#include "formats/npy/inspector.h"
+
+#include <gtest/gtest.h>

@@ -1,0 +1,3 @@
+#include "formats/onnx/inspector.h"
+
+#include <gtest/gtest.h>

@@ -1,0 +1,1430 @@
+#include "formats/pickle/inspector.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace crossload::audit {
+
+namespace {
+
+using ValueId = std::uint32_t;
+constexpr ValueId kNoValue = UINT32_MAX;
+constexpr std::size_t kMaxDistinctGlobals = 65536;
+
+enum class Kind : std::uint8_t {
+  kNone, kBool, kInt, kFloat, kStr, kBytes, kTuple, kList, kDict, kSet, kFrozenSet,
+  kGlobal,   // an imported object (class, function, module)
+  kCall,     // the result of REDUCE: callable(*args)
+  kObject,   // the result of NEWOBJ / NEWOBJ_EX / OBJ / INST
+  kBuffer,   // an out-of-band buffer (NEXT_BUFFER)
+  kUnknown,  // persistent ids, extension codes
+};
+
+// Taint carried by symbolic values.
+enum : std::uint8_t {
+  kFlagCode = 1,      // is or contains by-value code (a code object, a function built on one)
+  kFlagDynClass = 2,  // a class defined by value (cloudpickle skeleton class)
+  kFlagHooked = 4,    // a by-value class defining methods the loader itself calls
+};
+
+// What a few well-known globals mean to the abstract interpreter.
+enum class Role : std::uint8_t {
+  kPlain, kReconstruct, kFromBuffer, kDtype, kCodecsEncode, kUfuncReconstruct, kArrayWrapper,
+  kLegacyWrapper, kCodeCtor, kFunctionCtor, kSkeletonClass, kClassSetstate, kSubimport,
+  kBuiltinType,
+};
+
+struct Value {
+  Kind kind = Kind::kUnknown;
+  std::uint8_t flags = 0;
+  std::uint32_t ref = kNoValue;  // kGlobal: index in globals_; kCall/kObject: the callee
+  ValueId args = kNoValue;       // kCall/kObject: the argument tuple
+  ValueId state = kNoValue;      // set by BUILD
+  std::uint64_t offset = 0;      // of the opcode that made it
+  std::int64_t number = 0;       // kInt (when it fits), kBool
+  bool number_known = false;
+  std::string_view text;  // kStr (UTF-8) and kBytes
+  std::uint64_t units = 0;  // kBytes: byte count (of the latin-1 text for _codecs.encode)
+  std::vector<ValueId> items;  // tuple/list/set items; dict: key, value, key, value...
+};
+
+struct GlobalInfo {
+  QualifiedName name;
+  Classification cls;
+  Role role = Role::kPlain;
+};
+
+struct DtypeDesc {
+  std::string code;        // "f8", "V64", "O8"; empty if unknown
+  std::string byte_order = "unknown";
+  std::uint64_t itemsize = 0;  // 0 if unknown
+  bool object = false;
+};
+
+struct RoleEntry {
+  std::string_view name;
+  Role role;
+};
+const std::array<RoleEntry, 27> kRoles{{
+    {"numpy._core.multiarray._reconstruct", Role::kReconstruct},
+    {"numpy.core.multiarray._reconstruct", Role::kReconstruct},
+    {"numpy._core._multiarray_umath._reconstruct", Role::kReconstruct},
+    {"numpy._core.numeric._frombuffer", Role::kFromBuffer},
+    {"numpy.core.numeric._frombuffer", Role::kFromBuffer},
+    {"numpy.dtype", Role::kDtype},
+    {"_codecs.encode", Role::kCodecsEncode},
+    {"codecs.encode", Role::kCodecsEncode},
+    {"numpy._core._ufunc_reconstruct", Role::kUfuncReconstruct},
+    {"numpy.core._ufunc_reconstruct", Role::kUfuncReconstruct},
+    {"joblib.numpy_pickle.NumpyArrayWrapper", Role::kArrayWrapper},
+    {"sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper", Role::kArrayWrapper},
+    {"joblib.numpy_pickle_compat.NDArrayWrapper", Role::kLegacyWrapper},
+    {"joblib.numpy_pickle_compat.ZNDArrayWrapper", Role::kLegacyWrapper},
+    {"types.CodeType", Role::kCodeCtor},
+    {"types.FunctionType", Role::kFunctionCtor},
+    {"types.LambdaType", Role::kFunctionCtor},
+    {"cloudpickle.cloudpickle._make_function", Role::kFunctionCtor},
+    {"cloudpickle.cloudpickle._make_skeleton_class", Role::kSkeletonClass},
+    {"cloudpickle.cloudpickle._make_skeleton_enum", Role::kSkeletonClass},
+    {"cloudpickle.cloudpickle_fast._make_skeleton_class", Role::kSkeletonClass},
+    {"cloudpickle.cloudpickle._class_setstate", Role::kClassSetstate},
+    {"cloudpickle.cloudpickle_fast._class_setstate", Role::kClassSetstate},
+    {"cloudpickle.cloudpickle.subimport", Role::kSubimport},
+    {"cloudpickle.cloudpickle.dynamic_subimport", Role::kSubimport},
+    {"cloudpickle.cloudpickle._builtin_type", Role::kBuiltinType},
+    {"cloudpickle.cloudpickle_fast._builtin_type", Role::kBuiltinType},
+}};
+
+// Methods of a by-value class that the unpickler itself may call while loading.
+const std::array<std::string_view, 21> kLoadHooks{
+    "__setstate__", "__new__", "__init__", "__reduce__", "__reduce_ex__", "__setattr__",
+    "__getattr__", "__getattribute__", "__del__", "__hash__", "__eq__", "__set_name__",
+    "__init_subclass__", "__class_getitem__", "__setitem__", "__set__", "__missing__",
+    "append", "extend", "add", "__index__"};
+
+Role role_of(const std::string& joined) {
+  for (const auto& r : kRoles)
+    if (r.name == joined) return r.role;
+  return Role::kPlain;
+}
+
+std::string hex_byte(std::uint8_t b) { return fmt::format("0x{:02x}", b); }
+
+// Number of code points in UTF-8 text: the byte count of its latin-1 encoding.
+std::uint64_t utf8_code_points(std::string_view s) {
+  std::uint64_t n = 0;
+  for (char c : s)
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | ((cp >> 18) & 0x07));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+std::optional<std::uint32_t> parse_hex(std::string_view s) {
+  std::uint32_t v = 0;
+  for (char c : s) {
+    int d = (c >= '0' && c <= '9') ? c - '0'
+            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                     : -1;
+    if (d < 0) return std::nullopt;
+    v = v * 16 + static_cast<std::uint32_t>(d);
+  }
+  return v;
+}
+
+// Protocol 0 UNICODE: raw-unicode-escape, i.e. latin-1 plus \uXXXX and \UXXXXXXXX.
+std::string decode_raw_unicode_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size() && (s[i + 1] == 'u' || s[i + 1] == 'U')) {
+      std::size_t width = s[i + 1] == 'u' ? 4 : 8;
+      if (i + 2 + width <= s.size())
+        if (auto cp = parse_hex(s.substr(i + 2, width)); cp && *cp <= 0x10FFFF) {
+          append_utf8(out, *cp);
+          i += 1 + width;
+          continue;
+        }
+    }
+    append_utf8(out, static_cast<unsigned char>(s[i]));
+  }
+  return out;
+}
+
+// Protocol 0 STRING: a quoted Python literal with backslash escapes.
+std::string decode_string_escapes(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 >= s.size()) {
+      out += s[i];
+      continue;
+    }
+    char c = s[++i];
+    switch (c) {
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      case 'r': out += '\r'; break;
+      case 'a': out += '\a'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'v': out += '\v'; break;
+      case '\n': break;
+      case 'x': {
+        auto v = i + 2 < s.size() ? parse_hex(s.substr(i + 1, 2)) : std::nullopt;
+        if (v) {
+          out += static_cast<char>(*v);
+          i += 2;
+        } else {
+          out += "\\x";
+        }
+        break;
+      }
+      default:
+        if (c >= '0' && c <= '7') {
+          int v = c - '0';
+          for (int k = 0; k < 2 && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '7'; ++k)
+            v = v * 8 + (s[++i] - '0');
+          out += static_cast<char>(v & 0xFF);
+        } else {
+          out += c;  // \\ \' \" and unknown escapes keep the character
+        }
+    }
+  }
+  return out;
+}
+
+// INT / LONG / GET / PUT arguments: a decimal (C's strtol base 0 also takes 0x and 0o forms).
+struct ParsedInt {
+  std::int64_t value = 0;
+  bool fits = false;
+};
+std::optional<ParsedInt> parse_int_line(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.remove_suffix(1);
+  if (!s.empty() && s.back() == 'L') s.remove_suffix(1);
+  bool negative = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s.empty()) return std::nullopt;
+  ParsedInt out;
+  out.fits = true;
+  std::uint64_t v = 0;
+  bool decimal = true;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') {
+      if (v > (static_cast<std::uint64_t>(INT64_MAX) - 9) / 10) out.fits = false;
+      if (out.fits) v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') {
+      decimal = false;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!decimal) out.fits = false;
+  out.value = negative ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
+  return out;
+}
+
+// Decodes LONG1/LONG4 little-endian two's complement bytes when they fit in 64 bits.
+ParsedInt decode_long_bytes(std::string_view b) {
+  ParsedInt out;
+  if (b.empty()) {
+    out.fits = true;
+    return out;
+  }
+  if (b.size() > 8) return out;
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < b.size(); ++i)
+    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(b[i])) << (8 * i);
+  if (b.size() < 8 && (static_cast<unsigned char>(b.back()) & 0x80))
+    v |= ~std::uint64_t{0} << (8 * b.size());
+  out.value = static_cast<std::int64_t>(v);
+  out.fits = true;
+  return out;
+}
+
+bool is_opcode(std::uint8_t b) {
+  static constexpr std::string_view kOps =
+      "(.012FIJKLMNPQRSTUVXabcdeghijlopqrstu}])GBC";
+  return kOps.find(static_cast<char>(b)) != std::string_view::npos || (b >= 0x80 && b <= 0x98);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The abstract unpickler: one instance per pickle (each has its own stack and memo).
+// ---------------------------------------------------------------------------------------------
+class Machine {
+ public:
+  Machine(ByteReader& in, const Policy& policy, const PickleScanOptions& opts,
+          InspectionRecord& rec, PickleScanSummary& summary)
+      : in_(in), policy_(policy), opts_(opts), rec_(rec), summary_(summary) {}
+
+  // Runs until STOP. `first_opcode_bad` tells a caller whether nothing pickle-like was found.
+  Status run();
+  bool failed_on_first_opcode() const { return opcodes_ == 1 && !first_ok_; }
+
+ private:
+  using Handler = Status (Machine::*)(std::uint8_t op, std::uint64_t at);
+
+  Error fail(std::uint64_t at, std::string_view what) const {
+    return make_error(fmt::format("offset {}: {}", at, what));
+  }
+  Error truncated(std::uint64_t at, std::string_view what) const {
+    return fail(at, fmt::format("truncated {} (file ends at offset {})", what,
+                                in_.base() + in_.data().size()));
+  }
+
+  // values and the stack
+  Result<ValueId> make(Value v);
+  Status push(ValueId id);
+  Status push_new(Value v);
+  Result<ValueId> pop(std::uint64_t at);
+  Result<ValueId> top(std::uint64_t at);
+  Result<std::vector<ValueId>> pop_mark(std::uint64_t at);
+  const Value& val(ValueId id) const { return values_[id]; }
+  Value& val(ValueId id) { return values_[id]; }
+  std::optional<std::string_view> const_str(ValueId id) const;
+  std::optional<std::int64_t> const_int(ValueId id) const;
+  const Value* tuple_item(ValueId tuple, std::size_t i) const;
+  ValueId dict_get(ValueId dict, std::string_view key) const;
+
+  // reading arguments
+  Result<std::string_view> read_bytes(std::uint64_t n, std::uint64_t at, std::string_view what);
+  Result<std::uint64_t> read_le(unsigned width, std::uint64_t at, std::string_view what);
+  Result<std::string_view> read_line(std::uint64_t at, std::string_view what);
+  std::string_view own(std::string s) {
+    owned_.push_back(std::move(s));
+    return owned_.back();
+  }
+
+  // opcode groups
+  Status op_dispatch(std::uint8_t op, std::uint64_t at);
+  Status op_stack(std::uint8_t op, std::uint64_t at);
+  Status op_number(std::uint8_t op, std::uint64_t at);
+  Status op_text(std::uint8_t op, std::uint64_t at);
+  Status op_container(std::uint8_t op, std::uint64_t at);
+  Status op_memo(std::uint8_t op, std::uint64_t at);
+  Status op_global(std::uint8_t op, std::uint64_t at);
+  Status op_call(std::uint8_t op, std::uint64_t at);
+  Status op_build(std::uint64_t at);
+  Status op_loader_defined(std::uint8_t op, std::uint64_t at);
+
+  // semantics
+  Result<ValueId> import_global(std::string_view module, std::string_view name,
+                                std::uint64_t at);
+  Result<ValueId> call(ValueId callee, ValueId args, Kind kind, std::uint64_t at);
+  Status check_callee(ValueId callee, std::uint64_t at);
+  Status apply_role(Role role, ValueId result, std::uint64_t at);
+  Status role_import_by_name(Role role, ValueId result, std::uint64_t at);
+  void role_code(Role role, ValueId result, std::uint64_t at);
+  void role_class_setstate(ValueId result);
+  void role_codecs(ValueId result, std::uint64_t at);
+  Status add_items(ValueId container, const std::vector<ValueId>& items, std::uint64_t at);
+  Status check_mutation_target(ValueId target, std::uint64_t at, std::string_view how);
+  void note_version(ValueId key, ValueId value);
+
+  // arrays
+  DtypeDesc describe_dtype(ValueId id) const;
+  DtypeDesc describe_dtype(ValueId id, int depth, int& budget) const;
+  std::optional<std::vector<std::uint64_t>> shape_of(ValueId id) const;
+  void add_array(const DtypeDesc& d, std::vector<std::uint64_t> shape, std::uint64_t bytes,
+                 std::uint64_t offset, std::string where, bool check_size);
+  void array_from_reconstruct(ValueId state, std::uint64_t at);
+  void array_from_buffer(ValueId args, std::uint64_t at);
+  Status array_from_wrapper(ValueId state, std::uint64_t at);
+  void legacy_wrapper(ValueId state, std::uint64_t at);
+
+  ByteReader& in_;
+  const Policy& policy_;
+  const PickleScanOptions& opts_;
+  InspectionRecord& rec_;
+  PickleScanSummary& summary_;
+  std::vector<Value> values_;
+  std::vector<ValueId> stack_;
+  std::vector<std::size_t> marks_;
+  std::unordered_map<std::uint64_t, ValueId> memo_;
+  std::vector<GlobalInfo> globals_;
+  std::unordered_map<std::string, std::uint32_t> global_index_;
+  std::deque<std::string> owned_;
+  int proto_ = 0;
+  std::uint64_t opcodes_ = 0;
+  bool first_ok_ = false;
+  bool stopped_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// values and the stack (fence semantics of CPython's C unpickler)
+// ---------------------------------------------------------------------------------------------
+
+Result<ValueId> Machine::make(Value v) {
+  if (values_.size() >= opts_.max_values)
+    return fail(v.offset, fmt::format("more than {} objects in one pickle: refusing to go on "
+                                      "(a bound of the inspector)",
+                                      opts_.max_values));
+  values_.push_back(std::move(v));
+  return static_cast<ValueId>(values_.size() - 1);
+}
+
+Status Machine::push(ValueId id) {
+  stack_.push_back(id);
+  return ok_status();
+}
+
+Status Machine::push_new(Value v) {
+  auto id = make(std::move(v));
+  if (!id) return id.error();
+  return push(*id);
+}
+
+Result<ValueId> Machine::pop(std::uint64_t at) {
+  std::size_t fence = marks_.empty() ? 0 : marks_.back();
+  if (stack_.size() <= fence) return fail(at, "unpickling stack underflow");
+  ValueId id = stack_.back();
+  stack_.pop_back();
+  return id;
+}
+
+Result<ValueId> Machine::top(std::uint64_t at) {
+  std::size_t fence = marks_.empty() ? 0 : marks_.back();
+  if (stack_.size() <= fence) return fail(at, "unpickling stack underflow");
+  return stack_.back();
+}
+
+Result<std::vector<ValueId>> Machine::pop_mark(std::uint64_t at) {
+  if (marks_.empty()) return fail(at, "could not find MARK");
+  std::size_t mark = marks_.back();
+  marks_.pop_back();
+  std::vector<ValueId> items(stack_.begin() + static_cast<std::ptrdiff_t>(mark), stack_.end());
+  stack_.resize(mark);
+  return items;
+}
+
+std::optional<std::string_view> Machine::const_str(ValueId id) const {
+  if (id == kNoValue || val(id).kind != Kind::kStr) return std::nullopt;
+  return val(id).text;
+}
+
+std::optional<std::int64_t> Machine::const_int(ValueId id) const {
+  if (id == kNoValue) return std::nullopt;
+  const Value& v = val(id);
+  if ((v.kind == Kind::kInt || v.kind == Kind::kBool) && v.number_known) return v.number;
+  return std::nullopt;
+}
+
+const Value* Machine::tuple_item(ValueId tuple, std::size_t i) const {
+  if (tuple == kNoValue || val(tuple).kind != Kind::kTuple) return nullptr;
+  const auto& items = val(tuple).items;
+  return i < items.size() ? &val(items[i]) : nullptr;
+}
+
+ValueId Machine::dict_get(ValueId dict, std::string_view key) const {
+  if (dict == kNoValue || val(dict).kind != Kind::kDict) return kNoValue;
+  const auto& items = val(dict).items;
+  ValueId found = kNoValue;  // the last assignment wins, as in a dict
+  for (std::size_t i = 0; i + 1 < items.size(); i += 2)
+    if (const_str(items[i]) == key) found = items[i + 1];
+  return found;
+}
+
+Result<std::string_view> Machine::read_bytes(std::uint64_t n, std::uint64_t at,
+                                             std::string_view what) {
+  auto b = in_.take(n);
+  if (!b) return truncated(at, fmt::format("{} ({} bytes declared, {} left)", what, n,
+                                           in_.remaining()));
+  return *b;
+}
+
+Result<std::uint64_t> Machine::read_le(unsigned width, std::uint64_t at, std::string_view what) {
+  auto v = in_.take_le(width);
+  if (!v) return truncated(at, what);
+  return *v;
+}
+
+Result<std::string_view> Machine::read_line(std::uint64_t at, std::string_view what) {
+  auto line = in_.take_line();
+  if (!line) return truncated(at, fmt::format("{} (no newline)", what));
+  return *line;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the opcode loop
+// ---------------------------------------------------------------------------------------------
+
+Status Machine::run() {
+  while (!stopped_) {
+    std::uint64_t at = in_.offset();
+    auto op = in_.peek();
+    if (!op) return truncated(at, "pickle: no STOP opcode");
+    in_.take(1);
+    ++opcodes_;
+    if (auto st = op_dispatch(*op, at); !st) return st;
+    if (opcodes_ == 1) first_ok_ = true;
+  }
+  return ok_status();
+}
+
+Status Machine::op_dispatch(std::uint8_t op, std::uint64_t at) {
+  if (op >= 0x80 || op == 'B' || op == 'C' || op == 'G' || op == 'J' || op == 'K' ||
+      op == 'M' || op == 'Q' || op == 'T' || op == 'U' || op == 'X' || op == 'h' ||
+      op == 'j' || op == 'q' || op == 'r' || op == '}' || op == ']' || op == ')' ||
+      op == 'e' || op == 'u' || op == 'o')
+    summary_.saw_binary_opcode = true;
+  switch (op) {
+    case 0x80: {  // PROTO
+      auto v = read_le(1, at, "PROTO argument");
+      if (!v) return v.error();
+      if (*v > 5) return fail(at, fmt::format("unsupported pickle protocol: {}", *v));
+      proto_ = static_cast<int>(*v);
+      if (summary_.protocol < 0) summary_.protocol = proto_;
+      return ok_status();
+    }
+    case 0x95: {  // FRAME: a length prefix; the opcodes inside are read as usual
+      auto n = read_le(8, at, "FRAME length");
+      if (!n) return n.error();
+      if (*n > in_.remaining())
+        return truncated(at, fmt::format("frame ({} bytes declared, {} left)", *n,
+                                         in_.remaining()));
+      return ok_status();
+    }
+    case '.': {  // STOP
+      auto v = pop(at);
+      if (!v) return v.error();
+      stopped_ = true;
+      return ok_status();
+    }
+    case '(': case '0': case '1': case '2':
+      return op_stack(op, at);
+    case 'F': case 'G': case 'I': case 'J': case 'K': case 'L': case 'M': case 'N':
+    case 0x88: case 0x89: case 0x8a: case 0x8b:
+      return op_number(op, at);
+    case 'S': case 'T': case 'U': case 'V': case 'X': case 'B': case 'C':
+    case 0x8c: case 0x8d: case 0x8e: case 0x96:
+      return op_text(op, at);
+    case ')': case 't': case 0x85: case 0x86: case 0x87: case ']': case 'l': case 'a':
+    case 'e': case '}': case 'd': case 's': case 'u': case 0x8f: case 0x90: case 0x91:
+      return op_container(op, at);
+    case 'g': case 'h': case 'j': case 'p': case 'q': case 'r': case 0x94:
+      return op_memo(op, at);
+    case 'c': case 0x93:
+      return op_global(op, at);
+    case 'R': case 0x81: case 0x92: case 'o': case 'i':
+      return op_call(op, at);
+    case 'b':
+      return op_build(at);
+    case 'P': case 'Q': case 0x82: case 0x83: case 0x84: case 0x97: case 0x98:
+      return op_loader_defined(op, at);
+    default:
+      return fail(at, fmt::format("invalid pickle opcode {}", hex_byte(op)));
+  }
+}
+
+Status Machine::op_stack(std::uint8_t op, std::uint64_t at) {
+  switch (op) {
+    case '(':  // MARK
+      marks_.push_back(stack_.size());
+      return ok_status();
+    case '0': {  // POP: pops the topmost mark when nothing sits above it (as C does)
+      if (!marks_.empty() && marks_.back() == stack_.size()) {
+        marks_.pop_back();
+        return ok_status();
+      }
+      auto v = pop(at);
+      return v ? ok_status() : Status(v.error());
+    }
+    case '1': {  // POP_MARK
+      auto items = pop_mark(at);
+      return items ? ok_status() : Status(items.error());
+    }
+    default: {  // DUP
+      auto v = top(at);
+      if (!v) return v.error();
+      return push(*v);
+    }
+  }
+}
+
+Status Machine::op_number(std::uint8_t op, std::uint64_t at) {
+  Value v;
+  v.offset = at;
+  switch (op) {
+    case 'N': v.kind = Kind::kNone; break;
+    case 0x88: case 0x89:
+      v.kind = Kind::kBool;
+      v.number = op == 0x88;
+      v.number_known = true;
+      break;
+    case 'F': {
+      auto line = read_line(at, "FLOAT argument");
+      if (!line) return line.error();
+      if (line->empty()) return fail(at, "FLOAT argument is empty");
+      v.kind = Kind::kFloat;
+      break;
+    }
+    case 'G': {
+      auto b = read_bytes(8, at, "BINFLOAT argument");
+      if (!b) return b.error();
+      v.kind = Kind::kFloat;
+      break;
+    }
+    case 'I': case 'L': {
+      auto line = read_line(at, op == 'I' ? "INT argument" : "LONG argument");
+      if (!line) return line.error();
+      auto parsed = parse_int_line(*line);
+      if (!parsed) return fail(at, fmt::format("invalid integer literal \"{}\"",
+                                               line->substr(0, 40)));
+      v.kind = (op == 'I' && (*line == "00" || *line == "01")) ? Kind::kBool : Kind::kInt;
+      v.number = parsed->value;
+      v.number_known = parsed->fits;
+      break;
+    }
+    case 'J': case 'K': case 'M': {
+      unsigned width = op == 'J' ? 4 : op == 'K' ? 1 : 2;
+      auto n = read_le(width, at, "integer argument");
+      if (!n) return n.error();
+      v.kind = Kind::kInt;
+      v.number = op == 'J' ? static_cast<std::int32_t>(*n) : static_cast<std::int64_t>(*n);
+      v.number_known = true;
+      break;
+    }
+    default: {  // LONG1, LONG4
+      auto n = read_le(op == 0x8a ? 1 : 4, at, "LONG length");
+      if (!n) return n.error();
+      if (op == 0x8b && static_cast<std::int32_t>(*n) < 0)
+        return fail(at, "LONG pickle has negative byte count");
+      auto b = read_bytes(*n, at, "LONG bytes");
+      if (!b) return b.error();
+      ParsedInt parsed = decode_long_bytes(*b);
+      v.kind = Kind::kInt;
+      v.number = parsed.value;
+      v.number_known = parsed.fits;
+    }
+  }
+  return push_new(std::move(v));
+}
+
+Status Machine::op_text(std::uint8_t op, std::uint64_t at) {
+  Value v;
+  v.offset = at;
+  v.kind = Kind::kStr;
+  switch (op) {
+    case 'S': {
+      auto line = read_line(at, "STRING argument");
+      if (!line) return line.error();
+      std::string_view s = *line;
+      if (s.size() < 2 || s.front() != s.back() || (s.front() != '\'' && s.front() != '"'))
+        return fail(at, "the STRING opcode argument must be quoted");
+      v.text = own(decode_string_escapes(s.substr(1, s.size() - 2)));
+      break;
+    }
+    case 'V': {
+      auto line = read_line(at, "UNICODE argument");
+      if (!line) return line.error();
+      v.text = own(decode_raw_unicode_escape(*line));
+      break;
+    }
+    default: {
+      unsigned width = 0;
+      bool is_signed = false;
+      switch (op) {
+        case 'T': width = 4; is_signed = true; break;                   // BINSTRING
+        case 'U': width = 1; break;                                     // SHORT_BINSTRING
+        case 'X': width = 4; break;                                     // BINUNICODE
+        case 0x8c: width = 1; break;                                    // SHORT_BINUNICODE
+        case 0x8d: width = 8; break;                                    // BINUNICODE8
+        case 'B': width = 4; v.kind = Kind::kBytes; break;              // BINBYTES
+        case 'C': width = 1; v.kind = Kind::kBytes; break;              // SHORT_BINBYTES
+        case 0x8e: width = 8; v.kind = Kind::kBytes; break;             // BINBYTES8
+        default: width = 8; v.kind = Kind::kBytes; break;               // BYTEARRAY8
+      }
+      auto n = read_le(width, at, "length");
+      if (!n) return n.error();
+      if (is_signed && static_cast<std::int32_t>(*n) < 0)
+        return fail(at, "BINSTRING pickle has negative byte count");
+      auto b = read_bytes(*n, at, "string or bytes payload");
+      if (!b) return b.error();
+      v.text = *b;
+      v.units = b->size();
+    }
+  }
+  return push_new(std::move(v));
+}
+
+Status Machine::add_items(ValueId container, const std::vector<ValueId>& items,
+                          std::uint64_t at) {
+  Value& c = val(container);
+  switch (c.kind) {
+    case Kind::kList: case Kind::kSet: case Kind::kDict:
+      break;
+    case Kind::kCall: case Kind::kObject: case Kind::kGlobal: case Kind::kUnknown: {
+      // Not a builtin container: the loader calls its append/extend/add/__setitem__.
+      if (auto st = check_mutation_target(container, at, "appends to"); !st) return st;
+      break;
+    }
+    default:
+      return fail(at, "items added to an object that is not a container");
+  }
+  std::uint8_t flags = 0;
+  for (ValueId id : items) flags |= val(id).flags & kFlagCode;
+  Value& target = val(container);
+  target.flags |= flags;
+  target.items.insert(target.items.end(), items.begin(), items.end());
+  return ok_status();
+}
+
+void Machine::note_version(ValueId key, ValueId value) {
+  if (const_str(key) == "_sklearn_version")
+    if (auto v = const_str(value)) rec_.add_version(*v);
+}
+
+Status Machine::op_container(std::uint8_t op, std::uint64_t at) {
+  Value v;
+  v.offset = at;
+  switch (op) {
+    case ')': v.kind = Kind::kTuple; break;
+    case ']': v.kind = Kind::kList; break;
+    case '}': v.kind = Kind::kDict; break;
+    case 0x8f: v.kind = Kind::kSet; break;
+    case 't': case 'l': case 'd': case 0x91: {  // TUPLE, LIST, DICT, FROZENSET from MARK
+      auto items = pop_mark(at);
+      if (!items) return items.error();
+      v.kind = op == 't' ? Kind::kTuple : op == 'l' ? Kind::kList
+               : op == 'd' ? Kind::kDict : Kind::kFrozenSet;
+      if (op == 'd' && items->size() % 2 != 0) return fail(at, "odd number of items for DICT");
+      for (ValueId id : *items) v.flags |= val(id).flags & kFlagCode;
+      if (op == 'd')
+        for (std::size_t i = 0; i + 1 < items->size(); i += 2)
+          note_version((*items)[i], (*items)[i + 1]);
+      v.items = std::move(*items);
+      break;
+    }
+    case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
+      std::size_t n = op - 0x84u;
+      std::vector<ValueId> items(n);
+      for (std::size_t i = n; i-- > 0;) {
+        auto id = pop(at);
+        if (!id) return id.error();
+        items[i] = *id;
+        v.flags |= val(*id).flags & kFlagCode;
+      }
+      v.kind = Kind::kTuple;
+      v.items = std::move(items);
+      break;
+    }
+    case 'a': case 's': {  // APPEND, SETITEM
+      std::vector<ValueId> items(op == 'a' ? 1 : 2);
+      for (std::size_t i = items.size(); i-- > 0;) {
+        auto id = pop(at);
+        if (!id) return id.error();
+        items[i] = *id;
+      }
+      auto target = top(at);
+      if (!target) return target.error();
+      if (op == 's') note_version(items[0], items[1]);
+      return add_items(*target, items, at);
+    }
+    default: {  // APPENDS, SETITEMS, ADDITEMS: items since the MARK go into the object below it
+      auto items = pop_mark(at);
+      if (!items) return items.error();
+      auto target = top(at);
+      if (!target) return target.error();
+      if (op == 'u') {
+        if (items->size() % 2 != 0) return fail(at, "odd number of items for SETITEMS");
+        for (std::size_t i = 0; i + 1 < items->size(); i += 2)
+          note_version((*items)[i], (*items)[i + 1]);
+      }
+      return add_items(*target, *items, at);
+    }
+  }
+  return push_new(std::move(v));
+}
+
+Status Machine::op_memo(std::uint8_t op, std::uint64_t at) {
+  std::uint64_t index = 0;
+  if (op == 'g' || op == 'p') {  // GET, PUT: a decimal line
+    auto line = read_line(at, "memo index");
+    if (!line) return line.error();
+    auto parsed = parse_int_line(*line);
+    if (!parsed || !parsed->fits) return fail(at, "invalid memo index");
+    if (parsed->value < 0) return fail(at, "negative memo index");
+    index = static_cast<std::uint64_t>(parsed->value);
+  } else if (op != 0x94) {
+    auto n = read_le((op == 'h' || op == 'q') ? 1 : 4, at, "memo index");
+    if (!n) return n.error();
+    index = *n;
+  }
+  if (op == 'g' || op == 'h' || op == 'j') {
+    auto it = memo_.find(index);
+    if (it == memo_.end()) return fail(at, fmt::format("memo value not found at index {}", index));
+    return push(it->second);
+  }
+  if (op == 0x94) index = memo_.size();  // MEMOIZE: the next free slot, as CPython counts it
+  auto v = top(at);
+  if (!v) return v.error();
+  // CPython sizes its memo table by the largest index: a huge index is a memory bomb.
+  if (index > (std::uint64_t{1} << 26))
+    rec_.add_finding(Severity::kError, Rule::kResource,
+                     fmt::format("memo index {} makes the loader allocate a table of ~{} MiB",
+                                 index, index * 16 / (1024 * 1024)),
+                     at);
+  memo_[index] = *v;
+  return ok_status();
+}
+
+Result<ValueId> Machine::import_global(std::string_view module, std::string_view name,
+                                       std::uint64_t at) {
+  // The loader maps Python 2 names only below protocol 3; the policy checks both spellings.
+  QualifiedName loaded = proto_ < 3 ? map_python2_name(module, name)
+                                    : QualifiedName{std::string(module), std::string(name)};
+  std::string joined = loaded.joined();
+  if (globals_.size() >= kMaxDistinctGlobals && !global_index_.count(joined))
+    return fail(at, fmt::format("more than {} distinct imports in one pickle: refusing to go "
+                                "on (a bound of the inspector)",
+                                kMaxDistinctGlobals));
+  auto [it, inserted] = global_index_.try_emplace(joined, globals_.size());
+  if (inserted) {
+    GlobalInfo g{loaded, policy_.classify(module, name), role_of(joined)};
+    if (g.name.module.starts_with("cloudpickle")) summary_.cloudpickle = true;
+    globals_.push_back(std::move(g));
+  }
+  const GlobalInfo& g = globals_[it->second];
+  rec_.add_global(joined);
+  if (g.cls.trust == Trust::kDangerous) {
+    rec_.add_finding(Severity::kError, Rule::kDangerousGlobal,
+                     fmt::format("imports {} ({})", joined, g.cls.category), at);
+  } else if (g.cls.trust == Trust::kUntrusted) {
+    bool dotted = loaded.name.find('.') != std::string::npos;
+    rec_.add_finding(Severity::kWarning,
+                     dotted ? Rule::kAttributeTraversal : Rule::kUntrustedGlobal,
+                     dotted ? fmt::format("imports {} through an attribute path", joined)
+                            : fmt::format("imports {}, which is not in the trusted set", joined),
+                     at);
+  }
+  Value v;
+  v.kind = Kind::kGlobal;
+  v.offset = at;
+  v.ref = it->second;
+  return make(std::move(v));
+}
+
+Status Machine::op_global(std::uint8_t op, std::uint64_t at) {
+  if (op == 'c') {  // GLOBAL: "module\nname\n"
+    auto module = read_line(at, "GLOBAL module");
+    if (!module) return module.error();
+    auto name = read_line(at, "GLOBAL name");
+    if (!name) return name.error();
+    auto id = import_global(*module, *name, at);
+    if (!id) return id.error();
+    return push(*id);
+  }
+  // STACK_GLOBAL: module and name are whatever the stack holds, memo references included.
+  auto name = pop(at);
+  if (!name) return name.error();
+  auto module = pop(at);
+  if (!module) return module.error();
+  auto m = const_str(*module);
+  auto n = const_str(*name);
+  if (!m || !n) {
+    for (ValueId id : {*module, *name}) {
+      Kind k = val(id).kind;
+      if (k != Kind::kStr && k != Kind::kCall && k != Kind::kObject && k != Kind::kUnknown)
+        return fail(at, "STACK_GLOBAL requires str");
+    }
+    rec_.add_finding(Severity::kError, Rule::kUnresolvedGlobal,
+                     "STACK_GLOBAL imports a name computed while loading", at);
+    return push_new(Value{.kind = Kind::kUnknown, .offset = at});
+  }
+  auto id = import_global(*m, *n, at);
+  if (!id) return id.error();
+  return push(*id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// calls: REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST
+// ---------------------------------------------------------------------------------------------
+
+Status Machine::check_callee(ValueId callee, std::uint64_t at) {
+  const Value& c = val(callee);
+  if (c.flags & kFlagCode) {
+    rec_.add_finding(Severity::kError, Rule::kLoadTimeCode,
+                     "calls by-value code (a function built from a code object) while loading",
+                     at);
+  } else if (c.flags & kFlagHooked) {
+    rec_.add_finding(Severity::kError, Rule::kLoadTimeCode,
+                     "instantiates a by-value class whose own methods run while loading", at);
+  }
+  switch (c.kind) {
+    case Kind::kGlobal:
+      return ok_status();
+    case Kind::kCall: case Kind::kObject: case Kind::kUnknown: case Kind::kBuffer:
+      if (!(c.flags & (kFlagCode | kFlagHooked | kFlagDynClass)))
+        rec_.add_finding(Severity::kError, Rule::kUnresolvedGlobal,
+                         fmt::format("calls an object computed while loading (made at offset "
+                                     "{})",
+                                     c.offset),
+                         at);
+      return ok_status();
+    default:
+      return fail(at, "calls an object that is not callable");
+  }
+}
+
+Result<ValueId> Machine::call(ValueId callee, ValueId args, Kind kind, std::uint64_t at) {
+  if (auto st = check_callee(callee, at); !st) return st.error();
+  Value r;
+  r.kind = kind;
+  r.offset = at;
+  r.ref = callee;
+  r.args = args;
+  if (args != kNoValue) r.flags |= val(args).flags & kFlagCode;
+  auto id = make(std::move(r));
+  if (!id) return id;
+  const Value& c = val(callee);
+  if (c.kind == Kind::kGlobal) {
+    if (auto st = apply_role(globals_[c.ref].role, *id, at); !st) return st.error();
+  } else if (c.flags & kFlagDynClass) {
+    val(*id).flags |= c.flags & kFlagHooked;
+  }
+  return id;
+}
+
+Status Machine::op_call(std::uint8_t op, std::uint64_t at) {
+  ValueId callee = kNoValue, args = kNoValue;
+  Kind kind = Kind::kObject;
+  if (op == 'R' || op == 0x81 || op == 0x92) {  // REDUCE, NEWOBJ, NEWOBJ_EX
+    if (op == 0x92) {
+      auto kwargs = pop(at);
+      if (!kwargs) return kwargs.error();
+    }
+    auto a = pop(at);
+    if (!a) return a.error();
+    auto c = pop(at);
+    if (!c) return c.error();
+    Kind ak = val(*a).kind;
+    if (ak != Kind::kTuple && ak != Kind::kCall && ak != Kind::kObject && ak != Kind::kUnknown)
+      return fail(at, op == 'R' ? "REDUCE arguments must be a tuple"
+                                : "NEWOBJ arguments must be a tuple");
+    callee = *c;
+    args = *a;
+    kind = op == 'R' ? Kind::kCall : Kind::kObject;
+  } else {  // OBJ: class and args since MARK; INST: class named inline, args since MARK
+    ValueId cls = kNoValue;
+    if (op == 'i') {
+      auto module = read_line(at, "INST module");
+      if (!module) return module.error();
+      auto name = read_line(at, "INST name");
+      if (!name) return name.error();
+      auto g = import_global(*module, *name, at);
+      if (!g) return g.error();
+      cls = *g;
+    }
+    auto items = pop_mark(at);
+    if (!items) return items.error();
+    if (op == 'o') {
+      if (items->empty()) return fail(at, "OBJ without a class");
+      cls = items->front();
+      items->erase(items->begin());
+    }
+    Value tuple;
+    tuple.kind = Kind::kTuple;
+    tuple.offset = at;
+    tuple.items = std::move(*items);
+    for (ValueId id : tuple.items) tuple.flags |= val(id).flags & kFlagCode;
+    auto t = make(std::move(tuple));
+    if (!t) return t.error();
+    callee = cls;
+    args = *t;
+  }
+  auto r = call(callee, args, kind, at);
+  if (!r) return r.error();
+  return push(*r);
+}
+
+Status Machine::apply_role(Role role, ValueId result, std::uint64_t at) {
+  switch (role) {
+    case Role::kCodecsEncode:
+      role_codecs(result, at);
+      return ok_status();
+    case Role::kFromBuffer:
+      array_from_buffer(val(result).args, at);
+      return ok_status();
+    case Role::kUfuncReconstruct: case Role::kSubimport: case Role::kBuiltinType:
+      return role_import_by_name(role, result, at);
+    case Role::kCodeCtor: case Role::kFunctionCtor: case Role::kSkeletonClass:
+      role_code(role, result, at);
+      return ok_status();
+    case Role::kClassSetstate:
+      role_class_setstate(result);
+      return ok_status();
+    case Role::kArrayWrapper:
+      ++summary_.array_wrappers;
+      return ok_status();
+    default:
+      return ok_status();
+  }
+}
+
+void Machine::role_codecs(ValueId result, std::uint64_t at) {
+  ValueId args = val(result).args;
+  const Value* text = tuple_item(args, 0);
+  const Value* enc = tuple_item(args, 1);
+  bool latin1 = enc && enc->kind == Kind::kStr &&
+                (enc->text == "latin1" || enc->text == "latin-1" || enc->text == "latin_1");
+  if (!latin1 || !text || text->kind != Kind::kStr) {
+    rec_.add_finding(Severity::kWarning, Rule::kUntrustedCall,
+                     "_codecs.encode is trusted only to turn a str into latin-1 bytes", at);
+    return;
+  }
+  Value& r = val(result);
+  r.kind = Kind::kBytes;
+  r.units = utf8_code_points(text->text);
+}
+
+// Helpers that import a module or attribute named by their (constant) arguments.
+Status Machine::role_import_by_name(Role role, ValueId result, std::uint64_t at) {
+  ValueId args = val(result).args;
+  auto first = const_str(args != kNoValue && val(args).kind == Kind::kTuple &&
+                                 !val(args).items.empty()
+                             ? val(args).items[0]
+                             : kNoValue);
+  auto second = const_str(args != kNoValue && val(args).kind == Kind::kTuple &&
+                                  val(args).items.size() > 1
+                              ? val(args).items[1]
+                              : kNoValue);
+  if (!first || (role == Role::kUfuncReconstruct && !second)) {
+    rec_.add_finding(Severity::kError, Rule::kUnresolvedGlobal,
+                     "imports by a name computed while loading", at);
+    return ok_status();
+  }
+  Result<ValueId> g = make_error("");
+  if (role == Role::kUfuncReconstruct) {
+    g = import_global(*first, *second, at);
+  } else if (role == Role::kBuiltinType) {
+    g = import_global("types", *first, at);
+  } else {  // cloudpickle subimport: a whole module
+    Classification c = policy_.classify_module(*first);
+    rec_.add_global(*first);
+    if (c.trust == Trust::kDangerous)
+      rec_.add_finding(Severity::kError, Rule::kDangerousGlobal,
+                       fmt::format("imports module {} by name ({})", *first, c.category), at);
+    else
+      rec_.add_finding(Severity::kWarning, Rule::kUntrustedGlobal,
+                       fmt::format("imports module {} by name", *first), at);
+    return ok_status();
+  }
+  if (!g) return g.error();
+  // The call's result *is* the imported object: later calls on it are calls of that global.
+  Value& r = val(result);
+  const Value& gv = val(*g);
+  r.kind = Kind::kGlobal;
+  r.ref = gv.ref;
+  if (role == Role::kBuiltinType && *first == "CodeType") globals_[gv.ref].role = Role::kCodeCtor;
+  return ok_status();
+}
+
+void Machine::role_code(Role role, ValueId result, std::uint64_t at) {
+  Value& r = val(result);
+  if (role == Role::kCodeCtor) {
+    r.flags |= kFlagCode;
+    const Value* name = tuple_item(r.args, 11);  // co_name in CodeType's argument order
+    std::string what = name && name->kind == Kind::kStr
+                           ? fmt::format(" '{}'", name->text.substr(0, 80))
+                           : std::string();
+    rec_.add_finding(Severity::kWarning, Rule::kCodeObject,
+                     fmt::format("builds a Python code object{}: by-value code that runs "
+                                 "whenever it is called",
+                                 what),
+                     at);
+  } else if (role == Role::kSkeletonClass) {
+    r.flags |= kFlagDynClass;
+    const Value* name = tuple_item(r.args, 1);
+    rec_.add_finding(Severity::kWarning, Rule::kDynamicClass,
+                     fmt::format("defines class '{}' by value",
+                                 name && name->kind == Kind::kStr ? name->text.substr(0, 80)
+                                                                  : "?"),
+                     at);
+  }
+  // kFunctionCtor: the function carries the code flag of its arguments (set in call()).
+}
+
+void Machine::role_class_setstate(ValueId result) {
+  ValueId args = val(result).args;
+  const Value* cls = tuple_item(args, 0);
+  const Value* state = tuple_item(args, 1);
+  if (!cls || !state) return;
+  ValueId dict = state->kind == Kind::kTuple && !state->items.empty() ? state->items[0]
+                                                                        : val(args).items[1];
+  if (dict == kNoValue || val(dict).kind != Kind::kDict) return;
+  for (std::size_t i = 0; i < val(dict).items.size(); i += 2) {
+    auto key = const_str(val(dict).items[i]);
+    if (key && std::find(kLoadHooks.begin(), kLoadHooks.end(), *key) != kLoadHooks.end())
+      val(val(args).items[0]).flags |= kFlagHooked;
+  }
+}
+
+// BUILD, APPEND(S), SETITEM(S) on something other than a plain instance or container.
+Status Machine::check_mutation_target(ValueId target, std::uint64_t at, std::string_view how) {
+  const Value& t = val(target);
+  if (t.kind == Kind::kGlobal) {
+    rec_.add_finding(Severity::kError, Rule::kBuildOnCallable,
+                     fmt::format("{} the imported {} itself", how,
+                                 globals_[t.ref].name.joined()),
+                     at);
+  } else if ((t.kind == Kind::kCall || t.kind == Kind::kObject) &&
+             ((t.flags & kFlagHooked) ||
+              (t.ref != kNoValue && (val(t.ref).flags & kFlagHooked)))) {
+    rec_.add_finding(Severity::kError, Rule::kLoadTimeCode,
+                     fmt::format("{} an instance of a by-value class whose methods run while "
+                                 "loading",
+                                 how),
+                     at);
+  }
+  return ok_status();
+}
+
+Status Machine::op_build(std::uint64_t at) {
+  auto state = pop(at);
+  if (!state) return state.error();
+  auto inst = top(at);
+  if (!inst) return inst.error();
+  if (auto st = check_mutation_target(*inst, at, "BUILD sets attributes of"); !st) return st;
+  Value& v = val(*inst);
+  v.state = *state;
+  v.flags |= val(*state).flags & kFlagCode;
+  if ((v.kind != Kind::kCall && v.kind != Kind::kObject) || v.ref == kNoValue ||
+      val(v.ref).kind != Kind::kGlobal)
+    return ok_status();
+  switch (globals_[val(v.ref).ref].role) {
+    case Role::kReconstruct:
+      array_from_reconstruct(*state, at);
+      return ok_status();
+    case Role::kArrayWrapper:
+      return opts_.joblib_arrays ? array_from_wrapper(*state, at) : ok_status();
+    case Role::kLegacyWrapper:
+      legacy_wrapper(*state, at);
+      return ok_status();
+    default:
+      return ok_status();
+  }
+}
+
+Status Machine::op_loader_defined(std::uint8_t op, std::uint64_t at) {
+  std::string what;
+  switch (op) {
+    case 'P': {
+      auto line = read_line(at, "PERSID argument");
+      if (!line) return line.error();
+      what = "a persistent id: the loading program decides what it becomes";
+      break;
+    }
+    case 'Q': {
+      auto pid = pop(at);
+      if (!pid) return pid.error();
+      what = "a persistent id: the loading program decides what it becomes";
+      break;
+    }
+    case 0x82: case 0x83: case 0x84: {
+      auto code = read_le(op == 0x82 ? 1 : op == 0x83 ? 2 : 4, at, "extension code");
+      if (!code) return code.error();
+      what = fmt::format("copyreg extension code {}: imports whatever the loading process "
+                         "registered under it",
+                         *code);
+      break;
+    }
+    case 0x97:
+      what = "an out-of-band buffer that the loader must supply (pickle protocol 5)";
+      rec_.add_finding(Severity::kNote, Rule::kLoaderDefined, what, at);
+      return push_new(Value{.kind = Kind::kBuffer, .offset = at});
+    default: {  // READONLY_BUFFER: the top stays, read-only
+      auto v = top(at);
+      return v ? ok_status() : Status(v.error());
+    }
+  }
+  rec_.add_finding(Severity::kWarning, Rule::kLoaderDefined, what, at);
+  return push_new(Value{.kind = Kind::kUnknown, .offset = at});
+}
+
+// ---------------------------------------------------------------------------------------------
+// arrays
+// ---------------------------------------------------------------------------------------------
+
+std::string_view order_name(std::string_view c) {
+  if (c == "<") return "little";
+  if (c == ">") return "big";
+  if (c == "|") return "not-applicable";
+  if (c == "=") return "native";
+  return "unknown";
+}
+
+std::uint64_t itemsize_of_code(std::string_view code) {
+  if (code.empty()) return 0;
+  char kind = code[0];
+  std::uint64_t n = 0;
+  std::size_t i = 1;
+  for (; i < code.size() && code[i] >= '0' && code[i] <= '9' && n < (1u << 30); ++i)
+    n = n * 10 + static_cast<std::uint64_t>(code[i] - '0');
+  if (i == 1) return (kind == 'O' ? 8 : 0);
+  return kind == 'U' ? n * 4 : n;
+}
+
+DtypeDesc Machine::describe_dtype(ValueId id) const {
+  // Fields may refer back to their dtype through the memo: a budget keeps the walk linear.
+  int budget = 4096;
+  return describe_dtype(id, 0, budget);
+}
+
+DtypeDesc Machine::describe_dtype(ValueId id, int depth, int& budget) const {
+  DtypeDesc d;
+  if (id == kNoValue || depth > 8 || --budget < 0) return d;
+  const Value& v = val(id);
+  if (v.kind != Kind::kCall || v.ref == kNoValue || val(v.ref).kind != Kind::kGlobal ||
+      globals_[val(v.ref).ref].role != Role::kDtype)
+    return d;
+  const Value* code = tuple_item(v.args, 0);
+  if (code && code->kind == Kind::kStr) d.code = std::string(code->text.substr(0, 32));
+  d.object = !d.code.empty() && d.code[0] == 'O';
+  d.itemsize = itemsize_of_code(d.code);
+  if (const Value* order = tuple_item(v.state, 1); order && order->kind == Kind::kStr)
+    d.byte_order = std::string(order_name(order->text));
+  if (auto elsize = tuple_item(v.state, 5); elsize && elsize->kind == Kind::kInt &&
+                                            elsize->number_known && elsize->number > 0)
+    d.itemsize = static_cast<std::uint64_t>(elsize->number);
+  // A structured dtype is '|' itself; its fields say how the numbers inside are stored.
+  const Value* fields = tuple_item(v.state, 4);
+  if (fields && fields->kind == Kind::kDict) {
+    std::string combined;
+    for (std::size_t i = 1; i < fields->items.size(); i += 2) {
+      const Value& f = val(fields->items[i]);
+      if (f.kind != Kind::kTuple || f.items.empty()) continue;
+      if (budget <= 0) break;
+      DtypeDesc fd = describe_dtype(f.items[0], depth + 1, budget);
+      d.object = d.object || fd.object;
+      if (fd.byte_order == "not-applicable") continue;
+      combined = combined.empty() || combined == fd.byte_order ? fd.byte_order : "mixed";
+    }
+    if (!combined.empty()) d.byte_order = combined;
+  }
+  return d;
+}
+
+std::optional<std::vector<std::uint64_t>> Machine::shape_of(ValueId id) const {
+  if (id == kNoValue) return std::nullopt;
+  const Value& v = val(id);
+  if (v.kind == Kind::kInt && v.number_known && v.number >= 0)
+    return std::vector<std::uint64_t>{static_cast<std::uint64_t>(v.number)};
+  if (v.kind != Kind::kTuple) return std::nullopt;
+  std::vector<std::uint64_t> shape;
+  for (ValueId item : v.items) {
+    auto n = const_int(item);
+    if (!n || *n < 0) return std::nullopt;
+    shape.push_back(static_cast<std::uint64_t>(*n));
+  }
+  return shape;
+}
+
+void Machine::add_array(const DtypeDesc& d, std::vector<std::uint64_t> shape,
+                        std::uint64_t bytes, std::uint64_t offset, std::string where,
+                        bool check_size) {
+  if (check_size && !d.object && d.itemsize > 0) {
+    std::optional<std::uint64_t> expected = d.itemsize;
+    for (std::uint64_t n : shape)
+      if (expected) expected = checked_mul(*expected, n);
+    if (!expected || *expected != bytes)
+      rec_.add_finding(Severity::kWarning, Rule::kAnomaly,
+                       fmt::format("array declares {} bytes but stores {}",
+                                   expected ? std::to_string(*expected) : "more than 2^64",
+                                   bytes),
+                       offset);
+  }
+  rec_.arrays.push_back(ArrayInfo{d.code.empty() ? "unknown" : d.code, d.byte_order,
+                                  std::move(shape), bytes, offset, std::move(where)});
+}
+
+void Machine::array_from_reconstruct(ValueId state, std::uint64_t at) {
+  // ndarray.__setstate__((version, shape, dtype, is_fortran, data)) or the 4-tuple without
+  // the version.
+  if (state == kNoValue || val(state).kind != Kind::kTuple) return;
+  const auto& items = val(state).items;
+  std::size_t base = items.size() == 5 ? 1 : items.size() == 4 ? 0 : 99;
+  if (base == 99) return;
+  auto shape = shape_of(items[base]);
+  DtypeDesc d = describe_dtype(items[base + 1]);
+  const Value& data = val(items[base + 3]);
+  std::uint64_t bytes = data.kind == Kind::kBytes ? data.units : 0;
+  bool sized = data.kind == Kind::kBytes;
+  add_array(d, shape.value_or(std::vector<std::uint64_t>{}), bytes,
+            sized ? data.offset : at, "pickle", sized && shape.has_value());
+}
+
+void Machine::array_from_buffer(ValueId args, std::uint64_t at) {
+  // numpy's protocol-5 path: _frombuffer(buffer, dtype, shape, order)
+  const Value* buf = tuple_item(args, 0);
+  if (!buf) return;
+  auto shape = shape_of(val(args).items.size() > 2 ? val(args).items[2] : kNoValue);
+  DtypeDesc d = describe_dtype(val(args).items.size() > 1 ? val(args).items[1] : kNoValue);
+  bool in_band = buf->kind == Kind::kBytes;
+  add_array(d, shape.value_or(std::vector<std::uint64_t>{}), in_band ? buf->units : 0,
+            in_band ? buf->offset : at, in_band ? "pickle" : "out-of-band",
+            in_band && shape.has_value());
+}
+
+Status Machine::array_from_wrapper(ValueId state, std::uint64_t at) {
+  auto shape = shape_of(dict_get(state, "shape"));
+  DtypeDesc d = describe_dtype(dict_get(state, "dtype"));
+  if (!shape) return fail(at, "joblib array wrapper without a usable shape");
+  if (d.object) {
+    // joblib writes object arrays as a pickle of their own right after the wrapper.
+    rec_.add_finding(Severity::kNote, Rule::kNestedPickle,
+                     "object array stored as a nested pickle (scanned)", in_.offset());
+    if (opts_.depth + 1 > PickleScanOptions::kMaxDepth)
+      return fail(at, "pickles nested too deeply");
+    PickleScanOptions nested = opts_;
+    nested.depth += 1;
+    nested.single = true;
+    std::uint64_t start = in_.offset();
+    auto r = scan_pickle_stream(in_, policy_, nested, rec_);
+    if (!r) return r.error();
+    add_array(d, *shape, in_.offset() - start, start, "joblib", false);
+    return ok_status();
+  }
+  if (d.itemsize == 0) return fail(at, "joblib array wrapper with a dtype of unknown size");
+  if (const_int(dict_get(state, "numpy_array_alignment_bytes"))) {
+    auto pad = read_le(1, at, "joblib alignment padding length");
+    if (!pad) return pad.error();
+    auto skipped = read_bytes(*pad, at, "joblib alignment padding");
+    if (!skipped) return skipped.error();
+  }
+  std::optional<std::uint64_t> bytes = d.itemsize;
+  for (std::uint64_t n : *shape)
+    if (bytes) bytes = checked_mul(*bytes, n);
+  std::uint64_t start = in_.offset();
+  if (!bytes || *bytes > in_.remaining())
+    return truncated(at, fmt::format("joblib array data ({} bytes declared, {} left)",
+                                     bytes ? std::to_string(*bytes) : "more than 2^64",
+                                     in_.remaining()));
+  in_.take(*bytes);
+  add_array(d, *shape, *bytes, start, "joblib", false);
+  return ok_status();
+}
+
+void Machine::legacy_wrapper(ValueId state, std::uint64_t at) {
+  auto file = const_str(dict_get(state, "filename"));
+  if (!file) return;
+  bool escapes = file->starts_with("/") || file->find("..") != std::string_view::npos ||
+                 file->find('\\') != std::string_view::npos;
+  if (escapes)
+    rec_.add_finding(Severity::kError, Rule::kPathEscape,
+                     fmt::format("legacy joblib array file '{}' lies outside the artifact's "
+                                 "directory",
+                                 file->substr(0, 200)),
+                     at);
+  else
+    rec_.add_finding(Severity::kWarning, Rule::kLoaderDefined,
+                     fmt::format("legacy joblib (< 0.10) loads array file '{}' with "
+                                 "allow_pickle=True; it is not scanned here",
+                                 file->substr(0, 200)),
+                     at);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+bool looks_like_pickle(std::string_view head) {
+  if (head.empty()) return false;
+  auto b = static_cast<std::uint8_t>(head[0]);
+  if (b == 0x80) return head.size() < 2 || static_cast<std::uint8_t>(head[1]) <= 5;
+  return is_opcode(b) && b < 0x80;
+}
+
+Result<PickleScanSummary> scan_pickle_stream(ByteReader& in, const Policy& policy,
+                                             const PickleScanOptions& opts,
+                                             InspectionRecord& rec) {
+  PickleScanSummary summary;
+  if (in.at_end()) return make_error(fmt::format("offset {}: no pickle data", in.offset()));
+  while (!in.at_end()) {
+    std::size_t start = in.pos();
+    Machine machine(in, policy, opts, rec, summary);
+    if (auto st = machine.run(); !st) {
+      // Bytes after a complete pickle that are not a pickle at all: pickle.load ignores them.
+      if (summary.pickles > 0 && machine.failed_on_first_opcode()) {
+        rec.add_finding(Severity::kWarning, Rule::kAnomaly,
+                        fmt::format("{} trailing bytes after the last pickle are not a pickle",
+                                    in.data().size() - start),
+                        in.base() + start);
+        in.seek(in.data().size());
+        break;
+      }
+      return st.error();
+    }
+    ++summary.pickles;
+    if (opts.single) break;
+  }
+  return summary;
+}
+
+namespace {
+
+// joblib.load reads array bytes after each wrapper; pickle.load would read them as opcodes.
+// A file could mean one thing to each: scan the plain reading too and keep what is unsafe.
+void check_plain_reading(std::string_view data, const Policy& policy, InspectionRecord& rec) {
+  InspectionRecord plain;
+  ByteReader in(data);
+  PickleScanOptions opts;
+  (void)scan_pickle_stream(in, policy, opts, plain);
+  for (auto& f : plain.findings) {
+    if (f.severity != Severity::kError) continue;
+    rec.add_finding(f.severity, f.rule,
+                    fmt::format("if loaded with pickle.load instead of joblib.load: {}",
+                                f.reason),
+                    f.offset);
+  }
+}
+
+}  // namespace
+
+Status inspect_pickle_bytes(std::string_view data, const InspectContext& ctx,
+                            InspectionRecord& rec) {
+  rec.format = "pickle";
+  ByteReader in(data);
+  PickleScanOptions opts;
+  opts.joblib_arrays = true;
+  opts.depth = ctx.depth;
+  auto summary = scan_pickle_stream(in, ctx.policy, opts, rec);
+  if (!summary) return summary.error();
+  rec.protocol = summary->protocol >= 0 ? summary->protocol
+                                        : (summary->saw_binary_opcode ? 1 : 0);
+  if (summary->array_wrappers > 0) {
+    rec.format = "joblib";
+    check_plain_reading(data, ctx.policy, rec);
+  } else if (summary->cloudpickle) {
+    rec.format = "cloudpickle";
+  }
+  rec.settle_verdict();
+  return ok_status();
+}
+
+}  // namespace crossload::audit

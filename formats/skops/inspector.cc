@@ -1,0 +1,292 @@
+#include "formats/skops/inspector.h"
+
+#include <fmt/format.h>
+#include <zip.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "formats/npy/inspector.h"
+
+namespace crossload::audit {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxJsonDepth = 256;
+constexpr std::size_t kMaxNodes = std::size_t{1} << 22;
+
+// ---------------------------------------------------------------------------------------------
+// the zip container (libzip over the mapped bytes; members read with a total output bound)
+// ---------------------------------------------------------------------------------------------
+
+class ZipArchive {
+ public:
+  static Result<std::unique_ptr<ZipArchive>> open(std::string_view data) {
+    zip_error_t err;
+    zip_error_init(&err);
+    zip_source_t* src = zip_source_buffer_create(data.data(), data.size(), 0, &err);
+    if (!src) return make_error("offset 0: cannot read the zip container");
+    zip_t* z = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &err);
+    if (!z) {
+      std::string msg = zip_error_strerror(&err);
+      zip_source_free(src);
+      zip_error_fini(&err);
+      // The central directory sits at the end: that is where a zip is found wanting.
+      return make_error(fmt::format("offset {}: corrupt zip container: {}", data.size(), msg));
+    }
+    zip_error_fini(&err);
+    return std::unique_ptr<ZipArchive>(new ZipArchive(z));
+  }
+  ~ZipArchive() { zip_discard(z_); }
+
+  std::int64_t count() const { return zip_get_num_entries(z_, 0); }
+  std::string name(std::int64_t i) const {
+    const char* n = zip_get_name(z_, static_cast<zip_uint64_t>(i), 0);
+    return n ? n : "";
+  }
+  std::int64_t find(const std::string& name) const {
+    return zip_name_locate(z_, name.c_str(), 0);
+  }
+
+  // Reads member `i`, charging its size to `budget`; a member past the budget is an error.
+  Result<std::string> read(std::int64_t i, std::uint64_t& budget) const {
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat_index(z_, static_cast<zip_uint64_t>(i), 0, &st) != 0)
+      return make_error(fmt::format("zip member {}: unreadable entry", name(i)));
+    zip_file_t* f = zip_fopen_index(z_, static_cast<zip_uint64_t>(i), 0);
+    if (!f) return make_error(fmt::format("zip member {}: {}", name(i), zip_strerror(z_)));
+    std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> guard(f, zip_fclose);
+    std::string out;
+    char buf[1 << 16];
+    while (true) {
+      zip_int64_t n = zip_fread(f, buf, sizeof buf);
+      if (n < 0)
+        return make_error(fmt::format("zip member {}: corrupt data at member offset {}: {}",
+                                      name(i), out.size(), zip_file_strerror(f)));
+      if (n == 0) break;
+      if (static_cast<std::uint64_t>(n) > budget)
+        return make_error(fmt::format("zip member {}: inflates past the --max-decompressed "
+                                      "bound",
+                                      name(i)));
+      budget -= static_cast<std::uint64_t>(n);
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+
+ private:
+  explicit ZipArchive(zip_t* z) : z_(z) {}
+  zip_t* z_;
+};
+
+// nlohmann's parser is iterative but a deeply nested value is destroyed recursively: check
+// the nesting before parsing.
+bool nesting_within(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > limit) return false;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// skops schema: every node names the type (or function) skops would import to rebuild it
+// ---------------------------------------------------------------------------------------------
+
+struct SchemaWalk {
+  const InspectContext& ctx;
+  InspectionRecord& rec;
+  std::vector<std::string> array_files;  // members the schema loads as arrays
+  std::size_t nodes = 0;
+  bool too_many = false;
+};
+
+const std::vector<std::string_view>& known_loaders() {
+  static const std::vector<std::string_view> kLoaders{
+      "DictNode", "DefaultDictNode", "ListNode", "SetNode", "TupleNode", "BytesNode",
+      "BytearrayNode", "SliceNode", "FunctionNode", "MethodNode", "PartialNode", "TypeNode",
+      "ObjectNode", "JsonNode", "OperatorFuncNode", "NdArrayNode", "MaskedArrayNode",
+      "RandomStateNode", "RandomGeneratorNode", "DTypeNode", "SparseMatrixNode", "ReduceNode",
+      "TreeNode", "LossNode", "SGDNode", "CachedNode", "ConstructorFromReduceNode",
+      "ZoneInfoNode", "QuantileForestNode", "_DictWithDeprecatedKeysNode"};
+  return kLoaders;
+}
+
+void check_type(SchemaWalk& w, const std::string& module, const std::string& cls,
+                const std::string& loader) {
+  std::string name = module.empty() ? cls : fmt::format("{}.{}", module, cls);
+  w.rec.add_global(name);
+  // skops' nodes carry no byte offsets: findings point at schema.json as a whole.
+  Classification c = w.ctx.policy.classify(module, cls);
+  if (c.trust == Trust::kDangerous)
+    w.rec.add_finding(Severity::kError, Rule::kDangerousGlobal,
+                      fmt::format("{} would import {} ({})", loader, name, c.category), 0);
+  else if (c.trust == Trust::kUntrusted)
+    w.rec.add_finding(Severity::kWarning, Rule::kUntrustedGlobal,
+                      fmt::format("{} would import {}, which is not in the trusted set", loader,
+                                  name),
+                      0);
+}
+
+void note_version(SchemaWalk& w, const json& dict_content) {
+  auto it = dict_content.find("_sklearn_version");
+  if (it == dict_content.end() || !it->is_object()) return;
+  auto content = it->find("content");
+  if (content == it->end() || !content->is_string()) return;
+  // JsonNode content is itself JSON text: "\"1.9.1\"".
+  json v = json::parse(content->get<std::string>(), nullptr, false);
+  if (v.is_string()) w.rec.add_version(v.get<std::string>());
+}
+
+void walk(SchemaWalk& w, const json& node);
+
+void walk_children(SchemaWalk& w, const json& node) {
+  if (node.is_object()) {
+    for (const auto& [key, value] : node.items())
+      if (value.is_structured()) walk(w, value);
+  } else if (node.is_array()) {
+    for (const auto& value : node)
+      if (value.is_structured()) walk(w, value);
+  }
+}
+
+void walk_node(SchemaWalk& w, const json& node) {
+  std::string loader = node["__loader__"].is_string() ? node["__loader__"].get<std::string>()
+                                                      : "";
+  const json& m = node.contains("__module__") ? node["__module__"] : json();
+  const json& c = node.contains("__class__") ? node["__class__"] : json();
+  if (std::find(known_loaders().begin(), known_loaders().end(), loader) ==
+      known_loaders().end())
+    w.rec.add_finding(Severity::kWarning, Rule::kAnomaly,
+                      fmt::format("unknown skops node type '{}' (skops refuses to load it)",
+                                  loader.substr(0, 80)),
+                      0);
+  if (loader == "CachedNode") return;  // a reference to a node met before
+  if (m.is_string() && c.is_string()) {
+    std::string cls = c.get<std::string>();
+    if (loader == "MethodNode" && node.contains("content") && node["content"].is_object() &&
+        node["content"].contains("func") && node["content"]["func"].is_string())
+      cls += "." + node["content"]["func"].get<std::string>();  // getattr(obj, func)
+    check_type(w, m.get<std::string>(), cls, loader);
+  } else if (loader != "JsonNode") {
+    w.rec.add_finding(Severity::kWarning, Rule::kAnomaly,
+                      fmt::format("{} without a module and class name", loader), 0);
+  }
+  if (node.contains("file") && node["file"].is_string())
+    w.array_files.push_back(node["file"].get<std::string>());
+  if (loader == "DictNode" && node.contains("content") && node["content"].is_object())
+    note_version(w, node["content"]);
+}
+
+void walk(SchemaWalk& w, const json& node) {
+  if (++w.nodes > kMaxNodes) {
+    w.too_many = true;
+    return;
+  }
+  if (node.is_object() && node.contains("__loader__")) walk_node(w, node);
+  walk_children(w, node);
+}
+
+Status inspect_arrays(const ZipArchive& zip, const std::vector<std::string>& files,
+                      const InspectContext& ctx, InspectionRecord& rec, std::uint64_t& budget) {
+  for (const auto& file : files) {
+    std::int64_t i = zip.find(file);
+    if (i < 0) {
+      rec.add_finding(Severity::kWarning, Rule::kAnomaly,
+                      fmt::format("schema refers to missing member '{}'", file.substr(0, 200)),
+                      0);
+      continue;
+    }
+    auto bytes = zip.read(i, budget);
+    if (!bytes) return bytes.error();
+    if (!bytes->starts_with("\x93NUMPY")) continue;  // sparse matrices are .npz members
+    if (auto st = inspect_npy_member(*bytes, file, ctx, rec); !st)
+      return make_error(fmt::format("zip member {}: {}", file, st.error().message));
+  }
+  return ok_status();
+}
+
+Status inspect_npz(const ZipArchive& zip, const InspectContext& ctx, InspectionRecord& rec) {
+  rec.format = "npz";
+  std::uint64_t budget = ctx.options.max_decompressed;
+  for (std::int64_t i = 0; i < zip.count(); ++i) {
+    std::string name = zip.name(i);
+    auto bytes = zip.read(i, budget);
+    if (!bytes) return bytes.error();
+    if (!bytes->starts_with("\x93NUMPY")) {
+      rec.add_finding(Severity::kWarning, Rule::kAnomaly,
+                      fmt::format("member '{}' is not a .npy array", name.substr(0, 200)), 0);
+      continue;
+    }
+    if (auto st = inspect_npy_member(*bytes, name, ctx, rec); !st)
+      return make_error(fmt::format("zip member {}: {}", name, st.error().message));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+namespace {
+
+Status walk_schema(std::string_view schema_json, const InspectContext& ctx,
+                   InspectionRecord& rec, std::vector<std::string>* array_files) {
+  if (!nesting_within(schema_json, kMaxJsonDepth))
+    return make_error(fmt::format("schema.json nests deeper than {} levels", kMaxJsonDepth));
+  json schema = json::parse(schema_json, nullptr, false);
+  if (schema.is_discarded() || !schema.is_object())
+    return make_error("schema.json is not a JSON object");
+  if (schema.contains("protocol") && schema["protocol"].is_number_integer())
+    rec.protocol = schema["protocol"].get<std::int64_t>();
+  SchemaWalk w{ctx, rec, {}};
+  walk(w, schema);
+  if (w.too_many) return make_error("schema.json has too many nodes for the inspector");
+  if (array_files) *array_files = std::move(w.array_files);
+  return ok_status();
+}
+
+}  // namespace
+
+Status inspect_skops_schema(std::string_view schema_json, const InspectContext& ctx,
+                            InspectionRecord& rec) {
+  return walk_schema(schema_json, ctx, rec, nullptr);
+}
+
+Status inspect_zip_artifact(std::string_view data, const InspectContext& ctx,
+                            InspectionRecord& rec) {
+  auto zip = ZipArchive::open(data);
+  if (!zip) return zip.error();
+  std::int64_t schema = (*zip)->find("schema.json");
+  if (schema < 0) {
+    auto st = inspect_npz(**zip, ctx, rec);
+    rec.settle_verdict();
+    return st;
+  }
+  rec.format = "skops";
+  std::uint64_t budget = ctx.options.max_decompressed;
+  auto text = (*zip)->read(schema, budget);
+  if (!text) return text.error();
+  std::vector<std::string> files;
+  if (auto st = walk_schema(*text, ctx, rec, &files); !st)
+    return make_error(fmt::format("zip member schema.json: {}", st.error().message));
+  if (auto st = inspect_arrays(**zip, files, ctx, rec, budget); !st) return st;
+  rec.settle_verdict();
+  return ok_status();
+}
+
+}  // namespace crossload::audit

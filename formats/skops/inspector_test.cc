@@ -1,0 +1,3 @@
+#include "formats/skops/inspector.h"
+
+#include <gtest/gtest.h>

@@ -1,0 +1,2 @@
+#include "harness/audit/render.h"
+#include <gtest/gtest.h>
