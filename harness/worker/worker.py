@@ -10,6 +10,9 @@ import json
 import os
 import sys
 
+# Where a failure the op did not tag itself belongs.
+DEFAULT_STAGE = {"train": "train", "dump": "dump", "load_predict": "load"}
+
 
 def main(argv=None):
     args = _parse_args(argv)
@@ -71,16 +74,11 @@ def handle(raw, session):
         with in_stage(DEFAULT_STAGE.get(name, "protocol")):
             result = _jsonable(op(session, req))
         return {"id": req_id, "ok": True, "result": result}
-    except ProtocolError as exc:
-        return {"id": req_id, "ok": False, "error": StageError("protocol", exc).error()}
     except StageError as exc:
-        return {"id": req_id, "ok": False, "error": _jsonable(exc.error())}
-    except FAILURES as exc:  # a bug in the worker itself: still an answer, never the end
-        return {"id": req_id, "ok": False, "error": StageError("protocol", exc).error()}
-
-
-# Where a failure not tagged by the op itself belongs.
-DEFAULT_STAGE = {"train": "train", "dump": "dump", "load_predict": "load"}
+        error = exc.error()
+    except FAILURES as exc:  # a bad request, or a bug in the worker: an answer, never the end
+        error = StageError("protocol", exc).error()
+    return {"id": req_id, "ok": False, "error": _jsonable(error)}
 
 
 def _decode(raw):
