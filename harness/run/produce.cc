@@ -21,6 +21,14 @@ std::string reply_error(const WorkerReply& r) {
   return e.value("type", std::string("Error")) + ": " + e.value("message", std::string());
 }
 
+// A dump whose own load-back fails is a format that cannot hold the model usably; say where.
+std::string dump_error(const WorkerReply& r) {
+  if (!r.ok()) return r.failure.message;
+  std::string stage = r.answer["error"].value("stage", std::string("dump"));
+  if (stage == "dump") return "dumping failed: " + reply_error(r);
+  return "the producer's own round trip failed at " + stage + ": " + reply_error(r);
+}
+
 ArtifactRecord base_record(const EnvSession& producer, const FixtureInfo& fixture,
                            const std::string& format, const std::string& path) {
   ArtifactRecord a;
@@ -75,7 +83,7 @@ void dump_one(EnvSession& producer, const FixtureInfo& fixture, const json& trai
   }
   bool unsupported = r.ok() && r.answer["error"].value("stage", std::string()) == "unsupported";
   a.status = unsupported ? "unsupported" : "error";
-  a.reason = unsupported ? r.answer["error"].value("message", std::string()) : reply_error(r);
+  a.reason = unsupported ? r.answer["error"].value("message", std::string()) : dump_error(r);
   if (!r.ok()) producer.revive(log);
   log.detail("  {} {} as {}: {}", a.status, fixture.name, a.format, a.reason);
 }

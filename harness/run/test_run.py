@@ -50,6 +50,12 @@ def cells_by_id(out):
 LAMBDA = "lambda_pipeline"
 EXPECTED_UNSUPPORTED = {
     (LAMBDA, f) for f in ["pickle-p4", "pickle-p5", "joblib", "joblib-zlib3", "joblib-lz4", "joblib-mmap", "skops", "onnx"]
+} | {
+    # skl2onnx 1.20 builds TreeEnsemble nodes scikit-learn 1.9's HGB models no longer fit.
+    ("iris_hgb_classifier", "onnx"),
+    ("diabetes_hgb_regressor", "onnx"),
+    # libsvm needs writable buffers: a memory-mapped (read-only) SVC cannot predict.
+    ("iris_svc_proba", "joblib-mmap"),
 }
 
 
@@ -67,7 +73,7 @@ def test_every_fixture_every_format_round_trips_exactly_or_is_unsupported(full_r
     unsupported = {(c["fixture"], c["format"]) for c in cells.values() if c["outcome"] == "UNSUPPORTED"}
     not_exact = {i: (c["outcome"], c["detail"]) for i, c in cells.items() if c["outcome"] not in ("OK_EXACT", "UNSUPPORTED")}
     assert not_exact == {}
-    assert unsupported == EXPECTED_UNSUPPORTED | ONNX_UNSUPPORTED
+    assert unsupported == EXPECTED_UNSUPPORTED
     for c in cells.values():
         if c["outcome"] == "UNSUPPORTED":
             assert c["detail"]["message"], c["id"]
