@@ -109,13 +109,31 @@ void add_measurements(CellRecord& c, const json& res, const ArtifactRecord& a) {
 
 }  // namespace
 
-std::optional<CellRecord> settled_without_loading(const EnvSession& consumer, const ArtifactRecord& a) {
-  CellRecord c = base_cell(a, consumer.spec.name);
-  if (a.status == "unsupported" || (a.status == "error" && a.reason.rfind("producer environment", 0) != 0)) {
-    c.outcome = Outcome::kUnsupported;
-    c.detail = {{"stage", a.status == "unsupported" ? "unsupported" : "dump"}, {"message", a.reason}};
+// The producer's own round trip failed: in the producer itself that is an observed
+// LOAD_ERROR/PREDICT_ERROR; elsewhere there is no reference to judge against.
+CellRecord settle_failed_round_trip(const ArtifactRecord& a, const std::string& consumer) {
+  CellRecord c = base_cell(a, consumer);
+  const json& error = a.manifest.value("error", json::object());
+  std::string stage = error.value("stage", std::string("dump"));
+  if (consumer == a.producer && (stage == "load" || stage == "predict")) {
+    record_error(c, error);
+    c.detail["observed"] = "in the producer's own round trip, while dumping";
     return c;
   }
+  c.outcome = Outcome::kUnsupported;
+  c.detail = {{"stage", stage}, {"message", a.reason}};
+  return c;
+}
+
+std::optional<CellRecord> settled_without_loading(const EnvSession& consumer, const ArtifactRecord& a) {
+  CellRecord c = base_cell(a, consumer.spec.name);
+  if (a.status == "unsupported") {
+    c.outcome = Outcome::kUnsupported;
+    c.detail = {{"stage", "unsupported"}, {"message", a.reason}};
+    return c;
+  }
+  if (a.status == "error" && a.reason.rfind("producer environment", 0) != 0)
+    return settle_failed_round_trip(a, consumer.spec.name);
   if (a.status != "ok") {
     c.outcome = Outcome::kEnvUnavailable;
     c.detail = {{"message", a.reason}};

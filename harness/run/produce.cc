@@ -84,6 +84,7 @@ void dump_one(EnvSession& producer, const FixtureInfo& fixture, const json& trai
   bool unsupported = r.ok() && r.answer["error"].value("stage", std::string()) == "unsupported";
   a.status = unsupported ? "unsupported" : "error";
   a.reason = unsupported ? r.answer["error"].value("message", std::string()) : dump_error(r);
+  if (r.ok()) a.manifest = {{"error", r.answer["error"]}};  // the stage decides the cells' outcome
   if (!r.ok()) producer.revive(log);
   log.detail("  {} {} as {}: {}", a.status, fixture.name, a.format, a.reason);
 }

@@ -33,6 +33,10 @@ std::vector<std::string> worker_argv(const Launch& launch, const std::string& ro
   ::dup2(log_fd, 2);
   for (const auto& [k, v] : launch.env) ::setenv(k.c_str(), v.c_str(), 1);
   ::setenv("PYTHONUNBUFFERED", "1", 1);
+  // One thread per library: cells run side by side on shared cores, and oversubscribed
+  // OpenMP/BLAS pools make timings noise (HGB ran 100x slower). A launch may override.
+  for (const char* var : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"})
+    if (!launch.env.count(var)) ::setenv(var, "1", 1);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
