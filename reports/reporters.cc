@@ -4,17 +4,21 @@
 #include <fstream>
 
 #include "harness/store/store.h"
+#include "reports/html_reporter.h"
 #include "reports/json_reporter.h"
+#include "reports/junit_reporter.h"
 #include "reports/markdown_reporter.h"
 #include "reports/reporter.h"
 
 namespace crossload {
 
-std::vector<std::string> reporter_names() { return {"md", "json"}; }
+std::vector<std::string> reporter_names() { return {"md", "json", "html", "junit"}; }
 
 std::unique_ptr<Reporter> find_reporter(std::string_view name) {
   if (name == "md") return std::make_unique<MarkdownReporter>();
   if (name == "json") return std::make_unique<JsonReporter>();
+  if (name == "html") return std::make_unique<HtmlReporter>();
+  if (name == "junit") return std::make_unique<JunitReporter>();
   return nullptr;
 }
 

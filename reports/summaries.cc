@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 namespace crossload {
@@ -84,6 +85,86 @@ std::string human_seconds(double s) {
 std::string package_version(const nlohmann::json& fp, const std::string& name) {
   if (!fp.contains("packages") || !fp["packages"].contains(name) || !fp["packages"][name].is_string()) return "–";
   return fp["packages"][name].get<std::string>();
+}
+
+bool is_failure(Outcome o) {
+  return o == Outcome::kMismatch || o == Outcome::kLoadError || o == Outcome::kPredictError ||
+         o == Outcome::kCrash || o == Outcome::kTimeout;
+}
+
+bool is_skip(Outcome o) {
+  return o == Outcome::kUnsupported || o == Outcome::kEnvUnavailable || o == Outcome::kBlocked ||
+         o == Outcome::kXfail;
+}
+
+bool loaded_ok(Outcome o) { return o == Outcome::kOkExact || o == Outcome::kOkTolerance; }
+
+Outcome worst_outcome(const std::vector<const CellRecord*>& cells) {
+  Outcome worst = Outcome::kOkExact;
+  for (const auto* c : cells)
+    if (severity(c->outcome) > severity(worst)) worst = c->outcome;
+  return worst;
+}
+
+std::vector<double> measurement_samples(const CellRecord& c, const std::string& name) {
+  std::vector<double> out;
+  for (const auto& m : c.measurements)
+    if (m.name == name && std::isfinite(m.value) && m.value >= 0) out.push_back(m.value);
+  return out;
+}
+
+std::optional<Measurement> first_measurement(const CellRecord& c, const std::string& name) {
+  for (const auto& m : c.measurements)
+    if (m.name == name) return m;
+  return std::nullopt;
+}
+
+std::vector<std::string> measurement_names(const std::vector<CellRecord>& cells) {
+  std::vector<std::string> out;
+  for (const auto& c : cells)
+    for (const auto& m : c.measurements)
+      if (std::find(out.begin(), out.end(), m.name) == out.end()) out.push_back(m.name);
+  return out;
+}
+
+std::vector<MeasurementMedian> measurement_medians(const std::vector<CellRecord>& cells, const std::string& name) {
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::vector<double>>> groups;
+  for (const auto& c : cells) {
+    auto samples = measurement_samples(c, name);
+    if (samples.empty()) continue;
+    auto& [unit, values] = groups[{c.consumer, c.format}];
+    unit = first_measurement(c, name)->unit;
+    values.push_back(median(samples));  // one value per cell, so repetitions do not outweigh
+  }
+  std::vector<MeasurementMedian> out;
+  for (const auto& [key, group] : groups)
+    out.push_back({key.first, key.second, group.first, group.second.size(), median(group.second)});
+  return out;
+}
+
+std::string human_value(double value, const std::string& unit) {
+  if (unit == "s") return human_seconds(value);
+  if (unit == "bytes" || unit == "B") return human_bytes(value);
+  return unit.empty() ? fmt::format("{:.3g}", value) : fmt::format("{:.3g} {}", value, unit);
+}
+
+std::string cell_error_text(const CellRecord& c, std::size_t limit) {
+  std::string text;
+  if (c.detail.is_object()) {
+    if (c.detail.contains("error_type") && c.detail["error_type"].is_string())
+      text += c.detail["error_type"].get<std::string>() + ": ";
+    const char* key = c.detail.contains("summary") ? "summary" : "message";
+    if (c.detail.contains(key) && c.detail[key].is_string()) text += c.detail[key].get<std::string>();
+  }
+  return utf8_prefix(text, limit);
+}
+
+std::string utf8_prefix(const std::string& text, std::size_t limit) {
+  if (text.size() <= limit) return text;
+  std::size_t cut = limit > 3 ? limit - 3 : 0;
+  // Never split a multi-byte character: reports must stay valid UTF-8 (XML parsers refuse less).
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "...";
 }
 
 }  // namespace crossload

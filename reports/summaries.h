@@ -1,6 +1,7 @@
 #pragma once
 // Aggregations every human-facing reporter shares (counts, groupings, medians, units).
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,5 +30,35 @@ std::string human_bytes(double bytes);
 std::string human_seconds(double seconds);
 // "1.2.2" from a fingerprint's packages table, "–" when absent or not importable.
 std::string package_version(const nlohmann::json& fingerprint, const std::string& name);
+
+// JUnit, the diff and the HTML report agree on these classes of outcome. A failure is a cell
+// that ran and did not give the producer's answers; a skip is a cell that could not or was
+// not meant to run (or failed exactly as the matrix expects).
+bool is_failure(Outcome o);  // MISMATCH, LOAD_ERROR, PREDICT_ERROR, CRASH, TIMEOUT
+bool is_skip(Outcome o);     // UNSUPPORTED, ENV_UNAVAILABLE, BLOCKED, XFAIL
+bool loaded_ok(Outcome o);   // OK_EXACT, OK_TOLERANCE
+// The worst by severity(); OK_EXACT for no cells.
+Outcome worst_outcome(const std::vector<const CellRecord*>& cells);
+
+// Every value recorded under `name` (repetitions record one each), NaN and negatives dropped.
+std::vector<double> measurement_samples(const CellRecord& cell, const std::string& name);
+std::optional<Measurement> first_measurement(const CellRecord& cell, const std::string& name);
+// Measurement names in the order first met, over all cells.
+std::vector<std::string> measurement_names(const std::vector<CellRecord>& cells);
+
+// Median of one measurement per (consumer, format), over the cells that recorded it.
+struct MeasurementMedian {
+  std::string consumer, format, unit;
+  std::size_t cells = 0;
+  double median = 0;
+};
+std::vector<MeasurementMedian> measurement_medians(const std::vector<CellRecord>& cells, const std::string& name);
+// "1.2 ms", "3.4 MiB", "0.97" by unit ("s", "bytes", anything else).
+std::string human_value(double value, const std::string& unit);
+
+// "LoadError: message" or the comparison summary, cut to `limit` characters ("" for none).
+std::string cell_error_text(const CellRecord& cell, std::size_t limit = 300);
+// At most `limit` bytes ending in "..." when cut, never inside a UTF-8 character.
+std::string utf8_prefix(const std::string& text, std::size_t limit);
 
 }  // namespace crossload

@@ -17,12 +17,13 @@ namespace {
 using AddCommand = void (*)(CLI::App&, int&);
 
 // The table of subcommands; `crossload --help` lists them in this order.
-constexpr std::array<AddCommand, 5> kCommands{
+constexpr std::array<AddCommand, 6> kCommands{
     &add_run_command,
     &add_report_command,
     &add_compare_command,
     &add_env_command,
     &add_inspect_command,
+    &add_diff_command,
 };
 
 std::string version_text() {

@@ -1,0 +1,89 @@
+#pragma once
+// `crossload diff`: what changed between a baseline run and the current one: compatibility
+// regressions and fixes, new and vanished cells, expected failures, performance regressions.
+// Rendered for people (text, Markdown), for scripts (JSON) and for CI (which categories fail).
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "reports/reporter.h"
+
+namespace crossload {
+
+// The oldest results.json schema_version this crossload still reads (the newest is
+// kResultsSchemaVersion); anything outside the range is refused with both numbers named.
+inline constexpr int kOldestReadableResultsSchema = 1;
+inline constexpr int kDiffSchemaVersion = 1;
+
+// One side of a diff: a run read from a results store or from a results.json.
+struct ResultsSource {
+  std::string label;  // "out/results.db#3", "old/results.json"
+  RunData data;
+};
+
+// "x.db" or "x.db#3" names a store (run 3, or the latest); anything else is read as results.json.
+struct StoreSpec {
+  std::string path;
+  int64_t run_id = 0;  // 0: the latest run
+};
+std::optional<StoreSpec> parse_store_spec(const std::string& spec);
+// Opening the store is the caller's step (its failures mean "store unusable", exit 5); this
+// reads one run of it (a missing run is bad input, exit 3).
+Result<ResultsSource> read_store_run(const Store& store, const StoreSpec& spec);
+// Errors name the file, and for a schema_version outside what this crossload reads, both versions.
+Result<ResultsSource> read_results_json(const std::string& path);
+Result<RunData> run_data_from_json(const nlohmann::json& doc, const std::string& path);
+
+struct DiffOptions {
+  double threshold = 1.25;  // current / baseline past this ratio is a performance regression
+  double alpha = 0.05;      // significance level, used when both sides have repetition samples
+  std::vector<std::string> measurements{"load", "predict", "rss_peak", "size"};
+};
+
+struct OutcomeChange {
+  std::string id;
+  std::optional<Outcome> before, after;  // before absent: a new cell; after absent: vanished
+  // The error text and explain() of the side that tells the story: the current cell for a
+  // regression or a new cell, the baseline's for a fix or a vanished cell.
+  std::string text;
+  std::string explanation;
+};
+
+struct PerfChange {
+  std::string id, measurement, unit;
+  double before = 0, after = 0, ratio = 0;  // medians of each side's samples
+  std::size_t n_before = 0, n_after = 0;
+  std::optional<double> p_value;  // one-sided Mann-Whitney U; only with repetitions on both sides
+};
+
+struct DiffResult {
+  std::string baseline, current;  // labels
+  DiffOptions options;
+  std::size_t baseline_cells = 0, current_cells = 0, common_cells = 0;
+  std::vector<OutcomeChange> regressions, fixes, new_cells, vanished;
+  std::vector<OutcomeChange> xfail, xpass;  // current cells with those outcomes, passed through
+  std::vector<PerfChange> perf_regressions, perf_improvements;
+  std::size_t perf_compared = 0;  // measurement pairs compared
+  std::size_t perf_tested = 0;    // of which had samples enough for the significance test
+};
+
+DiffResult diff_runs(const ResultsSource& baseline, const ResultsSource& current, const DiffOptions& options);
+
+// What --fail-on can name; kDefaultFailOn is what fails CI when it is not given.
+enum class FailOn { kCompat, kPerf, kNewFailure, kVanished };
+std::vector<std::string> fail_on_names();
+std::vector<std::string> default_fail_on();
+Result<std::vector<FailOn>> parse_fail_on(const std::vector<std::string>& names);
+// New cells whose outcome is a failure (is_failure()).
+std::vector<const OutcomeChange*> new_failures(const DiffResult& diff);
+// Why this diff fails under fail_on, one phrase each ("2 compatibility regressions"); empty: it passes.
+std::vector<std::string> failing(const DiffResult& diff, const std::vector<FailOn>& fail_on);
+
+void write_diff_text(const DiffResult& diff, const std::vector<FailOn>& fail_on, std::ostream& out);
+void write_diff_markdown(const DiffResult& diff, const std::vector<FailOn>& fail_on, std::ostream& out);
+nlohmann::json diff_to_json(const DiffResult& diff, const std::vector<FailOn>& fail_on);
+
+}  // namespace crossload

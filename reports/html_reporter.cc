@@ -1,0 +1,564 @@
+#include "reports/html_reporter.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <tuple>
+
+#include "formats/registry.h"
+#include "harness/util/text.h"
+#include "reports/explain.h"
+#include "reports/guide.h"
+#include "reports/markup.h"
+#include "reports/summaries.h"
+#include "reports/svg_chart.h"
+
+namespace crossload {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string esc(std::string_view s) { return html_escape(s); }
+
+std::string count_of(std::size_t n, const char* one, const char* many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+// ---- colours: one table, so the CSS, the legend and the heatmap agree ----
+
+struct OutcomeStyle {
+  Outcome outcome;
+  const char* background;
+  const char* text;
+};
+
+constexpr std::array<OutcomeStyle, 12> kOutcomeStyles{{
+    {Outcome::kOkExact, "#2e7d32", "#fff"},      {Outcome::kOkTolerance, "#81c784", "#111"},
+    {Outcome::kXfail, "#b0bec5", "#111"},        {Outcome::kUnsupported, "#e0e0e0", "#111"},
+    {Outcome::kXpass, "#4fc3f7", "#111"},        {Outcome::kBlocked, "#7e57c2", "#fff"},
+    {Outcome::kEnvUnavailable, "#cfd8dc", "#111"}, {Outcome::kMismatch, "#ffb300", "#111"},
+    {Outcome::kPredictError, "#f4511e", "#fff"}, {Outcome::kLoadError, "#c62828", "#fff"},
+    {Outcome::kTimeout, "#6d4c41", "#fff"},      {Outcome::kCrash, "#212121", "#fff"},
+}};
+
+constexpr std::array<const char*, 10> kSeriesColors{"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                                                    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+
+std::string outcome_class(Outcome o) { return "o-" + std::string(to_string(o)); }
+
+std::string badge(Outcome o) {
+  return fmt::format("<span class=\"badge {}\">{}</span>", outcome_class(o), to_string(o));
+}
+
+// ---- head ----
+
+constexpr const char* kStyle = R"(
+:root{--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--bg:#fff;--soft:#f6f8fa}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:1200px;padding:16px 24px}
+h1{font-size:24px;margin:8px 0 2px}h2{font-size:19px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
+h3{font-size:15px;margin:12px 0 6px}code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+pre{background:var(--soft);padding:8px;overflow:auto;white-space:pre-wrap;max-height:320px}
+.meta,.note{color:var(--muted)}table{border-collapse:collapse}th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
+th{background:var(--soft)}.big{font-size:28px;font-weight:600;margin:8px 0}
+.counts{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:6px}.counts li{padding:2px 8px;border-radius:10px}
+.badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px;font-weight:600}
+.heatmaps{display:flex;flex-wrap:wrap;gap:16px}.heatmap{margin:0}.heatmap figcaption{font-weight:600;margin-bottom:4px}
+td.hm{text-align:center;cursor:pointer;min-width:72px}td.hm:focus,td.hm.selected{outline:3px solid #0969da;outline-offset:-3px}
+td.hm small{display:block;font-size:11px}td.empty{color:var(--muted);text-align:center}
+.panel{border:2px solid #0969da;border-radius:6px;padding:8px 12px;margin:12px 0;background:#fff}
+.panel-head{display:flex;justify-content:space-between;align-items:center}
+article.cell{border-top:1px solid var(--line);padding:6px 0}article.cell h4{margin:4px 0;font-size:13px}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:4px 0}dt{color:var(--muted)}dd{margin:0}
+.charts{display:flex;flex-direction:column;gap:18px}figure.chart-figure{margin:0}figure.chart-figure figcaption{font-weight:600}
+svg.chart text{fill:var(--fg)}svg.chart text.value{fill:var(--muted)}
+.scroll{overflow-x:auto}ul.evidence{margin:6px 0 0;padding-left:18px}ul.evidence li{margin:2px 0}#guide-table td{max-width:460px}
+.ok{color:#2e7d32;font-weight:600}.fail{color:#c62828;font-weight:600}
+)";
+
+void write_outcome_css(std::ostream& out) {
+  for (const auto& s : kOutcomeStyles)
+    out << fmt::format(".{}{{background:{};color:{}}}\n", outcome_class(s.outcome), s.background, s.text);
+}
+
+void write_head(const RunData& d, std::ostream& out) {
+  out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out << fmt::format("<title>crossload report: {}</title>\n<style>", esc(d.run.matrix_path));
+  out << kStyle;
+  write_outcome_css(out);
+  out << "</style>\n</head>\n<body>\n";
+}
+
+// ---- summary ----
+
+void write_summary(const RunData& d, std::ostream& out) {
+  out << "<header>\n<h1>crossload report</h1>\n";
+  out << fmt::format("<p class=\"meta\">matrix <code>{}</code> · run {} · {} → {} · crossload {} · status {}</p>\n",
+                     esc(d.run.matrix_path), d.run.id, esc(d.run.started_at),
+                     esc(d.run.finished_at.empty() ? "(not finished)" : d.run.finished_at),
+                     esc(d.run.crossload_version), esc(d.run.status));
+  out << "</header>\n<section id=\"summary\">\n";
+  out << fmt::format("<p class=\"big\"><span id=\"cells-run\">{}</span> cells run</p>\n", d.cells.size());
+  out << fmt::format("<p class=\"meta\">{} environments · {} artifacts · {} formats</p>\n", d.envs.size(),
+                     d.artifacts.size(), distinct(d.cells, &CellRecord::format).size());
+  out << "<ul class=\"counts\" id=\"outcome-counts\">\n";
+  for (const auto& [o, n] : outcome_counts(d.cells))
+    out << fmt::format("<li class=\"{}\" data-outcome=\"{}\">{} <b>{}</b></li>\n", outcome_class(o), to_string(o),
+                       to_string(o), n);
+  out << "</ul>\n</section>\n";
+}
+
+// ---- regressions against a baseline ----
+
+void write_change_rows(const std::vector<OutcomeChange>& list, std::ostream& out) {
+  out << "<table>\n<tr><th>cell</th><th>baseline</th><th>current</th><th>error</th><th>meaning</th></tr>\n";
+  for (const auto& c : list)
+    out << fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>\n",
+                       esc(c.id), c.before ? badge(*c.before) : "–", c.after ? badge(*c.after) : "–", esc(c.text),
+                       esc(c.explanation));
+  out << "</table>\n";
+}
+
+void write_change_list(const char* title, const std::vector<OutcomeChange>& list, bool open, std::ostream& out) {
+  if (list.empty()) return;
+  out << fmt::format("<details{}><summary><b>{}</b> ({})</summary>\n", open ? " open" : "", title, list.size());
+  write_change_rows(list, out);
+  out << "</details>\n";
+}
+
+void write_perf_rows(const std::vector<PerfChange>& list, std::ostream& out) {
+  out << "<table>\n<tr><th>cell</th><th>measurement</th><th>baseline</th><th>current</th><th>ratio</th><th>p</th></tr>\n";
+  for (const auto& p : list)
+    out << fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>×{:.2f}</td><td>{}</td></tr>\n",
+                       esc(p.id), esc(p.measurement), esc(human_value(p.before, p.unit)),
+                       esc(human_value(p.after, p.unit)), p.ratio,
+                       p.p_value ? fmt::format("{:.3g}", *p.p_value) : "–");
+  out << "</table>\n";
+}
+
+void write_regressions(const DiffResult& diff, std::ostream& out) {
+  auto fresh = new_failures(diff);
+  std::size_t bad = diff.regressions.size() + fresh.size() + diff.perf_regressions.size();
+  out << "<section id=\"regressions\">\n<h2>Against the baseline</h2>\n";
+  out << fmt::format("<p>baseline <code>{}</code> ({} cells) · {} cells in common · <span class=\"{}\">"
+                     "compatibility regressions: {} · new failing cells: {} · performance regressions: {}</span></p>\n",
+                     esc(diff.baseline), diff.baseline_cells, diff.common_cells, bad ? "fail" : "ok",
+                     diff.regressions.size(), fresh.size(), diff.perf_regressions.size());
+  write_change_list("Compatibility regressions", diff.regressions, true, out);
+  std::vector<OutcomeChange> fresh_list;
+  for (const auto* c : fresh) fresh_list.push_back(*c);
+  write_change_list("New failing cells", fresh_list, true, out);
+  if (!diff.perf_regressions.empty()) {
+    out << fmt::format("<details open><summary><b>Performance regressions</b> ({}, threshold ×{:.2f}{})</summary>\n",
+                       diff.perf_regressions.size(), diff.options.threshold,
+                       diff.perf_tested ? "" : "; one sample per cell: a ratio, not a significance test");
+    write_perf_rows(diff.perf_regressions, out);
+    out << "</details>\n";
+  }
+  write_change_list("Fixes", diff.fixes, false, out);
+  write_change_list("New cells", diff.new_cells, false, out);
+  write_change_list("Vanished cells", diff.vanished, false, out);
+  write_change_list("Expected failures (XFAIL)", diff.xfail, false, out);
+  write_change_list("Unexpected passes (XPASS)", diff.xpass, false, out);
+  out << "</section>\n";
+}
+
+// ---- findings: each distinct failure once, with its meaning ----
+
+void write_findings(const RunData& d, std::ostream& out) {
+  std::map<std::tuple<int, std::string, std::string>, std::vector<const CellRecord*>> groups;
+  for (const auto& c : d.cells)
+    if (!loaded_ok(c.outcome)) groups[{severity(c.outcome), cell_error_text(c), explain(c)}].push_back(&c);
+  out << "<section id=\"findings\">\n<h2>What did not load or predict identically</h2>\n";
+  if (d.cells.empty()) out << "<p class=\"note\">No cells were run.</p>\n";
+  else if (groups.empty()) out << "<p class=\"ok\">Every cell loaded and predicted like its producer.</p>\n";
+  else out << "<ul class=\"findings\">\n";
+  for (auto it = groups.rbegin(); it != groups.rend(); ++it) {
+    const auto& [key, cells] = *it;
+    out << fmt::format("<li>{} × {}", badge(cells.front()->outcome), cells.size());
+    if (!std::get<1>(key).empty()) out << ": <code>" << esc(std::get<1>(key)) << "</code>";
+    if (!std::get<2>(key).empty()) out << "<br>" << esc(std::get<2>(key));
+    out << "<details><summary>cells</summary>";
+    for (std::size_t i = 0; i < cells.size(); ++i) out << (i ? ", " : "") << "<code>" << esc(cells[i]->id) << "</code>";
+    out << "</details></li>\n";
+  }
+  if (!groups.empty()) out << "</ul>\n";
+  out << "</section>\n";
+}
+
+// ---- heatmap cell details ----
+
+std::string json_number(const json& v, const char* fmt_spec = "{:.3g}") {
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (v.is_number()) return fmt::format(fmt::runtime(fmt_spec), v.get<double>());
+  return v.is_null() ? "NaN" : v.dump();
+}
+
+std::string outputs_text(const json& outputs) {
+  std::string text;
+  for (const auto& [name, o] : outputs.items()) {
+    if (!o.is_object()) continue;
+    text += fmt::format("<li><code>{}</code>: {} · max abs {} · max ULP {} · {} of {} beyond tolerance", esc(name),
+                        esc(o.value("outcome", std::string("?"))), json_number(o.value("max_abs", json())),
+                        json_number(o.value("max_ulp", json())), json_number(o.value("n_beyond_tolerance", json())),
+                        json_number(o.value("n_values", json())));
+    if (o.contains("dtype_note") && o["dtype_note"].is_string()) text += " · " + esc(o["dtype_note"].get<std::string>());
+    text += "</li>";
+  }
+  return text.empty() ? "" : "<ul>" + text + "</ul>";
+}
+
+std::string short_hash(const json& obj, const char* key) {
+  if (!obj.is_object() || !obj.contains(key) || !obj[key].is_string()) return "";
+  return obj[key].get<std::string>().substr(0, 12);
+}
+
+void dd(std::string& html, const char* term, const std::string& value) {
+  if (!value.empty()) html += fmt::format("<dt>{}</dt><dd>{}</dd>", term, value);
+}
+
+std::string artifact_facts(const ArtifactRecord& a) {
+  if (a.status != "ok") return esc(a.status + (a.reason.empty() ? "" : ": " + a.reason));
+  const json& m = a.manifest.is_object() ? a.manifest : json::object();
+  const json training = m.value("training", json::object());
+  const json fp = m.value("producer_fingerprint", json::object());
+  std::string facts = fmt::format("sha256 <code>{}</code> · {} · dumped in {}", esc(a.sha256.substr(0, 16)),
+                                  human_bytes(static_cast<double>(a.size_bytes)),
+                                  human_seconds(m.value("dump_seconds", 0.0)));
+  facts += fmt::format("<br>written by Python {} · numpy {} · scikit-learn {}", esc(fp.value("python", "?")),
+                       esc(package_version(fp, "numpy")), esc(package_version(fp, "scikit-learn")));
+  if (training.contains("cv_score")) facts += "<br>5-fold CV score " + json_number(training["cv_score"], "{:.4g}");
+  if (!short_hash(training, "data_sha256").empty())
+    facts += fmt::format(" · training data <code>{}</code> · recipe <code>{}</code>", esc(short_hash(training, "data_sha256")),
+                         esc(short_hash(training, "recipe_sha256")));
+  if (m.contains("format_details") && !m["format_details"].empty())
+    facts += fmt::format("<br>format details <code>{}</code>", esc(m["format_details"].dump()));
+  if (m.contains("audit") && m["audit"].is_object())
+    facts += fmt::format("<br>audit verdict <b>{}</b>", esc(m["audit"].value("verdict", std::string("?"))));
+  return facts;
+}
+
+std::string measurements_text(const CellRecord& c) {
+  std::string text;
+  for (const auto& m : c.measurements) text += fmt::format("{}{} {}", text.empty() ? "" : " · ", esc(m.name), esc(human_value(m.value, m.unit)));
+  return text;
+}
+
+std::string warnings_text(const CellRecord& c) {
+  std::string text;
+  for (const auto& w : c.warnings) {
+    text += "<li><code>" + esc(w.category) + "</code> " + esc(w.message);
+    if (w.original_sklearn_version) text += " (original_sklearn_version " + esc(*w.original_sklearn_version) + ")";
+    text += "</li>";
+  }
+  return text.empty() ? "" : "<ul>" + text + "</ul>";
+}
+
+const ArtifactRecord* artifact_of(const RunData& d, const CellRecord& c) {
+  for (const auto& a : d.artifacts)
+    if (a.producer == c.producer && a.fixture == c.fixture && a.format == c.format) return &a;
+  return nullptr;
+}
+
+std::string cell_article(const RunData& d, const CellRecord& c) {
+  std::string html = fmt::format("<article class=\"cell\" data-cell=\"{}\"><h4>{} <code>{}</code></h4><dl>",
+                                 esc(c.id), badge(c.outcome), esc(c.id));
+  const json& det = c.detail.is_object() ? c.detail : json::object();
+  std::string error = cell_error_text(c, 2000);
+  dd(html, "error", error.empty() || loaded_ok(c.outcome) ? "" : "<pre>" + esc(error) + "</pre>");
+  dd(html, "meaning", esc(explain(c)));
+  if (det.contains("outputs")) dd(html, "difference", outputs_text(det["outputs"]));
+  if (det.contains("state_identical"))
+    dd(html, "fitted state", det["state_identical"] == true ? "identical to the producer's" : "differs from the producer's");
+  if (det.contains("signal")) dd(html, "signal", json_number(det["signal"]));
+  dd(html, "warnings", warnings_text(c));
+  dd(html, "measured", measurements_text(c));
+  if (const auto* a = artifact_of(d, c)) dd(html, "artifact", artifact_facts(*a));
+  if (det.contains("traceback") && det["traceback"].is_string() && !det["traceback"].get<std::string>().empty())
+    dd(html, "traceback", "<details><summary>show</summary><pre>" + esc(det["traceback"].get<std::string>()) + "</pre></details>");
+  return html + "</dl></article>\n";
+}
+
+// ---- heatmaps ----
+
+struct PairCells {
+  std::string id;  // element id of its hidden details
+  std::vector<const CellRecord*> cells;
+};
+
+std::string heat_cell(const PairCells& p, const std::string& title) {
+  if (p.cells.empty()) return "<td class=\"empty\">–</td>";
+  Outcome worst = worst_outcome(p.cells);
+  std::size_t ok = std::count_if(p.cells.begin(), p.cells.end(), [](const auto* c) { return loaded_ok(c->outcome); });
+  std::map<Outcome, std::size_t> counts;
+  for (const auto* c : p.cells) counts[c->outcome]++;
+  std::string tip;
+  for (const auto& [o, n] : counts) tip += fmt::format("{}{} {}", tip.empty() ? "" : ", ", n, to_string(o));
+  return fmt::format(
+      "<td class=\"hm {}\" tabindex=\"0\" role=\"button\" data-details=\"{}\" data-title=\"{}\" data-worst=\"{}\" "
+      "title=\"{}\">{}/{}<small>{}</small></td>",
+      outcome_class(worst), p.id, esc(title), to_string(worst), esc(tip), ok, p.cells.size(),
+      loaded_ok(worst) ? "loaded" : std::string(to_string(worst)));
+}
+
+// Worst first, so the details open on what needs reading.
+void sort_worst_first(std::vector<const CellRecord*>& cells) {
+  std::stable_sort(cells.begin(), cells.end(), [](const auto* a, const auto* b) {
+    return severity(a->outcome) != severity(b->outcome) ? severity(a->outcome) > severity(b->outcome) : a->id < b->id;
+  });
+}
+
+void write_legend(std::ostream& out) {
+  out << "<p class=\"legend\">";
+  for (const auto& s : kOutcomeStyles) out << badge(s.outcome) << ' ';
+  out << "</p>\n";
+}
+
+void write_heatmaps(const RunData& d, std::ostream& out) {
+  out << "<section id=\"compatibility\">\n<h2>Compatibility per format</h2>\n";
+  if (d.cells.empty()) {
+    out << "<p class=\"note\">No cells were run: nothing to map.</p>\n</section>\n";
+    return;
+  }
+  out << "<p class=\"note\">Rows: the producer environment; columns: the consumer. A square shows how many of its "
+         "fixtures loaded and predicted like the producer, coloured by its worst outcome. Click one for its details.</p>\n";
+  write_legend(out);
+  auto formats = distinct(d.cells, &CellRecord::format);
+  auto producers = distinct(d.cells, &CellRecord::producer), consumers = distinct(d.cells, &CellRecord::consumer);
+  std::string details;
+  out << "<div class=\"heatmaps\" id=\"heatmaps\">\n";
+  for (std::size_t f = 0; f < formats.size(); ++f) {
+    out << fmt::format("<figure class=\"heatmap\" data-format=\"{0}\"><figcaption>{0}</figcaption>\n<table>\n"
+                       "<tr><th>producer ↓ consumer →</th>", esc(formats[f]));
+    for (const auto& c : consumers) out << "<th>" << esc(c) << "</th>";
+    out << "</tr>\n";
+    for (std::size_t p = 0; p < producers.size(); ++p) {
+      out << "<tr><th>" << esc(producers[p]) << "</th>";
+      for (std::size_t k = 0; k < consumers.size(); ++k) {
+        PairCells pc{fmt::format("d-{}-{}-{}", f, p, k), {}};
+        for (const auto& c : d.cells)
+          if (c.format == formats[f] && c.producer == producers[p] && c.consumer == consumers[k]) pc.cells.push_back(&c);
+        sort_worst_first(pc.cells);
+        out << heat_cell(pc, formats[f] + ": " + producers[p] + " → " + consumers[k]);
+        if (pc.cells.empty()) continue;
+        details += fmt::format("<div id=\"{}\" class=\"pair-details\">\n", pc.id);
+        for (const auto* c : pc.cells) details += cell_article(d, *c);
+        details += "</div>\n";
+      }
+      out << "</tr>\n";
+    }
+    out << "</table></figure>\n";
+  }
+  out << "</div>\n";
+  out << "<div id=\"details-panel\" class=\"panel\" hidden><div class=\"panel-head\"><h3 id=\"details-title\"></h3>"
+         "<button id=\"details-close\" type=\"button\">close</button></div><div id=\"details-body\"></div></div>\n";
+  out << "<div id=\"cell-details\" hidden>\n" << details << "</div>\n</section>\n";
+}
+
+// ---- charts ----
+
+struct ChartSpec {
+  const char* measurement;
+  const char* title;
+};
+
+// cold_start and pss come from the benchmarks; their charts appear once a run records them.
+constexpr ChartSpec kCharts[] = {
+    {"load", "Load time (median over the fixtures that loaded)"},
+    {"predict", "Predict time (median)"},
+    {"size", "Artifact size (median)"},
+    {"rss_peak", "Peak RSS of the loading process (median)"},
+    {"cold_start", "Cold start: new process to first prediction (median)"},
+    {"pss", "PSS: memory not shared with other processes (median)"},
+};
+
+// By the format table's order, so a format keeps its colour from run to run; formats the table
+// does not know take the colours after it, in the order the run met them.
+std::string format_color(const std::vector<std::string>& run_formats, const std::string& f) {
+  auto known = all_formats();
+  auto it = std::find_if(known.begin(), known.end(), [&](const FormatInfo& k) { return k.name == f; });
+  std::size_t i = static_cast<std::size_t>(it - known.begin());
+  if (it == known.end())
+    i += static_cast<std::size_t>(std::find(run_formats.begin(), run_formats.end(), f) - run_formats.begin());
+  return kSeriesColors[i % kSeriesColors.size()];
+}
+
+BarChart chart_for(const RunData& d, const ChartSpec& spec, const std::vector<std::string>& formats) {
+  BarChart chart{spec.title, {}};
+  for (const auto& consumer : distinct(d.cells, &CellRecord::consumer)) {
+    BarGroup group{"consumer " + consumer, {}};
+    for (const auto& m : measurement_medians(d.cells, spec.measurement)) {
+      if (m.consumer != consumer) continue;
+      std::string value = human_value(m.median, m.unit);
+      group.bars.push_back({m.format, m.median, value, format_color(formats, m.format),
+                            fmt::format("{} in {}: median {} over {} cells", m.format, consumer, value, m.cells)});
+    }
+    if (!group.bars.empty()) chart.groups.push_back(std::move(group));
+  }
+  return chart;
+}
+
+void write_charts(const RunData& d, std::ostream& out) {
+  out << "<section id=\"charts\">\n<h2>Costs per consumer environment</h2>\n<div class=\"charts\">\n";
+  auto formats = distinct(d.cells, &CellRecord::format);
+  std::size_t drawn = 0;
+  for (const auto& spec : kCharts) {
+    BarChart chart = chart_for(d, spec, formats);
+    if (chart.groups.empty()) continue;
+    out << fmt::format("<figure class=\"chart-figure\" data-measure=\"{}\"><figcaption>{}</figcaption>\n{}</figure>\n",
+                       spec.measurement, esc(spec.title), render_bar_chart(chart));
+    drawn++;
+  }
+  if (drawn == 0) out << "<p class=\"note\">No measurements were recorded: no cell loaded.</p>\n";
+  out << "</div>\n</section>\n";
+}
+
+// ---- the guide's table ----
+
+std::string pairs_text(const FormatEvidence& e) {
+  std::string text;
+  for (const auto& [pair, counts] : e.pairs)
+    text += fmt::format("{}{} {}/{}", text.empty() ? "" : ", ", esc(pair), counts.second, counts.first);
+  return text;
+}
+
+std::string pros_evidence(const FormatEvidence& e) {
+  if (e.cells == 0) return fmt::format("<li><code>{}</code>: not in this run</li>", esc(e.format));
+  std::string li = fmt::format("<li><code>{}</code>: loaded {} of {} ({})", esc(e.format), e.loaded,
+                               count_of(e.cells, "cell", "cells"), pairs_text(e));
+  for (const auto& [consumer, seconds] : e.median_load)
+    li += fmt::format("; median load {} in {}", human_seconds(seconds), esc(consumer));
+  if (e.median_size)
+    li += fmt::format("; median size {} over {}", human_bytes(*e.median_size), count_of(e.artifacts, "artifact", "artifacts"));
+  return li + "</li>";
+}
+
+std::string safety_evidence(const FormatEvidence& e, const std::string& family) {
+  std::string text;
+  if (family == "skops" && e.artifacts)
+    text += e.untrusted_types.empty()
+                ? fmt::format("; every artifact ({}) loads with skops' default trusted types", e.artifacts)
+                : fmt::format("; types to review and trust before loading (in {} of {}): {}",
+                              e.artifacts_with_untrusted, count_of(e.artifacts, "artifact", "artifacts"),
+                              esc(join(e.untrusted_types, ", ")));
+  if (e.min_label_agreement)
+    text += fmt::format("; conversion fidelity: labels agree with scikit-learn on {:.1f}% (worst artifact)",
+                        *e.min_label_agreement * 100);
+  if (e.max_abs_diff) text += fmt::format("; largest difference from scikit-learn {:.3g}", *e.max_abs_diff);
+  for (const auto& [verdict, n] : e.audit_verdicts) text += fmt::format("; audit {} × {}", esc(verdict), n);
+  return text;
+}
+
+std::string cons_evidence(const FormatEvidence& e, const std::string& family) {
+  if (e.cells == 0) return "";
+  std::string li = fmt::format("<li><code>{}</code>: ", esc(e.format));
+  std::string items;
+  for (const auto& [o, failure] : e.failures)
+    items += fmt::format("{}{} × {} (<code>{}</code>)", items.empty() ? "" : "; ", to_string(o), failure.first,
+                         esc(failure.second));
+  if (!e.unsupported_fixtures.empty())
+    items += fmt::format("{}could not persist {}", items.empty() ? "" : "; ", esc(join(e.unsupported_fixtures, ", ")));
+  if (items.empty()) items = "no failure in this run";
+  return li + items + safety_evidence(e, family) + "</li>";
+}
+
+void write_guide(const RunData& d, std::ostream& out) {
+  out << "<section id=\"guide\">\n<h2>Which persistence method? The guide's table, with this run's evidence</h2>\n"
+         "<table id=\"guide-table\">\n<thead><tr><th>Persistence method</th><th>Pros</th><th>Risks / Cons</th></tr>"
+         "</thead>\n<tbody>\n";
+  for (const auto& row : guide_rows(d)) {
+    std::string family = row.formats.empty() ? row.method : format_family(row.formats.front().format);
+    std::string pros, cons;
+    for (const auto& e : row.formats) pros += pros_evidence(e), cons += cons_evidence(e, family);
+    if (row.formats.empty()) pros = "<li>not in this run</li>";
+    out << fmt::format("<tr class=\"{}\" data-method=\"{}\"><th>{}</th><td><p>{}</p><ul class=\"evidence\">{}</ul></td>"
+                       "<td><p>{}</p><ul class=\"evidence\">{}</ul></td></tr>\n",
+                       row.formats.empty() ? "not-run" : "filled", esc(family), esc(row.method), esc(row.pros), pros,
+                       esc(row.cons), cons);
+  }
+  out << "</tbody>\n</table>\n</section>\n";
+}
+
+// ---- environments ----
+
+constexpr const char* kPackages[] = {"numpy", "scipy", "scikit-learn", "joblib", "cloudpickle", "skops", "onnx",
+                                     "onnxruntime"};
+
+void write_environments(const RunData& d, std::ostream& out) {
+  out << "<section id=\"environments\">\n<h2>Environments</h2>\n";
+  if (d.envs.empty()) {
+    out << "<p class=\"note\">No environment recorded.</p>\n</section>\n";
+    return;
+  }
+  out << "<div class=\"scroll\"><table id=\"env-table\">\n<tr><th>name</th><th>status</th><th>python</th>";
+  for (const char* p : kPackages) out << "<th>" << p << "</th>";
+  out << "<th>byte order</th><th>bits</th><th>machine</th><th>where</th><th>fingerprint</th></tr>\n";
+  for (const auto& e : d.envs) {
+    const json& fp = e.fingerprint.is_object() ? e.fingerprint : json::object();
+    out << fmt::format("<tr><td><b>{}</b><br><span class=\"note\">{}</span></td><td>{}</td><td>{}</td>", esc(e.name),
+                       esc(e.provider), e.status == "ok" ? "ok" : "<span class=\"fail\">unavailable</span>: " + esc(e.reason),
+                       esc(fp.value("python", "?")));
+    for (const char* p : kPackages) out << "<td>" << esc(package_version(fp, p)) << "</td>";
+    out << fmt::format("<td>{}</td><td>{}</td><td>{}</td><td>{}</td>", esc(fp.value("byteorder", "?")),
+                       fp.contains("pointer_bits") ? esc(fp["pointer_bits"].dump()) : "?", esc(fp.value("machine", "?")),
+                       esc(e.where));
+    out << "<td><details><summary>show</summary><pre>" << esc(fp.dump(2)) << "</pre></details></td></tr>\n";
+  }
+  out << "</table></div>\n</section>\n";
+}
+
+// ---- the script: opening a heatmap square's details is all it does ----
+
+constexpr const char* kScript = R"(
+(function () {
+  'use strict';
+  var panel = document.getElementById('details-panel');
+  function show(cell) {
+    var source = document.getElementById(cell.getAttribute('data-details'));
+    if (!panel || !source) return;
+    var copy = source.cloneNode(true);
+    copy.removeAttribute('id');
+    document.getElementById('details-body').replaceChildren(copy);
+    document.getElementById('details-title').textContent = cell.getAttribute('data-title');
+    document.querySelectorAll('td.hm.selected').forEach(function (td) { td.classList.remove('selected'); });
+    cell.classList.add('selected');
+    panel.hidden = false;
+    panel.scrollIntoView({block: 'nearest'});
+  }
+  document.querySelectorAll('td.hm[data-details]').forEach(function (cell) {
+    cell.addEventListener('click', function () { show(cell); });
+    cell.addEventListener('keydown', function (event) {
+      if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); show(cell); }
+    });
+  });
+  var close = document.getElementById('details-close');
+  if (close) close.addEventListener('click', function () { panel.hidden = true; });
+  document.documentElement.setAttribute('data-script', 'ready');
+})();
+)";
+
+void write_tail(std::ostream& out) {
+  out << "<footer class=\"note\"><p>Generated by crossload. Outcomes, their meanings and this page's sections are "
+         "described in docs/reports.md.</p></footer>\n<script>"
+      << kScript << "</script>\n</body>\n</html>\n";
+}
+
+}  // namespace
+
+void HtmlReporter::write(const RunData& d, std::ostream& out) const {
+  write_head(d, out);
+  write_summary(d, out);
+  if (diff_) write_regressions(*diff_, out);
+  write_findings(d, out);
+  write_heatmaps(d, out);
+  write_charts(d, out);
+  write_guide(d, out);
+  write_environments(d, out);
+  write_tail(out);
+}
+
+}  // namespace crossload

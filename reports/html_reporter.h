@@ -1,0 +1,27 @@
+#pragma once
+#include <optional>
+
+#include "reports/diff.h"
+#include "reports/reporter.h"
+
+namespace crossload {
+
+// report.html: one self-contained page (inline CSS, SVG and a few lines of script; nothing
+// fetched) that a person takes in at a glance: counts, regressions against a baseline first,
+// a compatibility heatmap per format whose cells open their details, cost charts, the
+// persistence guide's table filled with this run's evidence, and the environments.
+class HtmlReporter : public Reporter {
+ public:
+  HtmlReporter() = default;
+  // With a diff against a baseline, its regressions come first on the page.
+  explicit HtmlReporter(DiffResult baseline_diff) : diff_(std::move(baseline_diff)) {}
+
+  std::string_view name() const override { return "html"; }
+  std::string_view default_file() const override { return "report.html"; }
+  void write(const RunData& data, std::ostream& out) const override;
+
+ private:
+  std::optional<DiffResult> diff_;
+};
+
+}  // namespace crossload

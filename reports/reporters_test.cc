@@ -1,0 +1,190 @@
+// Golden-output tests for every reporter, over hand-built runs: a run with every outcome, a run
+// where nothing loaded, and a run with no cell at all. Beside the goldens, the properties that
+// matter whatever the layout: self-contained HTML, JUnit counts, escaping.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "reports/html_reporter.h"
+#include "reports/json_reporter.h"
+#include "reports/junit_reporter.h"
+#include "reports/markdown_reporter.h"
+#include "reports/testing.h"
+
+namespace crossload {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using namespace testutil;
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// ---- goldens ----
+
+TEST(ReporterGolden, Markdown) {
+  expect_golden("sample.md", render(MarkdownReporter(), sample_run()));
+  expect_golden("empty.md", render(MarkdownReporter(), empty_run()));
+}
+
+// results.json is nlohmann's dump, which throws on invalid UTF-8: fed only whole characters here.
+TEST(ReporterGolden, Json) {
+  expect_golden("sample.json", render(JsonReporter(), sample_run(/*cut_utf8=*/false)));
+  expect_golden("empty.json", render(JsonReporter(), empty_run()));
+}
+
+TEST(ReporterGolden, Junit) {
+  expect_golden("sample.junit.xml", render(JunitReporter(), sample_run()));
+  expect_golden("empty.junit.xml", render(JunitReporter(), empty_run()));
+}
+
+TEST(ReporterGolden, Html) {
+  expect_golden("sample.html", render(HtmlReporter(), sample_run()));
+  expect_golden("failures_only.html", render(HtmlReporter(), failures_only_run()));
+  expect_golden("empty.html", render(HtmlReporter(), empty_run()));
+}
+
+// ---- the table ----
+
+TEST(Reporters, TableFindsEveryNameItLists) {
+  for (const auto& name : reporter_names()) {
+    auto r = find_reporter(name);
+    ASSERT_TRUE(r) << name;
+    EXPECT_EQ(r->name(), name);
+  }
+  EXPECT_EQ(find_reporter("html")->default_file(), "report.html");
+  EXPECT_EQ(find_reporter("junit")->default_file(), "junit.xml");
+  EXPECT_FALSE(find_reporter("pdf"));
+}
+
+// The runner records an environment that never started with a null fingerprint.
+TEST(Reporters, HtmlJunitAndJsonRenderAnEnvironmentWithoutFingerprint) {
+  RunData d = sample_run(/*cut_utf8=*/false);
+  d.envs[2].fingerprint = nullptr;
+  for (const char* name : {"html", "junit", "json"}) {
+    auto r = find_reporter(name);
+    EXPECT_NO_THROW(render(*r, d)) << name;
+  }
+  EXPECT_THAT(render(HtmlReporter(), d), HasSubstr("<span class=\"fail\">unavailable</span>: rootfs trixie/s390x"));
+}
+
+// ---- HTML ----
+
+TEST(HtmlReport, IsSelfContained) {
+  std::string html = render(HtmlReporter(), sample_run());
+  EXPECT_THAT(html, Not(HasSubstr("<link")));
+  EXPECT_THAT(html, Not(HasSubstr(" src=")));
+  EXPECT_THAT(html, Not(HasSubstr("@import")));
+  // The only URL is the SVG namespace, which is a name, never fetched.
+  std::regex url("https?://[^\"]*");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), url); it != std::sregex_iterator(); ++it)
+    EXPECT_EQ(it->str(), "http://www.w3.org/2000/svg");
+}
+
+TEST(HtmlReport, HeatmapColoursEachPairByItsWorstOutcomeAndCountsWhatLoaded) {
+  std::string html = render(HtmlReporter(), sample_run());
+  // joblib new → new is OK_EXACT; new → old is MISMATCH; old → new OK_TOLERANCE.
+  EXPECT_THAT(html, HasSubstr("data-title=\"joblib: new → old\" data-worst=\"MISMATCH\""));
+  EXPECT_THAT(html, HasSubstr("data-title=\"joblib: old → new\" data-worst=\"OK_TOLERANCE\""));
+  EXPECT_THAT(html, HasSubstr("data-title=\"pickle-p5: new → new\" data-worst=\"UNSUPPORTED\" title=\"1 OK_EXACT, 1 UNSUPPORTED\">1/2"));
+  EXPECT_EQ(count(html, "<figure class=\"heatmap\""), 5u);  // one per format
+}
+
+TEST(HtmlReport, CellDetailsCarryErrorMeaningDifferenceWarningsAndManifest) {
+  std::string html = render(HtmlReporter(), sample_run());
+  EXPECT_THAT(html, HasSubstr("ModuleNotFoundError: No module named &#39;numpy._core&#39;"));
+  EXPECT_THAT(html, HasSubstr("written with numpy 2"));                    // explain()
+  EXPECT_THAT(html, HasSubstr("max abs 0.25 · max ULP 1e+15 · 3 of 30 beyond tolerance"));
+  EXPECT_THAT(html, HasSubstr("original_sklearn_version 1.2.1"));
+  EXPECT_THAT(html, HasSubstr("5-fold CV score 0.96"));
+  EXPECT_THAT(html, HasSubstr("{&quot;untrusted_types&quot;:[&quot;sklearn.tree._tree.Tree&quot;]}"));
+}
+
+TEST(HtmlReport, HostileTextIsEscapedAndKeptValidUtf8) {
+  std::string html = render(HtmlReporter(), sample_run());
+  EXPECT_THAT(html, HasSubstr("Untrusted types &lt;sklearn.tree._tree.Tree&gt; &amp; &quot;friends&quot;"));
+  EXPECT_THAT(html, HasSubstr("bad\xEF\xBF\xBD input &lt;X&gt;"));        // control byte replaced
+  EXPECT_THAT(html, HasSubstr("ModuleNotFoundError: \xEF\xBF\xBD</pre>"));  // cut character replaced
+}
+
+TEST(HtmlReport, ChartsCompareFormatsPerConsumer) {
+  std::string html = render(HtmlReporter(), sample_run());
+  for (const char* m : {"load", "predict", "size", "rss_peak"})
+    EXPECT_THAT(html, HasSubstr(std::string("data-measure=\"") + m + "\"")) << m;
+  EXPECT_THAT(html, Not(HasSubstr("data-measure=\"cold_start\"")));  // only once the bench records it
+  EXPECT_THAT(html, HasSubstr("<title>skops in new: median 2.0 ms over 1 cells</title>"));
+}
+
+TEST(HtmlReport, ColdStartAndPssChartsAppearWhenMeasured) {
+  RunData d = sample_run();
+  for (auto& c : d.cells)
+    if (!c.measurements.empty()) {
+      c.measurements.push_back({"cold_start", 0.8, "s"});
+      c.measurements.push_back({"pss", 30e6, "bytes"});
+    }
+  std::string html = render(HtmlReporter(), d);
+  EXPECT_THAT(html, HasSubstr("data-measure=\"cold_start\""));
+  EXPECT_THAT(html, HasSubstr("data-measure=\"pss\""));
+}
+
+TEST(HtmlReport, GuideTableIsFilledWithThisRunsEvidence) {
+  std::string html = render(HtmlReporter(), sample_run());
+  EXPECT_THAT(html, HasSubstr("<th>Persistence method</th><th>Pros</th><th>Risks / Cons</th>"));
+  EXPECT_EQ(count(html, "<tr class=\"filled\""), 5u);
+  EXPECT_THAT(html, HasSubstr("types to review and trust before loading (in 1 of 1 artifact): sklearn.tree._tree.Tree"));
+  EXPECT_THAT(html, HasSubstr("labels agree with scikit-learn on 98.0%"));
+  EXPECT_THAT(html, HasSubstr("could not persist lambda_pipeline"));
+  EXPECT_THAT(html, HasSubstr("<code>pickle-p5</code>: loaded 1 of 4 cells (new → new 1/2, new → old 0/1, new → s390x 0/1)"));
+}
+
+TEST(HtmlReport, ZeroCellsStillRendersEverySection) {
+  std::string html = render(HtmlReporter(), empty_run());
+  for (const char* id : {"summary", "findings", "compatibility", "charts", "guide", "environments"})
+    EXPECT_THAT(html, HasSubstr(std::string("<section id=\"") + id + "\"")) << id;
+  EXPECT_THAT(html, HasSubstr("<span id=\"cells-run\">0</span> cells run"));
+  EXPECT_THAT(html, HasSubstr("No cells were run"));
+  EXPECT_THAT(html, HasSubstr("</html>"));
+}
+
+TEST(HtmlReport, RegressionsComeFirstWhenABaselineIsGiven) {
+  RunData before = sample_run(), after = sample_run();
+  for (auto& c : after.cells)
+    if (c.id == "iris_tree/joblib/new/new") c.outcome = Outcome::kLoadError;
+  DiffResult diff = diff_runs({"base.json", before}, {"cur.json", after}, {});
+  std::string html = render(HtmlReporter(diff), after);
+  auto regressions = html.find("<section id=\"regressions\""), heatmap = html.find("<section id=\"compatibility\"");
+  ASSERT_NE(regressions, std::string::npos);
+  EXPECT_LT(regressions, heatmap);
+  EXPECT_THAT(html, HasSubstr("<span class=\"fail\">compatibility regressions: 1 · new failing cells: 0"));
+  EXPECT_THAT(render(HtmlReporter(), after), Not(HasSubstr("id=\"regressions\"")));
+}
+
+// ---- JUnit ----
+
+TEST(JunitReport, OneSuitePerPairFailuresAndSkipsByOutcome) {
+  std::string xml = render(JunitReporter(), sample_run());
+  // 15 cells: failures MISMATCH, LOAD_ERROR, PREDICT_ERROR, CRASH, TIMEOUT; skips UNSUPPORTED,
+  // ENV_UNAVAILABLE, BLOCKED, XFAIL.
+  EXPECT_THAT(xml, HasSubstr("<testsuites name=\"crossload matrix/sample.toml\" tests=\"15\" failures=\"5\" errors=\"0\" skipped=\"4\""));
+  EXPECT_EQ(count(xml, "<testsuite "), 5u);  // new→new, new→old, new→s390x, old→new, old→old
+  EXPECT_EQ(count(xml, "<testcase "), 15u);
+  EXPECT_EQ(count(xml, "<failure "), 5u);
+  EXPECT_EQ(count(xml, "<skipped "), 4u);
+  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"new → old\" tests=\"5\" failures=\"4\" errors=\"0\" skipped=\"1\""));
+  EXPECT_THAT(xml, HasSubstr("<failure message=\"LOAD_ERROR: ModuleNotFoundError: No module named &#39;numpy._core&#39;\" type=\"LOAD_ERROR\">"));
+  EXPECT_THAT(xml, HasSubstr("XPASS: expected to fail, but passed"));
+}
+
+TEST(JunitReport, EmptyRunIsAValidEmptyDocument) {
+  EXPECT_EQ(render(JunitReporter(), empty_run()),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"crossload matrix/empty.toml\" tests=\"0\" "
+            "failures=\"0\" errors=\"0\" skipped=\"0\" time=\"0.000000\">\n</testsuites>\n");
+}
+
+}  // namespace
+}  // namespace crossload
