@@ -17,7 +17,7 @@ struct RunOptions {
   std::string source_root;          // where harness/worker, formats, fixtures live
   std::string cache_dir;            // built environments
   bool resume = false;              // continue the latest unfinished run of this matrix
-  std::vector<std::string> reports{"md", "json"};
+  std::vector<std::string> reports{"md", "json", "html", "junit"};
 };
 
 struct RunSummary {
