@@ -172,9 +172,15 @@ std::string qemu_line(const EnvSpec& e, const Launch& launch) {
   return fmt::format("{}; emulated CPU: {}", version, cpu);
 }
 
+// Any JSON value as text: the worker's fields may be null or not strings in some environments.
+std::string field(const nlohmann::json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return "?";
+  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+}
+
 void print_fingerprint(const EnvSpec& e, const Launch& launch, const nlohmann::json& fp,
                        const std::optional<nlohmann::json>& stamp) {
-  auto str = [&](const char* k) { return fp.contains(k) ? (fp[k].is_string() ? fp[k].get<std::string>() : fp[k].dump()) : "?"; };
+  auto str = [&](const char* k) { return field(fp, k); };
   std::cout << fmt::format("environment  {} ({})\nwhere        {}\n", e.name, e.provider, launch.where);
   std::cout << fmt::format("python       {} {} ({})\n", str("implementation"), str("python"), str("executable"));
   std::cout << fmt::format("machine      {}   byteorder {}   pointer bits {}\n", str("machine"), str("byteorder"), str("pointer_bits"));
@@ -185,13 +191,17 @@ void print_fingerprint(const EnvSpec& e, const Launch& launch, const nlohmann::j
       std::cout << fmt::format("  {:<14} {}\n", name, v.is_null() ? "-" : v.is_string() ? v.get<std::string>() : v.dump());
   if (fp.contains("blas"))
     for (const auto& b : fp["blas"])
-      std::cout << fmt::format("blas         {} {} ({}, {} threads)\n", b.value("internal_api", "?"), b.value("version", "?"),
-                               b.value("filepath", "?"), b.value("num_threads", 0));
+      std::cout << fmt::format("blas         {} {} ({}, {} threads)\n", field(b, "internal_api"), field(b, "version"),
+                               field(b, "filepath"), field(b, "num_threads"));
   if (stamp) {
     const auto& facts = (*stamp)["facts"];
     std::cout << fmt::format("provisioned  in {} at {}\n", format_duration(stamp->value("provision_seconds", 0.0)),
-                             stamp->value("built_at", "?"));
-    if (facts.contains("pip") && !facts["pip"].empty()) std::cout << "pip mix      " << facts["pip"].dump() << "\n";
+                             field(*stamp, "built_at"));
+    std::vector<std::string> added, left_out;
+    for (const auto& w : facts.value("pip", nlohmann::json::array()))
+      (w.value("skipped", false) ? left_out : added).push_back(field(w, "name") + "==" + field(w, "version"));
+    if (!added.empty()) std::cout << "from PyPI    " << join(added, " ") << "\n";
+    if (!left_out.empty()) std::cout << "left out     " << join(left_out, " ") << " (compiled, not for this CPU)\n";
   }
 }
 

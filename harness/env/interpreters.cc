@@ -49,6 +49,9 @@ Result<Interpreter> find_interpreter(const std::string& name, const StepContext&
       Interpreter i;
       std::getline(lines, i.executable);
       std::getline(lines, i.version);
+      // python3 and python3.11 are often links to one file: one cache key for both.
+      std::error_code ec;
+      if (auto real = fs::canonical(i.executable, ec); !ec) i.executable = real.string();
       if (!i.executable.empty() && !i.version.empty()) return i;
     }
     tried.push_back(c);

@@ -116,15 +116,16 @@ Status download_and_install(const nlohmann::json& picks, const std::string& site
   ProcessOptions dl;
   dl.argv = {"python3", "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet",
              "--python-version", python_version, "-d", wheels.string()};
+  std::vector<std::string> pins;
   for (const auto& p : picks)
-    if (!p.value("skipped", false)) dl.argv.push_back(p["name"].get<std::string>() + "==" + p["version"].get<std::string>());
+    if (!p.value("skipped", false)) pins.push_back(p["name"].get<std::string>() + "==" + p["version"].get<std::string>());
+  dl.argv.insert(dl.argv.end(), pins.begin(), pins.end());
   dl.timeout = timeout;
   if (auto r = run_step_checked(dl, sc, "downloading pure-Python wheels"); !r) return r.error();
   ProcessOptions in;
   in.argv = {"python3", "-m", "pip", "install", "--no-deps", "--no-compile", "--no-index", "--quiet",
-             "--ignore-requires-python", "--target", site};
-  std::error_code ec;
-  for (const auto& w : fs::directory_iterator(wheels, ec)) in.argv.push_back(w.path().string());
+             "--ignore-requires-python", "--find-links", wheels.string(), "--target", site};
+  in.argv.insert(in.argv.end(), pins.begin(), pins.end());
   in.timeout = timeout;
   if (auto r = run_step_checked(in, sc, "installing pure-Python wheels into the rootfs"); !r) return r.error();
   return ok_status();
