@@ -39,8 +39,7 @@ struct NpyArray {
   std::size_t size() const;  // number of elements (1 for a 0-d array)
 };
 
-// numpy's name for the dtype without its byte order: "float64", "int32", "bool", "<U12"
-// keeps its width as "U12".
+// numpy's name for the dtype, without its byte order: "float64", "int32", "bool", "U12".
 std::string dtype_name(const NpyArray& a);
 std::string_view byte_order_name(ByteOrder order);   // "little-endian", "big-endian", ...
 std::string shape_string(const std::vector<std::size_t>& shape);  // "(150,)", "(3, 4)", "()"
