@@ -33,7 +33,8 @@ struct EnvFlags {
   std::string matrix = "matrix/quick.toml";
   std::string cache_dir = default_cache_dir();
   std::string source_root = default_source_root();
-  std::vector<std::string> names;
+  std::vector<std::string> names;  // build
+  std::string name;                // info, shell
   std::vector<std::string> shell_args;
   bool json = false;
   bool unused = false;
@@ -208,7 +209,7 @@ void print_fingerprint(const EnvSpec& e, const Launch& launch, const nlohmann::j
 int info(const EnvFlags& f) {
   auto m = load(f);
   if (!m) return std::cerr << m.error().message << '\n', exit_code::kBadInput;
-  auto e = find(*m, f.names.at(0));
+  auto e = find(*m, f.name);
   if (!e) return std::cerr << e.error().message << '\n', exit_code::kUsage;
   auto launch = provision(**e, context(f));
   if (!launch) return std::cerr << (*e)->name << ": ENV_UNAVAILABLE: " << launch.error().message << '\n', exit_code::kEnvironment;
@@ -230,7 +231,7 @@ int info(const EnvFlags& f) {
 int shell(const EnvFlags& f) {
   auto m = load(f);
   if (!m) return std::cerr << m.error().message << '\n', exit_code::kBadInput;
-  auto e = find(*m, f.names.at(0));
+  auto e = find(*m, f.name);
   if (!e) return std::cerr << e.error().message << '\n', exit_code::kUsage;
   auto launch = provision(**e, context(f));
   if (!launch) return std::cerr << (*e)->name << ": ENV_UNAVAILABLE: " << launch.error().message << '\n', exit_code::kEnvironment;
@@ -295,7 +296,7 @@ void add_env_command(CLI::App& app, int& exit_code) {
     add_common(cmd, *f);
     std::string name = s.name;
     if (name == "build") cmd->add_option("names", f->names, "environment names (default: all)");
-    if (name == "info" || name == "shell") cmd->add_option("name", f->names, "environment name")->required()->expected(1);
+    if (name == "info" || name == "shell") cmd->add_option("name", f->name, "environment name")->required();
     if (name == "info") cmd->add_flag("--json", f->json, "print the fingerprint as JSON");
     if (name == "shell") cmd->add_option("args", f->shell_args, "arguments for python3 (after --)");
     if (name == "gc") {
