@@ -124,7 +124,7 @@ void write_environments(const RunData& d, std::ostream& out) {
   out << "## Environments\n\n| name | status | python | numpy | scikit-learn | byte order | bits | machine | where |\n"
          "|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& e : d.envs) {
-    const json& fp = e.fingerprint;
+    const json fp = e.fingerprint.is_object() ? e.fingerprint : json::object();  // none when unavailable
     auto pkg = [&](const char* n) { return package_version(fp, n); };
     out << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", e.name,
                        e.status == "ok" ? "ok" : "unavailable: " + md_escape(e.reason), fp.value("python", "?"),

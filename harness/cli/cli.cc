@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? exit_code::kOk : exit_code::kUsage;
+  } catch (const std::exception& e) {
+    // Errors are values below main; an exception reaching here is a crossload bug.
+    std::cerr << "crossload: internal error: " << e.what() << '\n';
+    return exit_code::kInternal;
   }
   return exit_code;
 }
