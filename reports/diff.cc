@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -151,6 +152,16 @@ Result<ResultsSource> read_results_json(const std::string& path) {
   auto data = run_data_from_json(doc, path);
   if (!data) return data.error();
   return ResultsSource{path, std::move(*data)};
+}
+
+Result<ResultsSource> read_results(const std::string& spec) {
+  auto store_spec = parse_store_spec(spec);
+  if (!store_spec) return read_results_json(spec);
+  // Opening creates a missing store: a mistyped baseline must not become an empty one.
+  if (!std::filesystem::exists(store_spec->path)) return make_error(fmt::format("{}: no such file", store_spec->path));
+  auto store = Store::open(store_spec->path);
+  if (!store) return store.error();
+  return read_store_run(*store, *store_spec);
 }
 
 // ---- comparing ----

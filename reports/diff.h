@@ -35,6 +35,9 @@ std::optional<StoreSpec> parse_store_spec(const std::string& spec);
 Result<ResultsSource> read_store_run(const Store& store, const StoreSpec& spec);
 // Errors name the file, and for a schema_version outside what this crossload reads, both versions.
 Result<ResultsSource> read_results_json(const std::string& path);
+// Either kind, by its name: what `crossload run --baseline FILE` needs. Every error names the
+// file; the diff command, which exits differently for an unusable store, does these steps itself.
+Result<ResultsSource> read_results(const std::string& spec);
 Result<RunData> run_data_from_json(const nlohmann::json& doc, const std::string& path);
 
 struct DiffOptions {

@@ -266,5 +266,17 @@ TEST_F(ResultsFiles, StoreReadsTheLatestRunOrTheOneNamed) {
   EXPECT_FALSE(read_store_run(*store, *parse_store_spec(path + "#9")));
 }
 
+TEST_F(ResultsFiles, ReadResultsTakesEitherKindAndNeverCreatesAStore) {
+  std::string json_path = write_file(dir_ / "results.json", render(JsonReporter(), sample_run(false)));
+  auto from_json = read_results(json_path);
+  ASSERT_TRUE(from_json) << from_json.error().message;
+  EXPECT_EQ(from_json->data.cells.size(), sample_run().cells.size());
+  std::string missing = (dir_ / "typo.db").string();
+  auto none = read_results(missing + "#2");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().message, missing + ": no such file");
+  EXPECT_FALSE(fs::exists(missing));
+}
+
 }  // namespace
 }  // namespace crossload

@@ -66,7 +66,7 @@ pre{background:var(--soft);padding:8px;overflow:auto;white-space:pre-wrap;max-he
 th{background:var(--soft)}.big{font-size:28px;font-weight:600;margin:8px 0}
 .counts{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:6px}.counts li{padding:2px 8px;border-radius:10px}
 .badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px;font-weight:600}
-.heatmaps{display:flex;flex-wrap:wrap;gap:16px}.heatmap{margin:0}.heatmap figcaption{font-weight:600;margin-bottom:4px}
+.heatmaps{display:flex;flex-wrap:wrap;gap:16px}.heatmap{margin:0;max-width:100%;overflow-x:auto}.heatmap figcaption{font-weight:600;margin-bottom:4px}
 td.hm{text-align:center;cursor:pointer;min-width:72px}td.hm:focus,td.hm.selected{outline:3px solid #0969da;outline-offset:-3px}
 td.hm small{display:block;font-size:11px}td.empty{color:var(--muted);text-align:center}
 .panel{border:2px solid #0969da;border-radius:6px;padding:8px 12px;margin:12px 0;background:#fff}
@@ -221,6 +221,22 @@ void dd(std::string& html, const char* term, const std::string& value) {
   if (!value.empty()) html += fmt::format("<dt>{}</dt><dd>{}</dd>", term, value);
 }
 
+// An inspection record (crossload inspect --format json) that the manifest carries as "audit".
+std::string audit_text(const json& audit, std::size_t limit) {
+  std::string text = fmt::format("audit verdict <b>{}</b>", esc(audit.value("verdict", std::string("?"))));
+  const json findings = audit.value("findings", json::array());
+  if (!findings.is_array() || findings.empty()) return text;
+  text += "<ul class=\"findings\">";
+  for (std::size_t i = 0; i < std::min(limit, findings.size()); ++i) {
+    const json& f = findings[i];
+    if (!f.is_object()) continue;
+    text += fmt::format("<li>{} <code>{}</code> {}</li>", esc(f.value("severity", std::string())),
+                        esc(f.value("rule", std::string())), esc(f.value("reason", std::string())));
+  }
+  if (findings.size() > limit) text += fmt::format("<li>and {} more</li>", findings.size() - limit);
+  return text + "</ul>";
+}
+
 std::string artifact_facts(const ArtifactRecord& a) {
   if (a.status != "ok") return esc(a.status + (a.reason.empty() ? "" : ": " + a.reason));
   const json& m = a.manifest.is_object() ? a.manifest : json::object();
@@ -237,8 +253,7 @@ std::string artifact_facts(const ArtifactRecord& a) {
                          esc(short_hash(training, "recipe_sha256")));
   if (m.contains("format_details") && !m["format_details"].empty())
     facts += fmt::format("<br>format details <code>{}</code>", esc(m["format_details"].dump()));
-  if (m.contains("audit") && m["audit"].is_object())
-    facts += fmt::format("<br>audit verdict <b>{}</b>", esc(m["audit"].value("verdict", std::string("?"))));
+  if (m.contains("audit") && m["audit"].is_object()) facts += "<br>" + audit_text(m["audit"], 5);
   return facts;
 }
 
@@ -258,13 +273,36 @@ std::string warnings_text(const CellRecord& c) {
   return text.empty() ? "" : "<ul>" + text + "</ul>";
 }
 
-const ArtifactRecord* artifact_of(const RunData& d, const CellRecord& c) {
-  for (const auto& a : d.artifacts)
-    if (a.producer == c.producer && a.fixture == c.fixture && a.format == c.format) return &a;
-  return nullptr;
+// Text many cells share (an artifact's manifest facts, a traceback) is written once and
+// referenced; the script copies it in when details open. A full matrix repeats every artifact in
+// each consumer's details, and a whole column of LOAD_ERRORs shares one traceback.
+class SharedBlocks {
+ public:
+  std::string ref(const std::string& html) {
+    auto [it, added] = index_.emplace(html, blocks_.size());
+    if (added) blocks_.push_back(&it->first);
+    return fmt::format("<div data-ref=\"s-{}\"></div>", it->second);
+  }
+  void write(std::ostream& out) const {
+    out << "<div id=\"shared-blocks\" hidden>\n";
+    for (std::size_t i = 0; i < blocks_.size(); ++i) out << fmt::format("<div id=\"s-{}\">{}</div>\n", i, *blocks_[i]);
+    out << "</div>\n";
+  }
+
+ private:
+  std::map<std::string, std::size_t> index_;
+  std::vector<const std::string*> blocks_;  // into index_'s keys, which never move
+};
+
+using ArtifactKey = std::tuple<std::string, std::string, std::string>;  // producer, fixture, format
+
+std::map<ArtifactKey, const ArtifactRecord*> index_artifacts(const RunData& d) {
+  std::map<ArtifactKey, const ArtifactRecord*> out;
+  for (const auto& a : d.artifacts) out[{a.producer, a.fixture, a.format}] = &a;
+  return out;
 }
 
-std::string cell_article(const RunData& d, const CellRecord& c) {
+std::string cell_article(const CellRecord& c, const ArtifactRecord* artifact, SharedBlocks& shared) {
   std::string html = fmt::format("<article class=\"cell\" data-cell=\"{}\"><h4>{} <code>{}</code></h4><dl>",
                                  esc(c.id), badge(c.outcome), esc(c.id));
   const json& det = c.detail.is_object() ? c.detail : json::object();
@@ -277,9 +315,10 @@ std::string cell_article(const RunData& d, const CellRecord& c) {
   if (det.contains("signal")) dd(html, "signal", json_number(det["signal"]));
   dd(html, "warnings", warnings_text(c));
   dd(html, "measured", measurements_text(c));
-  if (const auto* a = artifact_of(d, c)) dd(html, "artifact", artifact_facts(*a));
+  if (artifact) dd(html, "artifact", shared.ref(artifact_facts(*artifact)));
   if (det.contains("traceback") && det["traceback"].is_string() && !det["traceback"].get<std::string>().empty())
-    dd(html, "traceback", "<details><summary>show</summary><pre>" + esc(det["traceback"].get<std::string>()) + "</pre></details>");
+    dd(html, "traceback",
+       shared.ref("<details><summary>show</summary><pre>" + esc(det["traceback"].get<std::string>()) + "</pre></details>"));
   return html + "</dl></article>\n";
 }
 
@@ -318,6 +357,52 @@ void write_legend(std::ostream& out) {
   out << "</p>\n";
 }
 
+using PairKey3 = std::tuple<std::string, std::string, std::string>;  // format, producer, consumer
+
+std::map<PairKey3, std::vector<const CellRecord*>> cells_by_square(const RunData& d) {
+  std::map<PairKey3, std::vector<const CellRecord*>> out;
+  for (const auto& c : d.cells) out[{c.format, c.producer, c.consumer}].push_back(&c);
+  for (auto& [key, cells] : out) sort_worst_first(cells);
+  return out;
+}
+
+// The hidden details of every square, written after the heatmaps; the script shows one at a time.
+struct DetailsWriter {
+  std::map<ArtifactKey, const ArtifactRecord*> artifacts;
+  SharedBlocks shared;
+  std::string html;
+
+  void add(const PairCells& square) {
+    html += fmt::format("<div id=\"{}\" class=\"pair-details\">\n", square.id);
+    for (const auto* c : square.cells) {
+      auto it = artifacts.find({c->producer, c->fixture, c->format});
+      html += cell_article(*c, it == artifacts.end() ? nullptr : it->second, shared);
+    }
+    html += "</div>\n";
+  }
+};
+
+void write_heatmap(const std::string& format, std::size_t f, const std::vector<std::string>& producers,
+                   const std::vector<std::string>& consumers,
+                   const std::map<PairKey3, std::vector<const CellRecord*>>& squares, DetailsWriter& details,
+                   std::ostream& out) {
+  out << fmt::format("<figure class=\"heatmap\" data-format=\"{0}\"><figcaption>{0}</figcaption>\n<table>\n"
+                     "<tr><th>producer ↓ consumer →</th>", esc(format));
+  for (const auto& c : consumers) out << "<th>" << esc(c) << "</th>";
+  out << "</tr>\n";
+  for (std::size_t p = 0; p < producers.size(); ++p) {
+    out << "<tr><th>" << esc(producers[p]) << "</th>";
+    for (std::size_t k = 0; k < consumers.size(); ++k) {
+      PairCells square{fmt::format("d-{}-{}-{}", f, p, k), {}};
+      if (auto it = squares.find({format, producers[p], consumers[k]}); it != squares.end()) square.cells = it->second;
+      out << heat_cell(square, format + ": " + producers[p] + " → " + consumers[k]);
+      if (!square.cells.empty()) details.add(square);
+    }
+    out << "</tr>\n";
+  }
+  out << "</table></figure>\n";
+}
+
 void write_heatmaps(const RunData& d, std::ostream& out) {
   out << "<section id=\"compatibility\">\n<h2>Compatibility per format</h2>\n";
   if (d.cells.empty()) {
@@ -329,34 +414,16 @@ void write_heatmaps(const RunData& d, std::ostream& out) {
   write_legend(out);
   auto formats = distinct(d.cells, &CellRecord::format);
   auto producers = distinct(d.cells, &CellRecord::producer), consumers = distinct(d.cells, &CellRecord::consumer);
-  std::string details;
+  auto squares = cells_by_square(d);
+  DetailsWriter details{index_artifacts(d), {}, {}};
   out << "<div class=\"heatmaps\" id=\"heatmaps\">\n";
-  for (std::size_t f = 0; f < formats.size(); ++f) {
-    out << fmt::format("<figure class=\"heatmap\" data-format=\"{0}\"><figcaption>{0}</figcaption>\n<table>\n"
-                       "<tr><th>producer ↓ consumer →</th>", esc(formats[f]));
-    for (const auto& c : consumers) out << "<th>" << esc(c) << "</th>";
-    out << "</tr>\n";
-    for (std::size_t p = 0; p < producers.size(); ++p) {
-      out << "<tr><th>" << esc(producers[p]) << "</th>";
-      for (std::size_t k = 0; k < consumers.size(); ++k) {
-        PairCells pc{fmt::format("d-{}-{}-{}", f, p, k), {}};
-        for (const auto& c : d.cells)
-          if (c.format == formats[f] && c.producer == producers[p] && c.consumer == consumers[k]) pc.cells.push_back(&c);
-        sort_worst_first(pc.cells);
-        out << heat_cell(pc, formats[f] + ": " + producers[p] + " → " + consumers[k]);
-        if (pc.cells.empty()) continue;
-        details += fmt::format("<div id=\"{}\" class=\"pair-details\">\n", pc.id);
-        for (const auto* c : pc.cells) details += cell_article(d, *c);
-        details += "</div>\n";
-      }
-      out << "</tr>\n";
-    }
-    out << "</table></figure>\n";
-  }
+  for (std::size_t f = 0; f < formats.size(); ++f) write_heatmap(formats[f], f, producers, consumers, squares, details, out);
   out << "</div>\n";
   out << "<div id=\"details-panel\" class=\"panel\" hidden><div class=\"panel-head\"><h3 id=\"details-title\"></h3>"
          "<button id=\"details-close\" type=\"button\">close</button></div><div id=\"details-body\"></div></div>\n";
-  out << "<div id=\"cell-details\" hidden>\n" << details << "</div>\n</section>\n";
+  out << "<div id=\"cell-details\" hidden>\n" << details.html << "</div>\n";
+  details.shared.write(out);
+  out << "</section>\n";
 }
 
 // ---- charts ----
@@ -483,6 +550,37 @@ void write_guide(const RunData& d, std::ostream& out) {
   out << "</tbody>\n</table>\n</section>\n";
 }
 
+// ---- audit ----
+
+void write_audit(const RunData& d, std::ostream& out) {
+  out << "<section id=\"audit\">\n<h2>Audit of the artifacts</h2>\n";
+  std::map<std::string, std::map<std::string, std::size_t>> verdicts;  // format → verdict → artifacts
+  std::vector<const ArtifactRecord*> flagged;
+  for (const auto& a : d.artifacts) {
+    if (!a.manifest.is_object() || !a.manifest.contains("audit") || !a.manifest["audit"].is_object()) continue;
+    std::string verdict = a.manifest["audit"].value("verdict", std::string("?"));
+    verdicts[a.format][verdict]++;
+    if (verdict != "SAFE") flagged.push_back(&a);
+  }
+  if (verdicts.empty()) {
+    out << "<p class=\"note\">No artifact of this run carries an audit record.</p>\n</section>\n";
+    return;
+  }
+  out << "<table id=\"audit-table\">\n<tr><th>format</th><th>SAFE</th><th>UNTRUSTED</th><th>UNSAFE</th></tr>\n";
+  for (const auto& [format, counts] : verdicts) {
+    auto n = [&](const char* v) { auto it = counts.find(v); return it == counts.end() ? 0 : it->second; };
+    out << fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", esc(format), n("SAFE"),
+                       n("UNTRUSTED"), n("UNSAFE"));
+  }
+  out << "</table>\n";
+  if (!flagged.empty()) out << "<ul class=\"flagged\">\n";
+  for (const auto* a : flagged)
+    out << fmt::format("<li><code>{}/{}/{}</code>: {}</li>\n", esc(a->producer), esc(a->fixture), esc(a->format),
+                       audit_text(a->manifest["audit"], 5));
+  if (!flagged.empty()) out << "</ul>\n";
+  out << "</section>\n";
+}
+
 // ---- environments ----
 
 constexpr const char* kPackages[] = {"numpy", "scipy", "scikit-learn", "joblib", "cloudpickle", "skops", "onnx",
@@ -522,6 +620,10 @@ constexpr const char* kScript = R"(
     if (!panel || !source) return;
     var copy = source.cloneNode(true);
     copy.removeAttribute('id');
+    copy.querySelectorAll('[data-ref]').forEach(function (slot) {
+      var shared = document.getElementById(slot.getAttribute('data-ref'));
+      if (shared) slot.replaceChildren.apply(slot, Array.from(shared.cloneNode(true).childNodes));
+    });
     document.getElementById('details-body').replaceChildren(copy);
     document.getElementById('details-title').textContent = cell.getAttribute('data-title');
     document.querySelectorAll('td.hm.selected').forEach(function (td) { td.classList.remove('selected'); });
@@ -557,6 +659,7 @@ void HtmlReporter::write(const RunData& d, std::ostream& out) const {
   write_heatmaps(d, out);
   write_charts(d, out);
   write_guide(d, out);
+  write_audit(d, out);
   write_environments(d, out);
   write_tail(out);
 }

@@ -142,9 +142,17 @@ TEST(HtmlReport, GuideTableIsFilledWithThisRunsEvidence) {
   EXPECT_THAT(html, HasSubstr("<code>pickle-p5</code>: loaded 1 of 4 cells (new → new 1/2, new → old 0/1, new → s390x 0/1)"));
 }
 
+TEST(HtmlReport, AuditRecordsInManifestsAreSummarisedPerFormat) {
+  std::string html = render(HtmlReporter(), sample_run());
+  EXPECT_THAT(html, HasSubstr("<tr><td>pickle-p5</td><td>0</td><td>0</td><td>1</td></tr>"));
+  EXPECT_THAT(html, HasSubstr("<tr><td>skops</td><td>1</td><td>0</td><td>0</td></tr>"));
+  EXPECT_THAT(html, HasSubstr("<li><code>new/iris_tree/pickle-p5</code>: audit verdict <b>UNSAFE</b>"
+                              "<ul class=\"findings\"><li>error <code>CL100</code> imports os.system &lt;dangerous&gt;</li>"));
+}
+
 TEST(HtmlReport, ZeroCellsStillRendersEverySection) {
   std::string html = render(HtmlReporter(), empty_run());
-  for (const char* id : {"summary", "findings", "compatibility", "charts", "guide", "environments"})
+  for (const char* id : {"summary", "findings", "compatibility", "charts", "guide", "audit", "environments"})
     EXPECT_THAT(html, HasSubstr(std::string("<section id=\"") + id + "\"")) << id;
   EXPECT_THAT(html, HasSubstr("<span id=\"cells-run\">0</span> cells run"));
   EXPECT_THAT(html, HasSubstr("No cells were run"));

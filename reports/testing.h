@@ -76,6 +76,11 @@ inline RunData sample_run(bool cut_utf8 = true) {
                           {{"opset", 15}, {"fidelity", {{"predict", {{"label_agreement", 0.98}}},
                                                         {"predict_proba", {{"max_abs_diff", 2.5e-7}}}}}}),
                  artifact("new", "lambda_pipeline", "cloudpickle", 2500)};
+  // What `crossload inspect --format json` says of two of them, as a manifest may carry it.
+  d.artifacts[0].manifest["audit"] = {{"verdict", "UNSAFE"},
+                                      {"findings", {{{"severity", "error"}, {"rule", "CL100"},
+                                                     {"reason", "imports os.system <dangerous>"}, {"offset", 12}}}}};
+  d.artifacts[2].manifest["audit"] = {{"verdict", "SAFE"}, {"findings", json::array()}};
   d.artifacts.push_back({"new", "lambda_pipeline", "pickle-p5", "", "", 0, "unsupported",
                          "Can't pickle <function <lambda>>: attribute lookup failed", json::object()});
   auto& c = d.cells;
