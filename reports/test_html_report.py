@@ -63,7 +63,7 @@ def run_out(tmp_path_factory):
         pytest.fail(f"{BIN} not built: run ci/test, or ninja -C build, first")
     tmp = tmp_path_factory.mktemp("html")
     out = tmp / "out"
-    crossload("run", "--matrix", write_matrix(tmp), "--out", out, "--report", "json,html,junit", "-q")
+    crossload("run", "--matrix", write_matrix(tmp), "--out", out, "--report", "md,json,html,junit", "-q")
     return out
 
 
@@ -199,8 +199,17 @@ def page(browser, run_out):
 # ---- the checks ----
 
 def test_report_files_are_written(run_out):
-    for name in ["results.json", "report.html", "junit.xml"]:
+    for name in ["report.md", "results.json", "report.html", "junit.xml"]:
         assert (run_out / name).stat().st_size > 0, name
+
+
+def test_report_command_renders_html_and_junit_from_the_store(run_out, tmp_path):
+    again = tmp_path / "again"
+    again.mkdir()
+    crossload("report", "--store", run_out / "results.db", "--out", again, "--report", "html,junit")
+    cells = len(json.loads((run_out / "results.json").read_text())["cells"])
+    assert f'<span id="cells-run">{cells}</span> cells run' in (again / "report.html").read_text()
+    assert int(ET.parse(again / "junit.xml").getroot().get("tests")) == cells
 
 
 def test_script_ran_and_heatmap_rendered(page):
