@@ -1,2 +1,74 @@
 #include "harness/audit/render.h"
+
 #include <gtest/gtest.h>
+
+namespace crossload::audit {
+namespace {
+
+InspectionRecord sample() {
+  InspectionRecord r;
+  r.path = "m.pkl";
+  r.format = "pickle";
+  r.protocol = 4;
+  r.add_finding(Severity::kError, Rule::kDangerousGlobal, "imports os.system (process)", 12);
+  r.add_global("os.system");
+  r.arrays.push_back({"f8", "little", {3, 4}, 96, 200, "pickle"});
+  r.add_version("1.9.1");
+  r.settle_verdict();
+  return r;
+}
+
+TEST(Render, TextIsOneBlockPerFile) {
+  EXPECT_EQ(render_text({sample()}),
+            "m.pkl: UNSAFE (pickle, protocol 4)\n"
+            "  error   CL100 dangerous-global     offset 12: imports os.system (process)\n"
+            "  globals:  os.system\n"
+            "  array:    f8 little (3, 4) 96 bytes at offset 200 (pickle)\n"
+            "  sklearn:  1.9.1\n");
+}
+
+TEST(Render, JsonFollowsTheRecordContract) {
+  auto j = nlohmann::json::parse(render_json({sample()}));
+  ASSERT_TRUE(j.is_array());
+  const auto& r = j[0];
+  EXPECT_EQ(r["path"], "m.pkl");
+  EXPECT_EQ(r["format"], "pickle");
+  EXPECT_EQ(r["protocol"], 4);
+  EXPECT_EQ(r["verdict"], "UNSAFE");
+  EXPECT_EQ(r["findings"][0]["severity"], "error");
+  EXPECT_EQ(r["findings"][0]["offset"], 12);
+  EXPECT_EQ(r["globals"][0], "os.system");
+  EXPECT_EQ(r["arrays"][0]["shape"], nlohmann::json({3, 4}));
+  EXPECT_EQ(r["arrays"][0]["byte_order"], "little");
+  EXPECT_EQ(r["versions"][0], "1.9.1");
+  EXPECT_TRUE(r["compression"].is_null());
+}
+
+TEST(Render, JsonSurvivesInvalidUtf8) {
+  InspectionRecord r = sample();
+  r.add_global("mod\xff.name");
+  EXPECT_NO_THROW(render_json({r}));
+}
+
+TEST(Render, SarifHasRulesResultsAndNotifications) {
+  auto s = nlohmann::json::parse(render_sarif({sample()}, {{"bad.pkl", "bad.pkl: offset 3: x"}}));
+  EXPECT_EQ(s["version"], "2.1.0");
+  const auto& run = s["runs"][0];
+  EXPECT_EQ(run["tool"]["driver"]["name"], "crossload");
+  EXPECT_EQ(run["tool"]["driver"]["rules"].size(), all_rules().size());
+  const auto& result = run["results"][0];
+  EXPECT_EQ(result["ruleId"], "CL100");
+  EXPECT_EQ(result["level"], "error");
+  EXPECT_EQ(run["tool"]["driver"]["rules"][result["ruleIndex"].get<int>()]["id"], "CL100");
+  EXPECT_EQ(result["locations"][0]["physicalLocation"]["region"]["byteOffset"], 12);
+  EXPECT_EQ(run["invocations"][0]["executionSuccessful"], false);
+  EXPECT_EQ(run["invocations"][0]["toolExecutionNotifications"].size(), 1u);
+}
+
+TEST(Render, RuleTableMatchesTheEnum) {
+  for (std::size_t i = 0; i < all_rules().size(); ++i)
+    EXPECT_EQ(static_cast<std::size_t>(all_rules()[i].rule), i);
+}
+
+}  // namespace
+}  // namespace crossload::audit
