@@ -185,8 +185,8 @@ Result<Matrix> parse_matrix(const std::string& text, const std::string& path) {
   }
   for (const auto& [k, v] : root) {
     std::string key(k.str());
-    if (key != "matrix" && key != "env")
-      return make_error(fmt::format("{}: unknown table [{}] (expected [matrix] and [env.NAME])",
+    if (key != "matrix" && key != "env" && key != "expect")
+      return make_error(fmt::format("{}: unknown table [{}] (expected [matrix], [env.NAME] and [[expect]])",
                                     where(path, v), key));
   }
   Matrix m;
@@ -203,6 +203,9 @@ Result<Matrix> parse_matrix(const std::string& text, const std::string& path) {
     }
   }
   if (auto st = check_references(path, root, m); !st) return st.error();
+  auto expectations = parse_expectations(root.get("expect"), path);
+  if (!expectations) return expectations.error();
+  m.expectations = std::move(*expectations);
   return m;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "harness/env/env_spec.h"
+#include "harness/run/expectations.h"
 #include "harness/util/result.h"
 
 namespace crossload {
@@ -20,6 +21,7 @@ struct Matrix {
   std::vector<std::string> consumers;  // environment names
   double cell_timeout_seconds = 300;
   std::vector<EnvSpec> envs;           // every [env.NAME] table, in file order
+  std::vector<Expectation> expectations;  // every [[expect]] table
 
   const EnvSpec* find_env(const std::string& name) const;
 };

@@ -51,7 +51,14 @@ Result<std::vector<FixtureInfo>> list_fixtures(EnvSessions& envs) {
                     "(see the errors above)");
 }
 
-void record_cell(RunState& st, const CellRecord& c) {
+Fingerprints fingerprints(const EnvSessions& envs) {
+  Fingerprints out;
+  for (const auto& [name, s] : envs) out[name] = s.record.fingerprint;
+  return out;
+}
+
+void record_cell(RunState& st, CellRecord c) {
+  apply_expectations(st.matrix.expectations, fingerprints(st.envs), c);
   if (auto s = st.store.put_cell(st.run.id, c); !s) {
     st.log.error("{}", s.error().message);
     return;
