@@ -13,7 +13,10 @@ namespace crossload {
 class HtmlReporter : public Reporter {
  public:
   HtmlReporter() = default;
-  // With a diff against a baseline, its regressions come first on the page.
+  // With a diff against a baseline, its regressions come first on the page. A caller holding a
+  // baseline's name builds it as
+  //   diff_runs(*read_results(baseline), ResultsSource{"this run", data}, DiffOptions{})
+  // (`crossload diff --html` does; `crossload run --baseline` can).
   explicit HtmlReporter(DiffResult baseline_diff) : diff_(std::move(baseline_diff)) {}
 
   std::string_view name() const override { return "html"; }
