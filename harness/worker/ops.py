@@ -1,7 +1,9 @@
 """The protocol's ops. Each takes the worker's Session and the request, and returns the result."""
 import hashlib
+import importlib
 import os
-import resource
+import shutil
+import sys
 import time
 
 import envinfo
@@ -11,11 +13,25 @@ PROTOCOL_VERSION = 1
 CV_FOLDS = 5
 
 
-class Session:
-    """What the worker keeps between requests: the models it trained, by fixture name."""
+# A test-only module of extra fixtures (PROTOCOL.md): path to a .py file with a FIXTURES table.
+EXTRA_FIXTURES_VAR = "CROSSLOAD_EXTRA_FIXTURES"
 
-    def __init__(self):
+
+class Session:
+    """What the worker keeps between requests: the models it trained, by fixture name, and the
+    fork-per-load machinery (made on the first load: a producer never needs it)."""
+
+    def __init__(self, protected_fds=()):
         self.models = {}
+        self.protected_fds = tuple(protected_fds)
+        self._isolation = None
+
+    def isolation(self):
+        if self._isolation is None:
+            from isolation import Isolation
+
+            self._isolation = Isolation(self.protected_fds)
+        return self._isolation
 
     def trained(self, fixture):
         if fixture not in self.models:
@@ -33,11 +49,10 @@ def fingerprint(session, req):
 
 
 def list_op(session, req):
-    from fixtures import zoo
     from formats import registry
 
     fixtures = [{"name": f.name, "description": f.description, "outputs": list(f.outputs),
-                 "rtol": f.rtol, "atol": f.atol, "tags": list(f.tags)} for f in zoo.FIXTURES]
+                 "rtol": f.rtol, "atol": f.atol, "tags": list(f.tags)} for f in all_fixtures()]
     formats = [{"name": v.name, "extension": v.extension, "description": v.description}
                for v in registry.VARIANTS]
     return {"fixtures": fixtures, "formats": formats}
@@ -47,7 +62,7 @@ def train(session, req):
     import numpy as np
     from fixtures import datasets, zoo
 
-    fixture = _lookup(zoo.get, param(req, "fixture"))
+    fixture = _lookup(get_fixture, param(req, "fixture"))
     out_dir = param(req, "out_dir")
     with in_stage("train"):
         model, X, y, X_predict = fixture.build()
@@ -65,10 +80,9 @@ def train(session, req):
 
 
 def dump(session, req):
-    from fixtures import zoo
     from formats.common import Context
 
-    fixture = _lookup(zoo.get, param(req, "fixture"))
+    fixture = _lookup(get_fixture, param(req, "fixture"))
     variant = _variant(param(req, "format"))
     path = param(req, "path")
     model = session.trained(fixture.name)
@@ -81,14 +95,33 @@ def dump(session, req):
 
 
 def load_predict(session, req):
-    from formats.common import Context
+    """Loads and predicts in a forked child under the request's limits (isolation.py)."""
+    from isolation import Limits
 
     variant = _variant(param(req, "format"))
-    path = param(req, "path")
+    # The child works in its private directory: relative paths would mean something else there.
+    path, inputs, out_prefix = (os.path.abspath(param(req, name))
+                                for name in ("path", "inputs", "out_prefix"))
     outputs = param(req, "outputs")
-    out_prefix = param(req, "out_prefix")
-    X = _inputs(param(req, "inputs"))
-    ctx = Context(trusted_types=req.get("trusted_types"))
+    trusted_types = req.get("trusted_types")
+    limits = Limits.from_request(req.get("limits"))
+
+    def in_child(tmpdir):
+        return _load_predict_into(variant, path, inputs, outputs, trusted_types, tmpdir)
+
+    def publish(result, tmpdir):
+        result["outputs"] = _publish_outputs(result["outputs"], tmpdir, out_prefix + ".")
+        return result
+
+    return session.isolation().run(in_child, limits, publish, tmp_root=req.get("tmp_root"))
+
+
+def _load_predict_into(variant, path, inputs, outputs, trusted_types, out_dir):
+    """The load itself (in the child): predictions go to <out_dir>/<output>.npy."""
+    from formats.common import Context
+
+    X = _inputs(inputs)
+    ctx = Context(trusted_types=trusted_types)
     with recorded_warnings() as caught:
         with in_stage("load", caught):
             start = time.perf_counter()
@@ -97,8 +130,19 @@ def load_predict(session, req):
         with in_stage("predict", caught):
             values, predict_seconds = _predict_all(variant, loaded, outputs, X)
     return {"load_seconds": load_seconds, "predict_seconds": predict_seconds,
-            "outputs": _save_outputs(values, out_prefix + "."),
-            "warnings": describe_warnings(caught), "rss_peak_kb": _rss_peak_kb()}
+            "outputs": _save_outputs(values, os.path.join(out_dir, "")),
+            "warnings": describe_warnings(caught)}
+
+
+def _publish_outputs(outputs, tmpdir, prefix):
+    """Moves the child's predictions to <prefix><output>.npy; the worker, not the (possibly
+    unprivileged) child, writes into the run directory."""
+    directory = os.path.dirname(prefix)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    for output in outputs:
+        shutil.move(os.path.join(tmpdir, output + ".npy"), prefix + output + ".npy")
+    return outputs
 
 
 # The op table: the one place an op name is bound to its function.
@@ -125,6 +169,45 @@ def _lookup(get, name):
         return get(name)
     except KeyError as exc:
         raise ProtocolError(exc.args[0]) from exc
+
+
+def enable_extra_fixtures():
+    """Puts the extra-fixtures module's folder on sys.path, so a consumer can unpickle what its
+    recipes define (a producer pickles references to them)."""
+    path = os.environ.get(EXTRA_FIXTURES_VAR)
+    if path:
+        sys.path.insert(1, os.path.dirname(os.path.abspath(path)))
+
+
+def all_fixtures():
+    """The zoo, then the extra fixtures (if any). Imports only the standard library."""
+    from fixtures import zoo
+
+    return tuple(zoo.FIXTURES) + _extra_fixtures()
+
+
+def get_fixture(name):
+    fixtures = all_fixtures()
+    for fixture in fixtures:
+        if fixture.name == name:
+            return fixture
+    raise KeyError("unknown fixture %r (known: %s)" % (name, ", ".join(f.name for f in fixtures)))
+
+
+def _extra_fixtures():
+    path = os.environ.get(EXTRA_FIXTURES_VAR)
+    if not path:
+        return ()
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder not in sys.path:
+        sys.path.insert(1, folder)
+    module_name = os.path.splitext(os.path.basename(path))[0]
+    try:
+        module = importlib.import_module(module_name)
+        return tuple(module.FIXTURES)
+    except Exception as exc:
+        raise ProtocolError("%s=%s: cannot import its FIXTURES: %s: %s"
+                            % (EXTRA_FIXTURES_VAR, path, type(exc).__name__, exc)) from exc
 
 
 def _variant(name):
@@ -214,6 +297,3 @@ def _finite(x):
     x = float(x)
     return x if x == x and abs(x) != float("inf") else None
 
-
-def _rss_peak_kb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux

@@ -1,4 +1,9 @@
-"""How a failure inside a request becomes an error answer: its stage, and the warnings beside it."""
+"""How a failure inside a request becomes an error answer: its stage, and the warnings beside it.
+
+Stages: protocol (bad request, or a bug in the worker), train, dump, unsupported, load, predict,
+and, for a load in its own child (isolation.py), crash (the child died) and timeout (a wall or
+CPU limit ran out).
+"""
 import contextlib
 import traceback
 import warnings
@@ -38,6 +43,17 @@ class StageError(Exception):
         return error
 
 
+class ReportedError(StageError):
+    """An error object already in protocol form: what a load's child answered, or how it died."""
+
+    def __init__(self, error):
+        super().__init__(error.get("stage", "protocol"), Exception(error.get("message", "")))
+        self.reported = error
+
+    def error(self):
+        return self.reported
+
+
 @contextlib.contextmanager
 def in_stage(stage, caught=None, explain=""):
     """Tags any failure in the block with `stage`; Unsupported always means stage `unsupported`."""
@@ -75,3 +91,16 @@ def describe_warnings(caught):
             record["original_sklearn_version"] = str(version)
         records[key] = record
     return list(records.values())
+
+
+def jsonable(value):
+    """Plain JSON: numpy scalars become Python numbers, NaN and infinities null."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    return value

@@ -10,17 +10,19 @@ import json
 import os
 import sys
 
-# Where a failure the op did not tag itself belongs.
-DEFAULT_STAGE = {"train": "train", "dump": "dump", "load_predict": "load"}
+# Where a failure the op did not tag itself belongs. A load's own failures come tagged from its
+# child (isolation.py); one in the worker around it is the worker's.
+DEFAULT_STAGE = {"train": "train", "dump": "dump"}
 
 
 def main(argv=None):
     args = _parse_args(argv)
     protocol_out = _claim_stdout()  # before any import that might print
     sys.path.insert(0, os.path.abspath(args.root))
-    from ops import Session
+    from ops import Session, enable_extra_fixtures
 
-    serve(sys.stdin.buffer, protocol_out, Session())
+    enable_extra_fixtures()
+    serve(sys.stdin.buffer, protocol_out, Session(protected_fds=[protocol_out.fileno()]))
     return 0
 
 
@@ -61,7 +63,7 @@ def _encode(answer):
 def handle(raw, session):
     """One answer for one request line, whatever happens while serving it."""
     from ops import OPS
-    from stages import FAILURES, ProtocolError, StageError, in_stage
+    from stages import FAILURES, ProtocolError, StageError, in_stage, jsonable
 
     req_id = None
     try:
@@ -72,13 +74,13 @@ def handle(raw, session):
         if op is None:
             raise ProtocolError("unknown op %r (known: %s)" % (name, ", ".join(OPS)))
         with in_stage(DEFAULT_STAGE.get(name, "protocol")):
-            result = _jsonable(op(session, req))
+            result = jsonable(op(session, req))
         return {"id": req_id, "ok": True, "result": result}
     except StageError as exc:
         error = exc.error()
     except FAILURES as exc:  # a bad request, or a bug in the worker: an answer, never the end
         error = StageError("protocol", exc).error()
-    return {"id": req_id, "ok": False, "error": _jsonable(error)}
+    return {"id": req_id, "ok": False, "error": jsonable(error)}
 
 
 def _decode(raw):
@@ -93,19 +95,6 @@ def _decode(raw):
     if not isinstance(req.get("id"), int) or isinstance(req.get("id"), bool):
         raise ProtocolError("request lacks an integer \"id\"")
     return req
-
-
-def _jsonable(value):
-    """Plain JSON: numpy scalars become Python numbers, NaN and infinities null."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        value = value.item()
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return None
-    return value
 
 
 if __name__ == "__main__":

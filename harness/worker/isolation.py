@@ -1,0 +1,493 @@
+"""Fork per load: every artifact load runs in a fresh child of the long-lived worker.
+
+The worker imports the scientific stack once (seconds per interpreter under QEMU); a forked child
+inherits it for free, and whatever an artifact does while loading — a segfault, os._exit, an
+endless loop, a fork bomb, eating memory — ends that child only. The worker itself never runs
+artifact code, so its memory stays clean: the child's peak RSS is the load's own measurement.
+
+Plain os.fork(), not multiprocessing: inside a foreign rootfs without binfmt_misc entries nothing
+can exec a new interpreter, which spawn and forkserver need (ARCHITECTURE.md).
+
+Python 3.8 compatible, Linux only.
+"""
+import gc
+import json
+import math
+import os
+import resource
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+import privileges
+from stages import ProtocolError, ReportedError, StageError, jsonable
+
+# The persistence stack. Modules of these packages that a load imported are imported into the
+# worker afterwards, so the next child inherits them: the import cost is paid once per worker,
+# not once per load. Nothing else an artifact names is ever imported into the worker.
+WARM_PACKAGES = frozenset(["numpy", "scipy", "sklearn", "joblib", "skops", "onnx", "onnxruntime",
+                           "cloudpickle", "lz4", "threadpoolctl", "formats"])
+
+# Once a child has answered it is about to _exit; this bounds a child that does not.
+EXIT_GRACE_SECONDS = 10
+# How long the worker keeps killing and reaping a load's leftover processes before giving up.
+SWEEP_SECONDS = 10
+
+
+class Limits:
+    """What one load may use. None means unlimited."""
+
+    FIELDS = ("address_space_bytes", "cpu_seconds", "wall_seconds", "processes")
+
+    def __init__(self, address_space_bytes=None, cpu_seconds=None, wall_seconds=None,
+                 processes=None):
+        self.address_space_bytes = address_space_bytes
+        self.cpu_seconds = cpu_seconds
+        self.wall_seconds = wall_seconds
+        self.processes = processes
+
+    @classmethod
+    def from_request(cls, value):
+        if value is None:
+            return cls()
+        if not isinstance(value, dict):
+            raise ProtocolError("limits must be an object")
+        unknown = sorted(set(value) - set(cls.FIELDS))
+        if unknown:
+            raise ProtocolError("unknown limits %s (known: %s)" % (", ".join(unknown),
+                                                                   ", ".join(cls.FIELDS)))
+        for name, v in value.items():
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
+                                  or v <= 0):
+                raise ProtocolError("limits.%s must be a positive number or null" % name)
+        return cls(**value)
+
+
+class Ending:
+    """How a child ended, as the worker saw it."""
+
+    def __init__(self, answer, status, rusage, timed_out):
+        self.answer = answer        # the child's answer object, or None
+        self.status = status        # os.wait4 status
+        self.rusage = rusage
+        self.timed_out = timed_out  # the wall limit expired and the worker killed it
+
+
+class Isolation:
+    """The worker's side of fork-per-load. One per worker process."""
+
+    def __init__(self, protected_fds=()):
+        self.protected_fds = tuple(protected_fds)  # the protocol stream: never a child's to touch
+        self.subreaper_problem = privileges.become_subreaper()
+        if self.subreaper_problem:
+            _log("cannot become a subreaper (%s): a load's orphans escape the sweep"
+                 % self.subreaper_problem)
+        self.sandbox_uid = _usable_sandbox_uid()
+
+    def run(self, work, limits, publish, tmp_root=None):
+        """Runs work(tmpdir) -> result dict in a child under `limits`; publish(result, tmpdir)
+        then runs here, in the worker, before the private directory goes. Returns the result, or
+        raises ReportedError with the child's error, a crash or a timeout."""
+        tmpdir = tempfile.mkdtemp(prefix="crossload-load-", dir=tmp_root)
+        try:
+            started = time.monotonic()
+            rss_at_fork = _status_kb("VmRSS")
+            with _ChildSignals() as wake:
+                pid, result_fd = self._fork(work, limits, tmpdir, wake.fds())
+                try:
+                    ending = _await(pid, result_fd, limits.wall_seconds, wake.read_fd)
+                finally:
+                    os.close(result_fd)
+            self._sweep()
+            measured = {"rss_at_fork_kb": rss_at_fork, "rss_peak_kb": ending.rusage.ru_maxrss,
+                        "isolated_seconds": time.monotonic() - started}
+            result = _judge(ending, limits, measured)
+            self._warm(result.pop("imported", []))
+            return publish(result, tmpdir)
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+    def _fork(self, work, limits, tmpdir, wake_fds):
+        read_fd, write_fd = os.pipe()
+        # A collection in the child would write to every object the worker holds and so copy
+        # its pages: frozen objects are never collected (the worker unfreezes its own copy).
+        gc.freeze()
+        pid = os.fork()
+        if pid != 0:
+            gc.unfreeze()
+        if pid == 0:
+            os.close(read_fd)
+            _child(work, limits, tmpdir, write_fd, self.protected_fds + wake_fds,
+                   self.sandbox_uid)  # never returns
+        os.close(write_fd)
+        try:
+            os.setpgid(pid, pid)  # the child does it too: whoever runs first wins the race
+        except OSError:
+            pass
+        return pid, read_fd
+
+    def _sweep(self):
+        """Ends whatever the load left behind (daemonised children, a fork bomb's survivors)."""
+        if self.subreaper_problem is None and not _children_left():
+            return  # the common case: nothing left, and no extra fork to find that out
+        if self.sandbox_uid is not None:
+            privileges.kill_uid(self.sandbox_uid)
+        deadline = time.monotonic() + SWEEP_SECONDS
+        while _children_left() and time.monotonic() < deadline:
+            for pid in _own_children():
+                _kill(pid)
+            time.sleep(0.01)
+        if self.subreaper_problem is None and _children_left():
+            _log("processes of a load survived %d s of killing" % SWEEP_SECONDS)
+
+    def _warm(self, modules):
+        """Imports into the worker the stack's modules the last load needed (see WARM_PACKAGES)."""
+        import importlib
+        import warnings
+
+        for name in modules:
+            if name in sys.modules or name.split(".")[0] not in WARM_PACKAGES:
+                continue
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    importlib.import_module(name)
+            except BaseException as exc:  # a module that imports only in a load is not fatal
+                _log("could not pre-import %s: %s: %s" % (name, type(exc).__name__, exc))
+
+
+def _usable_sandbox_uid():
+    """The uid load children drop to, when the worker runs as root and the drop works here."""
+    uid = privileges.pick_sandbox_uid()
+    if uid is None:
+        if os.geteuid() == 0:
+            _log("load children run as root: cannot switch uid here")
+        return None
+    problem = privileges.probe_drop(uid)
+    if problem:
+        _log("load children run as root (dropping to uid %d failed: %s); RLIMIT_NPROC cannot "
+             "bound a fork bomb" % (uid, problem))
+        return None
+    return uid
+
+
+# --- the child ------------------------------------------------------------------------------
+
+def _child(work, limits, tmpdir, result_fd, close_fds, sandbox_uid):
+    """The forked child: confine, work, answer over the pipe, _exit. Never returns."""
+    code = 0
+    try:
+        before = set(sys.modules)
+        try:
+            applied = _confine(limits, tmpdir, close_fds, sandbox_uid)
+            answer = {"ok": True, "result": work(tmpdir)}
+            answer["result"]["isolation"] = applied
+        except StageError as exc:
+            answer = {"ok": False, "error": exc.error()}
+        except BaseException as exc:  # a failure of the confinement itself, or a worker bug
+            answer = {"ok": False, "error": StageError("protocol", exc).error()}
+        imported = sorted(m for m in set(sys.modules) - before
+                          if m.split(".")[0] in WARM_PACKAGES)
+        answer.setdefault("result" if answer["ok"] else "error", {})["imported"] = imported
+        _write_all(result_fd, (json.dumps(jsonable(answer), allow_nan=False) + "\n").encode())
+    except BaseException:
+        code = 70  # the answer itself failed: the worker reports the exit status
+    finally:
+        try:
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _confine(limits, tmpdir, close_fds, sandbox_uid):
+    """Everything a child does before it touches the artifact. Returns what was applied."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setpgid(0, 0)  # its own group: the worker kills the whole group at the end
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)  # the protocol's requests are not the artifact's to read
+    os.close(null)
+    for fd in close_fds:
+        _close(fd)
+    os.environ["TMPDIR"] = tmpdir
+    tempfile.tempdir = tmpdir  # the worker may have cached /tmp already
+    os.chdir(tmpdir)  # relative writes land in the private directory
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a segfault is an outcome, not a core file
+    applied = {"uid": None}
+    address_space = _address_space_limit(limits)
+    if sandbox_uid is not None:
+        os.chown(tmpdir, sandbox_uid, sandbox_uid)
+        privileges.drop_to(sandbox_uid)
+        applied["uid"] = sandbox_uid
+    applied["processes"] = _limit_processes(limits.processes, sandbox_uid)
+    applied["cpu_seconds"] = _limit_cpu(limits.cpu_seconds)
+    applied["address_space_bytes"] = _set_limit(resource.RLIMIT_AS, address_space)
+    return applied
+
+
+def _address_space_limit(limits):
+    """RLIMIT_AS for the child: what it inherited plus the load's allowance. The worker's own
+    mappings (the imported stack, BLAS buffers) vary several-fold between environments; the
+    allowance is what a load may add, the same everywhere."""
+    if limits.address_space_bytes is None:
+        return None
+    return _status_kb("VmSize") * 1024 + int(limits.address_space_bytes)
+
+
+def _limit_processes(processes, sandbox_uid):
+    """RLIMIT_NPROC counts every task of the real uid and never applies to root: it means
+    something only under the worker's own sandbox uid, or, for a non-root worker, on top of what
+    its user already runs."""
+    if processes is None:
+        return None
+    if sandbox_uid is not None:
+        return _set_limit(resource.RLIMIT_NPROC, int(processes))
+    if os.getuid() == 0:
+        return None
+    return _set_limit(resource.RLIMIT_NPROC, privileges.count_tasks(os.getuid()) + int(processes))
+
+
+def _limit_cpu(seconds):
+    """SIGXCPU at the soft limit, SIGKILL a second later for a child that ignores it."""
+    if seconds is None:
+        return None
+    soft = int(math.ceil(seconds))
+    _set_limit(resource.RLIMIT_CPU, soft, hard=soft + 1)
+    return soft
+
+
+def _set_limit(which, value, hard=None):
+    """Lowers a limit (never above the inherited hard limit). Returns the soft value now set."""
+    if value is None:
+        return None
+    _, old_hard = resource.getrlimit(which)
+    cap = (lambda v: v) if old_hard == resource.RLIM_INFINITY else (lambda v: min(v, old_hard))
+    soft, hard = cap(value), cap(value if hard is None else hard)
+    resource.setrlimit(which, (soft, hard))
+    return soft
+
+
+# --- the worker waiting -----------------------------------------------------------------------
+
+class _ChildSignals:
+    """While a child runs, SIGCHLD writes to a pipe the worker selects on: a child that dies
+    silently (its pipe still held open by its own children) wakes the worker at once."""
+
+    def __enter__(self):
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.write_fd, False)
+        os.set_blocking(self.read_fd, False)
+        self.old_handler = signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+        self.old_wakeup = signal.set_wakeup_fd(self.write_fd)
+        return self
+
+    def fds(self):
+        return (self.read_fd, self.write_fd)
+
+    def __exit__(self, *exc):
+        signal.set_wakeup_fd(self.old_wakeup)
+        signal.signal(signal.SIGCHLD, self.old_handler)
+        os.close(self.read_fd)
+        os.close(self.write_fd)
+        return False
+
+
+def _await(pid, result_fd, wall_seconds, wake_fd):
+    """Reads the child's answer until it is whole, the child exits, or the wall limit passes."""
+    deadline = None if wall_seconds is None else time.monotonic() + wall_seconds
+    data = b""
+    eof = False
+    while b"\n" not in data:
+        if _exited(pid):
+            data += _drain(result_fd)
+            break
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            return _reap(pid, data, timed_out=True)
+        watched = [wake_fd] if eof else [wake_fd, result_fd]
+        ready, _, _ = select.select(watched, [], [], remaining)
+        if result_fd in ready:
+            chunk = os.read(result_fd, 1 << 16)
+            eof = not chunk
+            data += chunk
+        if wake_fd in ready:
+            _drain(wake_fd)
+    _wait_exit(pid, wake_fd, EXIT_GRACE_SECONDS)
+    return _reap(pid, data, timed_out=False)
+
+
+def _reap(pid, data, timed_out):
+    # While the child is unreaped its pid, and so its group id, cannot be reused: kill the group
+    # now, never after the wait.
+    _kill(-pid)
+    _, status, rusage = os.wait4(pid, 0)
+    answer = None
+    line = data.split(b"\n", 1)[0]
+    if line and not timed_out:
+        try:
+            answer = json.loads(line.decode("utf-8"))
+        except ValueError:
+            answer = None  # a torn or forged line: judged by how the child ended
+    return Ending(answer if isinstance(answer, dict) else None, status, rusage, timed_out)
+
+
+def _exited(pid):
+    """True once the child is a zombie; it is not reaped (see _reap)."""
+    info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    return info is not None
+
+
+def _wait_exit(pid, wake_fd, seconds):
+    """Waits (woken by SIGCHLD) until the child is a zombie or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while not _exited(pid):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        if select.select([wake_fd], [], [], remaining)[0]:
+            _drain(wake_fd)
+
+
+def _drain(fd):
+    chunks = []
+    os.set_blocking(fd, False)
+    try:
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except BlockingIOError:
+        pass
+    return b"".join(chunks)
+
+
+# --- judging ------------------------------------------------------------------------------
+
+def _judge(ending, limits, measured):
+    """The load's result, or ReportedError: its own error, a crash or a timeout."""
+    answer = ending.answer
+    if answer is not None and os.WIFEXITED(ending.status) and os.WEXITSTATUS(ending.status) == 0:
+        if answer.get("ok"):
+            result = answer.get("result") or {}
+            result.update(measured)
+            return result
+        error = answer.get("error") or {}
+        error.pop("imported", None)
+        error.update(measured)
+        raise ReportedError(error)
+    if ending.timed_out:
+        raise ReportedError(_timeout("wall", limits.wall_seconds, measured))
+    if _ran_out_of_cpu(ending, limits):
+        raise ReportedError(_timeout("cpu", limits.cpu_seconds, measured))
+    raise ReportedError(_crash(ending.status, measured))
+
+
+def _ran_out_of_cpu(ending, limits):
+    if limits.cpu_seconds is None or not os.WIFSIGNALED(ending.status):
+        return False
+    used = ending.rusage.ru_utime + ending.rusage.ru_stime
+    return os.WTERMSIG(ending.status) == signal.SIGXCPU or \
+        (os.WTERMSIG(ending.status) == signal.SIGKILL and used >= math.ceil(limits.cpu_seconds))
+
+
+def _timeout(which, seconds, measured):
+    what = "of wall time" if which == "wall" else "of CPU time"
+    error = {"stage": "timeout", "type": "%sTimeout" % which.capitalize(), "limit": which,
+             "seconds": seconds, "traceback": "",
+             "message": "the load used up its %g s %s; its processes were killed"
+                        % (seconds, what)}
+    error.update(measured)
+    return error
+
+
+def _crash(status, measured):
+    error = {"stage": "crash", "traceback": ""}
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        error.update(type="Signal", signal=number,
+                     message="the load process was killed by signal %d (%s)"
+                             % (number, _signal_name(number)))
+    else:
+        code = os.WEXITSTATUS(status)
+        error.update(type="Exit", exit_status=code,
+                     message="the load process exited with status %d without answering" % code)
+    error.update(measured)
+    return error
+
+
+def _signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown signal"
+
+
+# --- small helpers --------------------------------------------------------------------------
+
+def _status_kb(field):
+    """A 'kB' field of /proc/self/status (VmRSS, VmSize); 0 when the kernel does not say."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _children_left():
+    """True while the worker has any child, running or unreaped; reaps the finished ones."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if pid == 0:
+            return True
+
+
+def _own_children():
+    me = str(os.getpid())
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses
+        if stat[stat.rfind(")") + 2:].split()[1] == me:
+            found.append(int(entry))
+    return found
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass  # already gone
+
+
+def _close(fd):
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _log(message):
+    sys.stderr.write("crossload worker: %s\n" % message)
+    sys.stderr.flush()
