@@ -182,8 +182,12 @@ void write_findings(const RunData& d, std::ostream& out) {
     out << fmt::format("<li>{} × {}", badge(cells.front()->outcome), cells.size());
     if (!std::get<1>(key).empty()) out << ": <code>" << esc(std::get<1>(key)) << "</code>";
     if (!std::get<2>(key).empty()) out << "<br>" << esc(std::get<2>(key));
+    // The heatmap holds every cell; a whole failing column need not be listed twice in full.
+    constexpr std::size_t kListed = 200;
     out << "<details><summary>cells</summary>";
-    for (std::size_t i = 0; i < cells.size(); ++i) out << (i ? ", " : "") << "<code>" << esc(cells[i]->id) << "</code>";
+    for (std::size_t i = 0; i < std::min(cells.size(), kListed); ++i)
+      out << (i ? ", " : "") << "<code>" << esc(cells[i]->id) << "</code>";
+    if (cells.size() > kListed) out << fmt::format(" and {} more", cells.size() - kListed);
     out << "</details></li>\n";
   }
   if (!groups.empty()) out << "</ul>\n";
