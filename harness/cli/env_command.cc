@@ -147,7 +147,7 @@ Result<nlohmann::json> fingerprint(const EnvSpec& e, const Launch& launch, const
   const milliseconds timeout(600000);  // imports under QEMU take tens of seconds
   for (const char* op : {"hello", "fingerprint"}) {
     auto reply = (*worker)->request({{"op", op}}, timeout);
-    if (!reply.ok()) return make_error(fmt::format("{} (worker log: {})", reply.failure.message, log_path));
+    if (!reply.ok()) return make_error(reply.failure.message);  // it names the worker's log
     if (!reply.answer.value("ok", false))
       return make_error(fmt::format("the worker failed '{}': {} (worker log: {})", op, reply.answer.dump(), log_path));
     if (std::string(op) == "fingerprint") {

@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "harness/env/build_step.h"
 #include "harness/env/pure_wheels.h"
@@ -333,6 +335,25 @@ CacheKey debian_cache_key(const EnvSpec& spec) {
                          {"fixup_version", std::to_string(kFixupVersion)}});
 }
 
+namespace {
+
+// Pool file names arrive URL-encoded ("libc6_2.41-12%2bdeb13u5"); people search for "+".
+std::string url_decode(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string summarize_mmdebstrap_errors(const std::string& output) {
   std::vector<std::string> missing_files, unknown_packages, other;
   std::istringstream in(output);
@@ -340,7 +361,7 @@ std::string summarize_mmdebstrap_errors(const std::string& output) {
   for (std::string line; std::getline(in, line);) {
     if (line.rfind("E: ", 0) != 0) continue;
     if (std::regex_search(line, m, std::regex(R"(Failed to fetch \S*/([^/\s]+\.deb)\s+404)")))
-      missing_files.push_back(m[1].str());
+      missing_files.push_back(url_decode(m[1].str()));
     else if (std::regex_search(line, m, std::regex(R"(Unable to locate package (\S+))")))
       unknown_packages.push_back(m[1].str());
     else if (line.find("apt download failed") == std::string::npos &&

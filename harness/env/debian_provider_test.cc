@@ -69,7 +69,7 @@ TEST(MmdebstrapErrors, MissingPoolFilesAndPackagesFitOnOneLine) {
       "E: apt download failed: E: apt-get --yes install ...\n"
       "E: mmdebstrap failed to run\n";
   EXPECT_EQ(summarize_mmdebstrap_errors(log),
-            "the archive lacks 2 pool file(s) (404): libc6_2.41-12%2bdeb13u5_s390x.deb, liblzma5_5.8.1-1_s390x.deb");
+            "the archive lacks 2 pool file(s) (404): libc6_2.41-12+deb13u5_s390x.deb, liblzma5_5.8.1-1_s390x.deb");
   EXPECT_EQ(summarize_mmdebstrap_errors("E: Unable to locate package python3-nope\nE: apt download failed: x\n"),
             "no such package in this suite/architecture: python3-nope");
   EXPECT_EQ(summarize_mmdebstrap_errors("E: apt-get update did not find any indices for architecture 'riscv64' in suite 'bookworm'\n"),
