@@ -17,8 +17,10 @@ namespace {
 using AddCommand = void (*)(CLI::App&, int&);
 
 // The table of subcommands; `crossload --help` lists them in this order.
-constexpr std::array<AddCommand, 6> kCommands{
+constexpr std::array<AddCommand, 8> kCommands{
     &add_run_command,
+    &add_plan_command,
+    &add_merge_command,
     &add_report_command,
     &add_compare_command,
     &add_env_command,

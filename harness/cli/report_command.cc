@@ -1,9 +1,12 @@
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include <iostream>
 #include <memory>
 
 #include "harness/cli/commands.h"
+#include "harness/run/runner.h"
 #include "harness/store/store.h"
 #include "harness/util/exit_codes.h"
 #include "harness/util/text.h"
@@ -17,7 +20,7 @@ struct ReportFlags {
   std::string out_dir = "crossload-out";
   std::string store;  // default: <out>/results.db
   int64_t run_id = 0; // default: the latest run
-  std::vector<std::string> reports{"md", "json"};
+  std::vector<std::string> reports = RunOptions{}.reports;
 };
 
 int report(const ReportFlags& f) {
@@ -32,6 +35,7 @@ int report(const ReportFlags& f) {
   }
   auto data = load_run_data(*store, id);
   if (!data) return std::cerr << "error: " << data.error().message << '\n', exit_code::kBadInput;
+  std::filesystem::create_directories(f.out_dir);
   for (const auto& name : f.reports) {
     auto r = find_reporter(name);
     if (!r) return std::cerr << fmt::format("error: unknown report '{}' (known: {})\n", name, join(reporter_names(), ", ")), exit_code::kUsage;

@@ -70,6 +70,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--root", flags->options.source_root, "crossload source tree (worker, formats, fixtures)")
       ->capture_default_str();
   cmd->add_flag("--resume", flags->options.resume, "continue the latest unfinished run of this matrix");
+  cmd->add_flag("--no-sandbox{false}", flags->options.sandbox,
+                "load artifacts without the bwrap sandbox (no network isolation, writable files): trusted artifacts only");
+  cmd->add_option("--shard", flags->options.shard, "K/N: run only the K-th of N deterministic slices");
   cmd->add_option("--report", flags->options.reports, "reports to write: " + join(reporter_names(), ", "))
       ->delimiter(',')->capture_default_str();
   cmd->add_option("--fail-on", flags->fail_on, "exit 1 if any cell has one of these outcomes (comma list)")

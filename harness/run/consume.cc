@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "harness/compare/compare.h"
@@ -53,15 +54,31 @@ void record_failure(CellRecord& c, const WorkerFailure& f) {
   if (f.exit_status >= 0) c.detail["exit_status"] = f.exit_status;
 }
 
+Outcome outcome_of_stage(const std::string& stage) {
+  if (stage == "predict") return Outcome::kPredictError;
+  if (stage == "crash") return Outcome::kCrash;      // the load's child died (signal or exit status)
+  if (stage == "timeout") return Outcome::kTimeout;  // the worker killed it at the wall or CPU limit
+  return Outcome::kLoadError;
+}
+
 void record_error(CellRecord& c, const json& error) {
   std::string stage = error.value("stage", std::string("load"));
-  c.outcome = stage == "predict" ? Outcome::kPredictError : Outcome::kLoadError;
+  c.outcome = outcome_of_stage(stage);
   std::string tb = error.value("traceback", std::string());
-  if (tb.size() > 4000) tb = "..." + tb.substr(tb.size() - 4000);
+  if (tb.size() > 4000) {
+    std::size_t from = tb.size() - 4000;
+    while (from < tb.size() && (static_cast<unsigned char>(tb[from]) & 0xC0) == 0x80) ++from;  // whole UTF-8 characters
+    tb = "..." + tb.substr(from);
+  }
   c.detail = {{"stage", stage},
               {"error_type", error.value("type", std::string())},
               {"message", error.value("message", std::string())},
               {"traceback", tb}};
+  for (const char* key : {"signal", "exit_status", "limit", "seconds"})
+    if (error.contains(key)) c.detail[key] = error[key];
+  // Beside the outcome, not among the measurements: the reports' costs are those of loads that worked.
+  for (auto [from, to] : {std::pair{"rss_at_fork_kb", "rss_at_fork_bytes"}, std::pair{"rss_peak_kb", "rss_peak_bytes"}})
+    if (error.contains(from) && error[from].is_number()) c.detail[to] = error[from].get<double>() * 1024.0;
   c.warnings = parse_warnings(error.value("warnings", json::array()));
 }
 
@@ -103,11 +120,29 @@ Status compare_outputs(CellRecord& c, const ArtifactRecord& a, const std::string
 void add_measurements(CellRecord& c, const json& res, const ArtifactRecord& a) {
   c.measurements = {{"load", res.value("load_seconds", 0.0), "s"},
                     {"predict", res.value("predict_seconds", 0.0), "s"},
+                    {"rss_at_fork", res.value("rss_at_fork_kb", 0.0) * 1024.0, "bytes"},
                     {"rss_peak", res.value("rss_peak_kb", 0.0) * 1024.0, "bytes"},
                     {"size", static_cast<double>(a.size_bytes), "bytes"}};
 }
 
+json limits_json(const LoadLimits& l) {
+  return {{"wall_seconds", l.wall_seconds}, {"cpu_seconds", l.cpu_seconds},
+          {"address_space_bytes", l.address_space_bytes}, {"processes", l.processes}};
+}
+
 }  // namespace
+
+ConsumeContext make_consume_context(const Matrix& m, const std::string& cells_dir) {
+  ConsumeContext ctx;
+  ctx.cells_dir = cells_dir;
+  ctx.limits.wall_seconds = m.cell_timeout_seconds;
+  ctx.limits.cpu_seconds = m.cpu_limit_seconds;
+  ctx.limits.address_space_bytes = static_cast<int64_t>(m.memory_limit_mb * 1024.0 * 1024.0);
+  // The worker needs time beyond the wall limit to kill the child and sweep what it left.
+  double margin = std::max(30.0, 0.25 * m.cell_timeout_seconds);
+  ctx.timeout = std::chrono::milliseconds(static_cast<long>((m.cell_timeout_seconds + margin) * 1000));
+  return ctx;
+}
 
 // The producer's own round trip failed: in the producer itself that is an observed
 // LOAD_ERROR/PREDICT_ERROR; elsewhere there is no reference to judge against.
@@ -139,7 +174,7 @@ std::optional<CellRecord> settled_without_loading(const EnvSession& consumer, co
     c.detail = {{"message", a.reason}};
     return c;
   }
-  if (!consumer.available()) {
+  if (!consumer.can_load()) {
     c.outcome = Outcome::kEnvUnavailable;
     c.detail = {{"message", "consumer environment unavailable: " + consumer.record.reason}};
     return c;
@@ -157,11 +192,12 @@ Result<CellRecord> consume_cell(EnvSession& consumer, const ArtifactRecord& a, c
   json req = {{"op", "load_predict"}, {"format", a.format}, {"path", a.path},
               {"inputs", (fs::path(a.path).parent_path() / a.manifest.value("inputs", "inputs.npy")).string()},
               {"outputs", a.manifest["outputs"]}, {"out_prefix", prefix.string()},
-              {"trusted_types", a.manifest["format_details"].value("untrusted_types", json::array())}};
-  auto r = consumer.worker->request(req, ctx.timeout);
+              {"trusted_types", a.manifest["format_details"].value("untrusted_types", json::array())},
+              {"limits", limits_json(ctx.limits)}};
+  auto r = consumer.loader->request(req, ctx.timeout);
   if (!r.ok()) {
     record_failure(c, r.failure);
-    consumer.revive(log);
+    consumer.revive_loader(log);
     return c;
   }
   if (!r.answer.value("ok", false)) {

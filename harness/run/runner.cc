@@ -10,6 +10,8 @@
 #include "harness/run/matrix.h"
 #include "harness/run/plan.h"
 #include "harness/run/produce.h"
+#include "harness/run/shard.h"
+#include "harness/sandbox/sandbox.h"
 #include "harness/store/store.h"
 #include "harness/util/sha256.h"
 #include "reports/reporter.h"
@@ -98,12 +100,14 @@ bool fixture_done(const RunState& st, const std::string& producer, const Fixture
   return true;
 }
 
-void produce_and_consume(RunState& st, const Selection& sel) {
-  ConsumeContext ctx{st.options.out_dir + "/cells",
-                     std::chrono::milliseconds(static_cast<long>(st.matrix.cell_timeout_seconds * 1000))};
-  st.total = sel.fixtures.size() * sel.formats.size() * st.matrix.producers.size() * st.matrix.consumers.size();
+void produce_and_consume(RunState& st, const Selection& sel, const Shard& shard) {
+  ConsumeContext ctx = make_consume_context(st.matrix, st.options.out_dir + "/cells");
+  std::size_t pairs = sel.fixtures.size() * st.matrix.producers.size(), pair = 0;
+  st.total = (pairs / shard.count + (pairs % shard.count >= static_cast<std::size_t>(shard.index))) *
+             sel.formats.size() * st.matrix.consumers.size();
   for (const auto& producer : st.matrix.producers) {
     for (const auto& fixture : sel.fixtures) {
+      if (!shard.holds(pair++)) continue;
       if (fixture_done(st, producer, fixture, sel.formats)) {
         st.summary.skipped += sel.formats.size() * st.matrix.consumers.size();
         continue;
@@ -145,6 +149,22 @@ Status write_reports(RunState& st) {
   return ok_status();
 }
 
+// Loads run sandboxed, or unsandboxed because the user said so; never silently either way.
+Status check_sandbox(const RunOptions& o, RunLog& log) {
+  if (!o.sandbox) {  // shown even with --quiet
+    log.stream() << "warning: --no-sandbox: artifacts load WITHOUT the sandbox: with network access, and able "
+                    "to write wherever the worker's user can. Use it only for artifacts you trust.\n";
+    return ok_status();
+  }
+  if (auto st = probe_sandbox(nullptr); !st)
+    return make_error("the consumer sandbox does not work on this machine: " + st.error().message +
+                      ". Install or fix bubblewrap, or pass --no-sandbox to load artifacts unsandboxed "
+                      "(only for artifacts you trust)");
+  log.info("loads run sandboxed: bwrap, no network, own PID namespace, run directory read-only but cells/, "
+           "private /tmp (docs/isolation.md)");
+  return ok_status();
+}
+
 }  // namespace
 
 Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
@@ -152,6 +172,8 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   o.out_dir = fs::absolute(given.out_dir).lexically_normal().string();
   auto matrix = load_matrix(o.matrix_path);
   if (!matrix) return matrix.error();
+  auto shard = o.shard.empty() ? Result<Shard>(Shard{}) : parse_shard(o.shard);
+  if (!shard) return shard.error();
   auto sha = sha256_file(o.matrix_path);
   if (!sha) return sha.error();
   fs::create_directories(o.out_dir);
@@ -166,14 +188,15 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   if (!finished) return finished.error();
   st.finished = *finished;
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.stream()};
-  st.envs = start_environments(*matrix, ctx, log);
+  if (auto s = check_sandbox(o, log); !s) return s.error();
+  st.envs = start_environments(*matrix, ctx, o.sandbox, log);
   for (const auto& [name, s] : st.envs)
     if (auto r = store->put_environment(run->id, s.record); !r) return r.error();
   auto fixtures = list_fixtures(st.envs);
   if (!fixtures) return fixtures.error();
   auto selection = select(*matrix, *fixtures);
   if (!selection) return selection.error();
-  produce_and_consume(st, *selection);
+  produce_and_consume(st, *selection, *shard);
   if (auto s = store->mark_run(run->id, "finished"); !s) return s.error();
   if (auto s = write_reports(st); !s) return s.error();
   return st.summary;

@@ -17,6 +17,8 @@ struct RunOptions {
   std::string source_root;          // where harness/worker, formats, fixtures live
   std::string cache_dir;            // built environments
   bool resume = false;              // continue the latest unfinished run of this matrix
+  bool sandbox = true;              // false (--no-sandbox): loads run without bwrap, said loudly
+  std::string shard;                // "K/N": run only that slice of the (producer, fixture) pairs
   std::vector<std::string> reports{"md", "json", "html", "junit"};
 };
 

@@ -1,0 +1,49 @@
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+#include "harness/cli/commands.h"
+#include "harness/run/merge.h"
+#include "harness/store/store.h"
+#include "harness/util/exit_codes.h"
+#include "reports/reporter.h"
+
+namespace crossload::cli {
+
+namespace {
+
+struct MergeFlags {
+  std::vector<std::string> inputs;
+  std::string out_dir = "crossload-out";
+};
+
+int merge(const MergeFlags& f) {
+  auto s = merge_stores(f.inputs, f.out_dir);
+  if (!s) return std::cerr << "error: " << s.error().message << '\n', exit_code::kStore;
+  std::cout << fmt::format("merged {} stores into {}/results.db run {}: {} cells, {} artifacts, {} environments\n",
+                           s->inputs, f.out_dir, s->run_id, s->cells, s->artifacts, s->environments);
+  auto store = Store::open(f.out_dir + "/results.db");
+  if (!store) return std::cerr << "error: " << store.error().message << '\n', exit_code::kStore;
+  auto data = load_run_data(*store, s->run_id);
+  if (!data) return std::cerr << "error: " << data.error().message << '\n', exit_code::kStore;
+  for (const auto& name : reporter_names()) {
+    auto r = find_reporter(name);
+    std::string path = f.out_dir + "/" + std::string(r->default_file());
+    if (auto st = write_report(*r, *data, path); !st) return std::cerr << "error: " << st.error().message << '\n', exit_code::kBadInput;
+    std::cout << "report: " << path << '\n';
+  }
+  return exit_code::kOk;
+}
+
+}  // namespace
+
+void add_merge_command(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<MergeFlags>();
+  CLI::App* cmd = app.add_subcommand("merge", "Join result stores of shards into one (idempotent) and report");
+  cmd->add_option("stores", flags->inputs, "results.db files of the shards")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--out,-o", flags->out_dir, "output directory of the merged store and reports")->capture_default_str();
+  cmd->callback([flags, &exit_code] { exit_code = merge(*flags); });
+}
+
+}  // namespace crossload::cli

@@ -1,0 +1,78 @@
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "harness/cli/commands.h"
+#include "harness/cli/paths.h"
+#include "harness/run/matrix.h"
+#include "harness/run/plan.h"
+#include "harness/run/shard.h"
+#include "harness/run/worker_client.h"
+#include "harness/util/exit_codes.h"
+
+namespace crossload::cli {
+
+namespace {
+
+struct PlanFlags {
+  std::string matrix_path = "matrix/quick.toml";
+  std::string root = default_source_root();
+  int shards = 1;
+  std::string emit = "text";
+};
+
+// Listing the zoo imports no scikit-learn, so any python3 answers it: plan provisions nothing.
+Result<std::vector<FixtureInfo>> list_zoo(const std::string& root) {
+  Launch launch{{"python3"}, {}, false, "host python3"};
+  auto worker = WorkerClient::start("plan", launch, root, "/dev/null");
+  if (!worker) return worker.error();
+  auto r = (*worker)->request({{"op", "list"}}, std::chrono::seconds(60));
+  if (!r.ok()) return make_error(r.failure.message);
+  if (!r.answer.value("ok", false)) return make_error("listing the zoo failed: " + r.answer.dump());
+  std::vector<FixtureInfo> out;
+  for (const auto& f : r.answer["result"]["fixtures"])
+    out.push_back({f.value("name", ""), f.value("description", ""), {}, {}, 0, 0});
+  return out;
+}
+
+int plan(const PlanFlags& f) {
+  auto m = load_matrix(f.matrix_path);
+  if (!m) return std::cerr << "error: " << m.error().message << '\n', exit_code::kBadInput;
+  auto zoo = list_zoo(f.root);
+  if (!zoo) return std::cerr << "error: " << zoo.error().message << '\n', exit_code::kEnvironment;
+  auto sel = select(*m, *zoo);
+  if (!sel) return std::cerr << "error: " << sel.error().message << '\n', exit_code::kBadInput;
+  std::size_t pairs = sel->fixtures.size() * m->producers.size();
+  std::size_t per_pair = sel->formats.size() * m->consumers.size();
+  nlohmann::json include = nlohmann::json::array();
+  for (int k = 1; k <= f.shards; ++k) {
+    std::size_t held = 0;
+    for (std::size_t p = 0; p < pairs; ++p) held += Shard{k, f.shards}.holds(p);
+    std::string spec = fmt::format("{}/{}", k, f.shards);
+    include.push_back({{"shard", spec}, {"cells", held * per_pair}});
+    if (f.emit == "text") std::cout << fmt::format("shard {}: {} fixture×producer pairs, {} cells\n", spec, held, held * per_pair);
+  }
+  if (f.emit == "github") std::cout << nlohmann::json{{"include", include}}.dump() << '\n';
+  if (f.emit == "text")
+    std::cout << fmt::format("{}: {} fixtures × {} formats × {} producers × {} consumers = {} cells\n", f.matrix_path,
+                             sel->fixtures.size(), sel->formats.size(), m->producers.size(), m->consumers.size(),
+                             pairs * per_pair);
+  return exit_code::kOk;
+}
+
+}  // namespace
+
+void add_plan_command(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<PlanFlags>();
+  CLI::App* cmd = app.add_subcommand("plan", "Show the cells of a matrix and its shards (builds nothing)");
+  cmd->add_option("--matrix,-m", flags->matrix_path, "matrix file")->capture_default_str();
+  cmd->add_option("--shards", flags->shards, "number of shards")->check(CLI::Range(1, 10000))->capture_default_str();
+  cmd->add_option("--emit", flags->emit, "text, or github (a job-matrix JSON for strategy.matrix)")
+      ->check(CLI::IsMember({"text", "github"}))->capture_default_str();
+  cmd->add_option("--root", flags->root, "crossload source tree")->capture_default_str();
+  cmd->callback([flags, &exit_code] { exit_code = plan(*flags); });
+}
+
+}  // namespace crossload::cli
