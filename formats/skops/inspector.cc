@@ -6,6 +6,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "formats/npy/inspector.h"
@@ -48,8 +49,13 @@ class ZipArchive {
     const char* n = zip_get_name(z_, static_cast<zip_uint64_t>(i), 0);
     return n ? n : "";
   }
+  // libzip's lookup by name is linear: a model with thousands of array members would make
+  // the schema walk quadratic, so the names are indexed once.
   std::int64_t find(const std::string& name) const {
-    return zip_name_locate(z_, name.c_str(), 0);
+    if (index_.empty())
+      for (std::int64_t i = 0; i < count(); ++i) index_.emplace(this->name(i), i);
+    auto it = index_.find(name);
+    return it == index_.end() ? -1 : it->second;
   }
 
   // Reads member `i`, charging its size to `budget`; a member past the budget is an error.
@@ -82,6 +88,7 @@ class ZipArchive {
  private:
   explicit ZipArchive(zip_t* z) : z_(z) {}
   zip_t* z_;
+  mutable std::unordered_map<std::string, std::int64_t> index_;
 };
 
 // nlohmann's parser is iterative but a deeply nested value is destroyed recursively: check
@@ -113,6 +120,7 @@ struct SchemaWalk {
   const InspectContext& ctx;
   InspectionRecord& rec;
   std::vector<std::string> array_files;  // members the schema loads as arrays
+  std::unordered_map<std::string, Classification> seen;  // a forest repeats its types
   std::size_t nodes = 0;
   bool too_many = false;
 };
@@ -131,9 +139,12 @@ const std::vector<std::string_view>& known_loaders() {
 void check_type(SchemaWalk& w, const std::string& module, const std::string& cls,
                 const std::string& loader) {
   std::string name = module.empty() ? cls : fmt::format("{}.{}", module, cls);
+  std::string key = loader + ":" + name;
+  if (w.seen.count(key)) return;
+  Classification c = w.ctx.policy.classify(module, cls);
+  w.seen.emplace(key, c);
   w.rec.add_global(name);
   // skops' nodes carry no byte offsets: findings point at schema.json as a whole.
-  Classification c = w.ctx.policy.classify(module, cls);
   if (c.trust == Trust::kDangerous)
     w.rec.add_finding(Severity::kError, Rule::kDangerousGlobal,
                       fmt::format("{} would import {} ({})", loader, name, c.category), 0);
