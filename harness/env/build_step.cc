@@ -28,6 +28,7 @@ void append_log(const std::string& path, const ProcessOptions& o, const ProcessR
 
 Result<ProcessResult> run_step(ProcessOptions options, const StepContext& ctx) {
   options.echo = ctx.echo;
+  options.die_with_parent = true;  // a build step is run and reaped by the thread that starts it
   options.out = Stream::kCapture;
   options.err = Stream::kCapture;
   auto r = run_process(options);

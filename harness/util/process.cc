@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,8 +88,13 @@ void close_fd(int& fd) {
 
 // Child side, between fork and exec: only async-signal-safe calls.
 [[noreturn]] void exec_child(const ProcessOptions& o, const char* program, char** argv, char** envp,
-                             const Pipe& in, const Pipe& out, const Pipe& err, int error_fd) {
+                             const Pipe& in, const Pipe& out, const Pipe& err, int error_fd, pid_t parent) {
   if (o.own_process_group) ::setpgid(0, 0);
+  // The race with a parent that died before prctl() is closed by the getppid() check.
+  if (o.die_with_parent) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+  }
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -171,8 +177,9 @@ Result<Subprocess> Subprocess::spawn(const ProcessOptions& o) {
   child.own_group_ = o.own_process_group;
   child.grace_ = o.kill_grace;
   child.started_ = Clock::now();
+  pid_t parent = ::getpid();
   child.pid_ = ::fork();
-  if (child.pid_ == 0) exec_child(o, program.c_str(), argv.data(), envp.data(), in, out, err, report->write);
+  if (child.pid_ == 0) exec_child(o, program.c_str(), argv.data(), envp.data(), in, out, err, report->write, parent);
   int fork_errno = errno;
   // Also set the group from the parent: whichever runs first, kill(-pid) then finds it.
   if (child.pid_ > 0 && o.own_process_group) ::setpgid(child.pid_, child.pid_);

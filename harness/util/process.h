@@ -42,6 +42,10 @@ struct ProcessOptions {
   // The child leads a new process group so a timeout can kill all it started. An interactive
   // child that reads the terminal must stay in ours (a background group gets SIGTTIN).
   bool own_process_group = true;
+  // A child in its own group misses the terminal's Ctrl-C; with this it is killed (SIGKILL) when
+  // we die instead of running on (a half-done mmdebstrap). Linux ties this to the *thread* that
+  // spawned it: only for children whose spawning thread outlives them.
+  bool die_with_parent = false;
   std::ostream* echo = nullptr;  // "+ cmd   [where]" before, duration after
   std::string where = "host";
 };

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -135,6 +137,39 @@ TEST(Process, LineReaderTimesOut) {
   ASSERT_FALSE(line);
   EXPECT_NE(line.error().message.find("timed out"), std::string::npos);
 }  // the destructor kills and reaps sleep
+
+TEST(Process, ADieWithParentChildEndsWithItsParent) {
+  // The parent is a shell we start; its child (sleep) is spawned by crossload code in a forked
+  // copy of this test, which then exits: the sleep must not outlive it.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t middle = ::fork();
+  if (middle == 0) {
+    ProcessOptions o;
+    o.argv = {"sleep", "60"};
+    o.die_with_parent = true;
+    o.out = Stream::kNull;
+    o.err = Stream::kNull;
+    auto child = Subprocess::spawn(o);
+    pid_t pid = child ? child->pid() : -1;
+    (void)!::write(fds[1], &pid, sizeof pid);
+    ::_exit(0);  // no destructors: the child is left to the kernel's parent-death signal
+  }
+  pid_t sleeper = -1;
+  ASSERT_EQ(::read(fds[0], &sleeper, sizeof sleeper), static_cast<ssize_t>(sizeof sleeper));
+  ::waitpid(middle, nullptr, 0);
+  ASSERT_GT(sleeper, 0);
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(sleeper) + "/stat");
+    std::string pid, comm, state;
+    gone = !(stat >> pid >> comm >> state) || state == "Z";
+    if (!gone) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(gone);
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
 
 TEST(Process, FormatsDurations) {
   EXPECT_EQ(format_duration(0.72), "0.7 s");
