@@ -302,6 +302,7 @@ class Machine {
   Result<ValueId> make(Value v);
   Status push(ValueId id);
   Status push_new(Value v);
+  Status push_scalar(Value v);
   Result<ValueId> pop(std::uint64_t at);
   Result<ValueId> top(std::uint64_t at);
   Result<std::vector<ValueId>> pop_mark(std::uint64_t at);
@@ -367,6 +368,7 @@ class Machine {
   std::vector<ValueId> stack_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint64_t, ValueId> memo_;
+  std::unordered_map<std::int64_t, ValueId> scalars_;
   std::vector<GlobalInfo> globals_;
   std::unordered_map<std::string, std::uint32_t> global_index_;
   std::deque<std::string> owned_;
@@ -398,6 +400,25 @@ Status Machine::push_new(Value v) {
   auto id = make(std::move(v));
   if (!id) return id.error();
   return push(*id);
+}
+
+// Scalars carry no identity the audit needs: None, bools, floats and small ints are shared,
+// so a pickled list of millions of numbers costs an index each, not a Value each.
+Status Machine::push_scalar(Value v) {
+  std::int64_t slot = -1;
+  if (v.kind == Kind::kNone) slot = 0;
+  else if (v.kind == Kind::kBool) slot = 1 + (v.number != 0);
+  else if (v.kind == Kind::kFloat) slot = 3;
+  else if (v.kind == Kind::kInt && v.number_known && v.number >= 0 && v.number < 1024)
+    slot = 4 + v.number;
+  if (slot < 0) return push_new(std::move(v));
+  auto [it, inserted] = scalars_.try_emplace(slot, kNoValue);
+  if (inserted) {
+    auto id = make(std::move(v));
+    if (!id) return id.error();
+    it->second = *id;
+  }
+  return push(it->second);
 }
 
 Result<ValueId> Machine::pop(std::uint64_t at) {
@@ -623,7 +644,7 @@ Status Machine::op_number(std::uint8_t op, std::uint64_t at) {
       v.number_known = parsed.fits;
     }
   }
-  return push_new(std::move(v));
+  return push_scalar(std::move(v));
 }
 
 Status Machine::op_text(std::uint8_t op, std::uint64_t at) {
