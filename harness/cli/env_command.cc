@@ -165,6 +165,7 @@ std::string qemu_line(const EnvSpec& e, const Launch& launch) {
   ProcessOptions o;
   o.argv = {"qemu-" + arch->qemu + "-static", "--version"};
   o.timeout = milliseconds(10000);
+  o.echo = &std::cerr;
   auto r = run_process(o);
   std::string version = r && r->success() ? r->out.substr(0, r->out.find('\n')) : "unknown version";
   std::string cpu = "QEMU's default for " + arch->qemu;
