@@ -2,18 +2,35 @@
 // Consuming: one artifact loaded and predicted in one consumer environment, its predictions
 // compared with the producer's reference predictions — the outcome of one cell.
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "harness/run/environments.h"
+#include "harness/run/matrix.h"
 #include "harness/run/plan.h"
 #include "harness/store/records.h"
 
 namespace crossload {
 
+// What one load+predict may use; the worker enforces it on the load's own child
+// (harness/worker/PROTOCOL.md, docs/isolation.md).
+struct LoadLimits {
+  double wall_seconds = 300;
+  double cpu_seconds = 300;
+  int64_t address_space_bytes = int64_t{4096} << 20;  // on top of the worker's own at fork
+  int processes = 256;                                // tasks (threads count) of the load
+};
+
 struct ConsumeContext {
   std::string cells_dir;                 // <out>/cells
-  std::chrono::milliseconds timeout{300'000};
+  LoadLimits limits;
+  // How long the harness waits for the worker's answer: longer than the wall limit, so the
+  // worker, which kills only the load's child, normally reports the timeout itself.
+  std::chrono::milliseconds timeout{330'000};
 };
+
+// The limits of the matrix ([matrix] cell_timeout, cpu_limit, memory_limit_mb) for cells under cells_dir.
+ConsumeContext make_consume_context(const Matrix& m, const std::string& cells_dir);
 
 // The outcome of the cell (artifact × consumer). An Error means bad input the run cannot
 // judge (the artifact or its reference predictions are missing or corrupt): it names the file.

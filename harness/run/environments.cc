@@ -1,7 +1,10 @@
 #include "harness/run/environments.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
-#include <set>
+
+#include "harness/sandbox/sandbox.h"
 
 namespace crossload {
 
@@ -22,7 +25,39 @@ Status greet(WorkerClient& worker, EnvRecord& record) {
   return ok_status();
 }
 
-EnvSession start_one(const EnvSpec& spec, const ProvisionContext& ctx, RunLog& log) {
+// What the workers of one environment are started from, and which it needs.
+struct Roles {
+  bool produces = false, consumes = false;
+};
+
+Result<std::unique_ptr<WorkerClient>> start_worker(const std::string& name, const Launch& launch,
+                                                   const std::string& log_path, const ProvisionContext& ctx,
+                                                   EnvRecord& record) {
+  auto worker = WorkerClient::start(name, launch, ctx.source_root, log_path);
+  if (!worker) return worker.error();
+  if (auto st = greet(**worker, record); !st) return st.error();
+  return std::move(*worker);
+}
+
+Status start_workers(EnvSession& s, const Launch& launch, Roles roles, const ProvisionContext& ctx, bool sandbox) {
+  std::string logs = ctx.run_dir + "/logs/" + s.spec.name;
+  if (roles.produces) {
+    auto w = start_worker(s.spec.name, launch, logs + ".worker.log", ctx, s.record);
+    if (!w) return w.error();
+    s.worker = std::move(*w);
+  }
+  if (!roles.consumes) return ok_status();
+  Result<Launch> loading = launch;
+  if (sandbox) loading = sandbox_launch(launch, {ctx.run_dir, ctx.source_root, ctx.cache_dir});
+  if (!loading) return loading.error();
+  auto l = start_worker(s.spec.name + " consumer", *loading, logs + ".consumer.worker.log", ctx, s.record);
+  if (!l) return make_error((sandbox ? "the sandboxed consumer worker: " : "the consumer worker: ") + l.error().message);
+  s.loader = std::move(*l);
+  s.record.where += sandbox ? "; loads sandboxed" : "; loads NOT sandboxed (--no-sandbox)";
+  return ok_status();
+}
+
+EnvSession start_one(const EnvSpec& spec, Roles roles, const ProvisionContext& ctx, bool sandbox, RunLog& log) {
   EnvSession s;
   s.spec = spec;
   s.record.name = spec.name;
@@ -37,18 +72,11 @@ EnvSession start_one(const EnvSpec& spec, const ProvisionContext& ctx, RunLog& l
     return s;
   }
   s.record.where = launch->where;
-  std::string log_path = ctx.run_dir + "/logs/" + spec.name + ".worker.log";
-  auto worker = WorkerClient::start(spec.name, *launch, ctx.source_root, log_path);
-  if (worker) {
-    s.worker = std::move(*worker);
-    if (auto st = greet(*s.worker, s.record); st) s.record.status = "ok";
-    else s.record.reason = st.error().message;
-  } else {
-    s.record.reason = worker.error().message;
-  }
+  if (auto st = start_workers(s, *launch, roles, ctx, sandbox); st) s.record.status = "ok";
+  else s.record.reason = st.error().message;
   s.record.provision_seconds = clock.seconds();
   if (s.record.status == "ok")
-    log.info("environment {}: ready in {:.1f} s  [{}]", spec.name, clock.seconds(), launch->where);
+    log.info("environment {}: ready in {:.1f} s  [{}]", spec.name, clock.seconds(), s.record.where);
   else
     log.error("environment {} unavailable: {}", spec.name, s.record.reason);
   return s;
@@ -56,29 +84,37 @@ EnvSession start_one(const EnvSpec& spec, const ProvisionContext& ctx, RunLog& l
 
 }  // namespace
 
-bool EnvSession::revive(RunLog& log) {
+namespace {
+
+bool restart(EnvSession& s, WorkerClient* worker, const char* which, RunLog& log) {
   if (!worker) return false;
   if (auto st = worker->restart(); !st) {
-    record.status = "unavailable";
-    record.reason = st.error().message;
+    s.record.status = "unavailable";
+    s.record.reason = st.error().message;
     return false;
   }
-  if (auto st = greet(*worker, record); !st) {
-    record.status = "unavailable";
-    record.reason = "the worker did not come back after a restart: " + st.error().message;
-    log.error("environment {}: {}", spec.name, record.reason);
+  if (auto st = greet(*worker, s.record); !st) {
+    s.record.status = "unavailable";
+    s.record.reason = fmt::format("the {} did not come back after a restart: {}", which, st.error().message);
+    log.error("environment {}: {}", s.spec.name, s.record.reason);
     return false;
   }
-  log.info("environment {}: worker restarted", spec.name);
+  log.info("environment {}: {} restarted", s.spec.name, which);
   return true;
 }
 
-EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, RunLog& log) {
+}  // namespace
+
+bool EnvSession::revive(RunLog& log) { return restart(*this, worker.get(), "worker", log); }
+bool EnvSession::revive_loader(RunLog& log) { return restart(*this, loader.get(), "consumer worker", log); }
+
+EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, bool sandbox, RunLog& log) {
   std::filesystem::create_directories(ctx.run_dir + "/logs");
-  std::set<std::string> names(m.producers.begin(), m.producers.end());
-  names.insert(m.consumers.begin(), m.consumers.end());
+  std::map<std::string, Roles> roles;
+  for (const auto& name : m.producers) roles[name].produces = true;
+  for (const auto& name : m.consumers) roles[name].consumes = true;
   EnvSessions sessions;
-  for (const auto& name : names) sessions.emplace(name, start_one(*m.find_env(name), ctx, log));
+  for (const auto& [name, r] : roles) sessions.emplace(name, start_one(*m.find_env(name), r, ctx, sandbox, log));
   return sessions;
 }
 

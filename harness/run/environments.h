@@ -1,6 +1,9 @@
 #pragma once
-// The environments of one run: each provisioned once, with one long-lived worker that
-// imports the stack once and then serves every request of the run.
+// The environments of one run: each provisioned once, with long-lived workers that import the
+// stack once and then serve every request of the run. A producing environment gets a worker that
+// trains and dumps (unsandboxed: it writes the artifacts); a consuming one gets a worker that
+// loads them inside the sandbox (harness/sandbox/), one forked child per load. An environment
+// that does both has both.
 #include <map>
 #include <memory>
 #include <string>
@@ -16,16 +19,20 @@ namespace crossload {
 struct EnvSession {
   EnvSpec spec;
   EnvRecord record;                        // status "unavailable" with the reason, or "ok"
-  std::unique_ptr<WorkerClient> worker;    // null when unavailable
+  std::unique_ptr<WorkerClient> worker;    // trains, dumps, lists; null unless it produces
+  std::unique_ptr<WorkerClient> loader;    // loads artifacts, sandboxed; null unless it consumes
   bool available() const { return record.status == "ok" && worker && worker->running(); }
+  bool can_load() const { return record.status == "ok" && loader && loader->running(); }
   // Restarts a worker that died or timed out; false (and unavailable) if it cannot come back.
   bool revive(RunLog& log);
+  bool revive_loader(RunLog& log);
 };
 
 using EnvSessions = std::map<std::string, EnvSession>;
 
-// Provisions every environment the matrix names as producer or consumer, starts its worker
-// and takes its fingerprint. Never fails as a whole: a bad environment is recorded unavailable.
-EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, RunLog& log);
+// Provisions every environment the matrix names as producer or consumer, starts the workers its
+// roles need and takes its fingerprint. `sandbox` false runs loads unsandboxed (--no-sandbox).
+// Never fails as a whole: a bad environment is recorded unavailable.
+EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, bool sandbox, RunLog& log);
 
 }  // namespace crossload

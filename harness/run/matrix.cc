@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <toml++/toml.h>
 
 #include "harness/env/provider.h"
@@ -19,8 +20,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // Every key a table may hold: an unknown key is an error with a suggestion, not silence.
-const std::vector<std::string> kMatrixKeys{"name", "description", "fixtures", "formats",
-                                           "producers", "consumers", "cell_timeout"};
+const std::vector<std::string> kMatrixKeys{"name",      "description",  "fixtures",        "formats",
+                                           "producers", "consumers",    "cell_timeout",    "memory_limit_mb",
+                                           "cpu_limit"};
 const std::vector<std::string> kEnvKeys{"provider", "python", "suite", "arch", "packages", "pip"};
 
 std::string where(const std::string& path, const toml::node& node) {
@@ -70,6 +72,17 @@ Result<std::vector<std::string>> get_strings(const std::string& path, const toml
   return out;
 }
 
+// A positive number under [matrix]; `out` keeps its default when the key is absent.
+Status get_positive(const std::string& path, const toml::table& t, const std::string& key, const std::string& unit,
+                    double& out) {
+  const toml::node* n = t.get(key);
+  if (!n) return ok_status();
+  auto v = n->value<double>();
+  if (!v || !(*v > 0)) return key_error(path, *n, "matrix", key, "must be a positive number of " + unit);
+  out = *v;
+  return ok_status();
+}
+
 Status fill_matrix_table(const std::string& path, const toml::table& t, Matrix& m) {
   if (auto st = check_keys(path, t, "matrix", kMatrixKeys); !st) return st.error();
   auto name = get_string(path, t, "matrix", "name", false);
@@ -89,12 +102,12 @@ Status fill_matrix_table(const std::string& path, const toml::table& t, Matrix& 
   m.formats = formats->empty() ? std::vector<std::string>{"*"} : *formats;
   m.producers = *producers;
   m.consumers = *consumers;
-  if (const toml::node* n = t.get("cell_timeout")) {
-    auto v = n->value<double>();
-    if (!v || *v <= 0) return key_error(path, *n, "matrix", "cell_timeout", "must be a positive number of seconds");
-    m.cell_timeout_seconds = *v;
-  }
-  return ok_status();
+  for (auto [key, field, unit] : {std::tuple{"cell_timeout", &m.cell_timeout_seconds, "seconds"},
+                                  std::tuple{"memory_limit_mb", &m.memory_limit_mb, "MiB"}})
+    if (auto st = get_positive(path, t, key, unit, *field); !st) return st.error();
+  // CPU time can only exceed wall time with threads; by default it is bounded like the wall.
+  m.cpu_limit_seconds = m.cell_timeout_seconds;
+  return get_positive(path, t, "cpu_limit", "seconds", m.cpu_limit_seconds);
 }
 
 // Relative interpreter paths are relative to the matrix file, as in most build tools.

@@ -19,7 +19,9 @@ struct Matrix {
   std::vector<std::string> formats;    // glob patterns over format names; a leading '-' excludes
   std::vector<std::string> producers;  // environment names
   std::vector<std::string> consumers;  // environment names
-  double cell_timeout_seconds = 300;
+  double cell_timeout_seconds = 300;   // wall time of one load+predict (its child is killed after)
+  double memory_limit_mb = 4096;       // address space one load may add to its worker's (RLIMIT_AS)
+  double cpu_limit_seconds = 300;      // CPU time of one load+predict (RLIMIT_CPU); default: cell_timeout
   std::vector<EnvSpec> envs;           // every [env.NAME] table, in file order
   std::vector<Expectation> expectations;  // every [[expect]] table
 

@@ -77,6 +77,41 @@ TEST(Matrix, MissingFileIsAnError) {
   EXPECT_EQ(m.error().message, "/nonexistent/x.toml: cannot open matrix file");
 }
 
+TEST(Matrix, LoadLimitsDefaultToFourGiBAndTheCellTimeout) {
+  std::string text = kGood;
+  text.replace(text.find("producers"), 0, "cell_timeout = 42\n");
+  auto m = parse_matrix(text, "m.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->cell_timeout_seconds, 42);
+  EXPECT_EQ(m->cpu_limit_seconds, 42);
+  EXPECT_EQ(m->memory_limit_mb, 4096);
+}
+
+TEST(Matrix, LoadLimitsCanBeSet) {
+  std::string text = kGood;
+  text.replace(text.find("producers"), 0, "memory_limit_mb = 512\ncpu_limit = 7.5\ncell_timeout = 30\n");
+  auto m = parse_matrix(text, "m.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->memory_limit_mb, 512);
+  EXPECT_EQ(m->cpu_limit_seconds, 7.5);
+  EXPECT_EQ(m->cell_timeout_seconds, 30);
+}
+
+TEST(Matrix, BadLoadLimitsNameFileLineAndKey) {
+  for (auto [line, message] :
+       {std::pair{"memory_limit_mb = 0", "m.toml:5: [matrix] memory_limit_mb: must be a positive number of MiB"},
+        std::pair{"memory_limit_mb = \"4G\"", "m.toml:5: [matrix] memory_limit_mb: must be a positive number of MiB"},
+        std::pair{"cpu_limit = -1", "m.toml:5: [matrix] cpu_limit: must be a positive number of seconds"},
+        std::pair{"memory_limit = 10", "m.toml:5: [matrix] memory_limit: unknown key (did you mean 'memory_limit_mb'?)"},
+        std::pair{"cpu_limt = 10", "m.toml:5: [matrix] cpu_limt: unknown key (did you mean 'cpu_limit'?)"}}) {
+    std::string text = kGood;
+    text.replace(text.find("producers"), 0, std::string(line) + "\n");
+    auto m = parse_matrix(text, "m.toml");
+    ASSERT_FALSE(m.ok()) << line;
+    EXPECT_EQ(m.error().message, message);
+  }
+}
+
 TEST(Glob, FilterWithNegationLastMatchWins) {
   EXPECT_TRUE(glob_match("iris_*", "iris_hgb"));
   EXPECT_FALSE(glob_match("iris_*", "wine_hgb"));
