@@ -1418,6 +1418,11 @@ void check_plain_reading(std::string_view data, const Policy& policy, Inspection
   (void)scan_pickle_stream(in, policy, opts, plain);
   for (auto& f : plain.findings) {
     if (f.severity != Severity::kError) continue;
+    // Before the first array both readings are the same bytes: only new findings matter.
+    bool known = std::any_of(rec.findings.begin(), rec.findings.end(), [&](const Finding& g) {
+      return g.rule == f.rule && g.offset == f.offset;
+    });
+    if (known) continue;
     rec.add_finding(f.severity, f.rule,
                     fmt::format("if loaded with pickle.load instead of joblib.load: {}",
                                 f.reason),
