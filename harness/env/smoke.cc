@@ -13,8 +13,9 @@ for mod, dist in [("numpy", "numpy"), ("scipy", "scipy"), ("sklearn", "scikit-le
     try:
         m = __import__(mod)
         out["packages"][dist] = getattr(m, "__version__", "?")
-    except ImportError:
-        out["packages"][dist] = None
+    except ModuleNotFoundError as e:
+        # absent is None; installed but missing something it imports is broken
+        out["packages"][dist] = None if e.name == mod else "broken: %s: %s" % (type(e).__name__, e)
     except Exception as e:
         out["packages"][dist] = "broken: %s: %s" % (type(e).__name__, e)
 print(json.dumps(out))
