@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <future>
 
 #include "harness/sandbox/sandbox.h"
 
@@ -72,6 +73,7 @@ EnvSession start_one(const EnvSpec& spec, Roles roles, const ProvisionContext& c
     return s;
   }
   s.record.where = launch->where;
+  s.emulated = launch->emulated;
   if (auto st = start_workers(s, *launch, roles, ctx, sandbox); st) s.record.status = "ok";
   else s.record.reason = st.error().message;
   s.record.provision_seconds = clock.seconds();
@@ -113,8 +115,13 @@ EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, boo
   std::map<std::string, Roles> roles;
   for (const auto& name : m.producers) roles[name].produces = true;
   for (const auto& name : m.consumers) roles[name].consumes = true;
+  // Provisioning is mostly waiting (downloads, QEMU byte-compiling): build them side by side.
+  std::map<std::string, std::future<EnvSession>> pending;
+  for (const auto& [name, r] : roles)
+    pending[name] = std::async(std::launch::async, start_one, std::cref(*m.find_env(name)), r, std::cref(ctx),
+                               sandbox, std::ref(log));
   EnvSessions sessions;
-  for (const auto& [name, r] : roles) sessions.emplace(name, start_one(*m.find_env(name), r, ctx, sandbox, log));
+  for (auto& [name, f] : pending) sessions.emplace(name, f.get());
   return sessions;
 }
 

@@ -21,6 +21,7 @@ struct EnvSession {
   EnvRecord record;                        // status "unavailable" with the reason, or "ok"
   std::unique_ptr<WorkerClient> worker;    // trains, dumps, lists; null unless it produces
   std::unique_ptr<WorkerClient> loader;    // loads artifacts, sandboxed; null unless it consumes
+  bool emulated = false;                   // runs under QEMU: minutes where native takes seconds
   bool available() const { return record.status == "ok" && worker && worker->running(); }
   bool can_load() const { return record.status == "ok" && loader && loader->running(); }
   // Restarts a worker that died or timed out; false (and unavailable) if it cannot come back.

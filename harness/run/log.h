@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <mutex>
 #include <string>
 
 namespace crossload {
@@ -15,19 +16,25 @@ class RunLog {
   explicit RunLog(std::ostream& out, Verbosity v = Verbosity::kNormal) : out_(out), v_(v) {}
   template <class... A>
   void info(fmt::format_string<A...> f, A&&... a) {
-    if (v_ != Verbosity::kQuiet) out_ << fmt::format(f, std::forward<A>(a)...) << '\n' << std::flush;
+    if (v_ != Verbosity::kQuiet) line(fmt::format(f, std::forward<A>(a)...));
   }
   template <class... A>
   void detail(fmt::format_string<A...> f, A&&... a) {
-    if (v_ == Verbosity::kVerbose) out_ << fmt::format(f, std::forward<A>(a)...) << '\n' << std::flush;
+    if (v_ == Verbosity::kVerbose) line(fmt::format(f, std::forward<A>(a)...));
   }
   template <class... A>
   void error(fmt::format_string<A...> f, A&&... a) {
-    out_ << "error: " << fmt::format(f, std::forward<A>(a)...) << '\n' << std::flush;
+    line("error: " + fmt::format(f, std::forward<A>(a)...));
   }
   std::ostream& stream() { return out_; }
 
  private:
+  // Environments start and consumers load side by side: whole lines, never interleaved.
+  void line(const std::string& text) {
+    std::lock_guard<std::mutex> hold(mu_);
+    out_ << text << '\n' << std::flush;
+  }
+  std::mutex mu_;
   std::ostream& out_;
   Verbosity v_;
 };

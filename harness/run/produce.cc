@@ -106,7 +106,8 @@ std::vector<ArtifactRecord> produce_fixture(EnvSession& producer, const FixtureI
     return out;
   }
   Stopwatch clock;
-  auto train = producer.worker->request({{"op", "train"}, {"fixture", fixture.name}, {"out_dir", dir.string()}},
+  auto train = producer.worker->request({{"op", "train"}, {"fixture", fixture.name}, {"out_dir", dir.string()},
+                                         {"cv", !producer.emulated}},
                                         kTrainTimeout);
   if (!train.ok() || !train.answer.value("ok", false)) {
     std::string why = "training failed: " + reply_error(train);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <future>
 #include <set>
 
 #include "harness/run/consume.h"
@@ -75,14 +76,22 @@ void record_cell(RunState& st, CellRecord c) {
               extra.empty() ? "" : "  " + extra);
 }
 
+// Each consumer has its own worker, so one artifact loads in every consumer at once: the
+// run then takes as long as its slowest (emulated) consumer, not the sum of them all.
 void consume_artifact(RunState& st, const ArtifactRecord& a, const ConsumeContext& ctx) {
+  std::vector<std::pair<std::string, std::future<Result<CellRecord>>>> pending;
   for (const auto& consumer : st.matrix.consumers) {
-    std::string id = cell_id(a.fixture, a.format, a.producer, consumer);
-    if (st.finished.count(id)) {
+    if (st.finished.count(cell_id(a.fixture, a.format, a.producer, consumer))) {
       st.summary.skipped++;
       continue;
     }
-    auto cell = consume_cell(st.envs.at(consumer), a, ctx, st.log);
+    EnvSession& env = st.envs.at(consumer);
+    pending.emplace_back(consumer, std::async(std::launch::async, [&st, &env, &a, &ctx] {
+                           return consume_cell(env, a, ctx, st.log);
+                         }));
+  }
+  for (auto& [consumer, future] : pending) {
+    auto cell = future.get();
     if (!cell) {
       st.log.error("{}", cell.error().message);
       st.summary.bad_inputs.push_back(cell.error().message);
