@@ -35,6 +35,9 @@ WARM_PACKAGES = frozenset(["numpy", "scipy", "sklearn", "joblib", "skops", "onnx
 EXIT_GRACE_SECONDS = 10
 # How long the worker keeps killing and reaping a load's leftover processes before giving up.
 SWEEP_SECONDS = 10
+# Where the kernel cannot hold a load to its address space (QEMU user mode accepts RLIMIT_AS and
+# ignores it), the worker watches the child's RSS this often instead.
+MEMORY_WATCH_SECONDS = 0.1
 
 
 class Limits:
@@ -69,11 +72,39 @@ class Limits:
 class Ending:
     """How a child ended, as the worker saw it."""
 
-    def __init__(self, answer, status, rusage, timed_out):
-        self.answer = answer        # the child's answer object, or None
-        self.status = status        # os.wait4 status
+    def __init__(self, answer, status, rusage, killed_for=None):
+        self.answer = answer          # the child's answer object, or None
+        self.status = status          # os.wait4 status
         self.rusage = rusage
-        self.timed_out = timed_out  # the wall limit expired and the worker killed it
+        self.killed_for = killed_for  # None, or the limit the worker killed it for: wall, memory
+
+
+class Watch:
+    """What the worker watches while a child runs: the wall clock, and its RSS where RLIMIT_AS
+    does not work."""
+
+    def __init__(self, wall_seconds, rss_limit_kb):
+        self.deadline = None if wall_seconds is None else time.monotonic() + wall_seconds
+        self.rss_limit_kb = rss_limit_kb
+
+    def remaining(self):
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def poll_interval(self):
+        """How long the worker may sleep before looking again; None: until something happens."""
+        remaining = self.remaining()
+        if self.rss_limit_kb is None:
+            return remaining
+        return MEMORY_WATCH_SECONDS if remaining is None else min(remaining, MEMORY_WATCH_SECONDS)
+
+    def broken(self, pid):
+        """The limit the child is past now, or None."""
+        remaining = self.remaining()
+        if remaining is not None and remaining <= 0:
+            return "wall"
+        if self.rss_limit_kb is not None and _status_kb("VmRSS", pid) > self.rss_limit_kb:
+            return "memory"
+        return None
 
 
 class Isolation:
@@ -86,6 +117,10 @@ class Isolation:
             _log("cannot become a subreaper (%s): a load's orphans escape the sweep"
                  % self.subreaper_problem)
         self.sandbox_uid = _usable_sandbox_uid()
+        self.address_space_enforced = _address_space_limit_works()
+        if not self.address_space_enforced:
+            _log("RLIMIT_AS does not hold here (QEMU user mode?): the memory limit is watched "
+                 "on the load's RSS every %g s instead" % MEMORY_WATCH_SECONDS)
 
     def run(self, work, limits, publish, tmp_root=None):
         """Runs work(tmpdir) -> result dict in a child under `limits`; publish(result, tmpdir)
@@ -98,7 +133,7 @@ class Isolation:
             with _ChildSignals() as wake:
                 pid, result_fd = self._fork(work, limits, tmpdir, wake.fds())
                 try:
-                    ending = _await(pid, result_fd, limits.wall_seconds, wake.read_fd)
+                    ending = _await(pid, result_fd, self._watch(limits, rss_at_fork), wake.read_fd)
                 finally:
                     os.close(result_fd)
             self._sweep()
@@ -129,11 +164,17 @@ class Isolation:
             pass
         return pid, read_fd
 
+    def _watch(self, limits, rss_at_fork_kb):
+        rss_limit = None
+        if limits.address_space_bytes is not None and not self.address_space_enforced:
+            rss_limit = rss_at_fork_kb + int(limits.address_space_bytes) // 1024
+        return Watch(limits.wall_seconds, rss_limit)
+
     def _sweep(self):
         """Ends whatever the load left behind (daemonised children, a fork bomb's survivors)."""
         if self.subreaper_problem is None and not _children_left():
             return  # the common case: nothing left, and no extra fork to find that out
-        if self.sandbox_uid is not None:
+        if self.sandbox_uid is not None and privileges.count_tasks(self.sandbox_uid):
             privileges.kill_uid(self.sandbox_uid)
         deadline = time.monotonic() + SWEEP_SECONDS
         while _children_left() and time.monotonic() < deadline:
@@ -157,6 +198,20 @@ class Isolation:
                     importlib.import_module(name)
             except BaseException as exc:  # a module that imports only in a load is not fatal
                 _log("could not pre-import %s: %s: %s" % (name, type(exc).__name__, exc))
+
+
+def _address_space_limit_works():
+    """Whether RLIMIT_AS takes effect: QEMU user mode accepts it for the guest and does nothing
+    (the limit would hit QEMU's own allocations). Tried on the soft limit, then put back."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    trial = hard - 1 if hard != resource.RLIM_INFINITY else 1 << 62
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (trial, hard))
+        return resource.getrlimit(resource.RLIMIT_AS)[0] == trial
+    except (OSError, ValueError):
+        return False
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def _usable_sandbox_uid():
@@ -260,14 +315,16 @@ def _limit_cpu(seconds):
 
 
 def _set_limit(which, value, hard=None):
-    """Lowers a limit (never above the inherited hard limit). Returns the soft value now set."""
+    """Lowers a limit (never above the inherited hard limit). Returns the soft value in force
+    afterwards, None for none (QEMU user mode keeps RLIMIT_AS to itself)."""
     if value is None:
         return None
     _, old_hard = resource.getrlimit(which)
     cap = (lambda v: v) if old_hard == resource.RLIM_INFINITY else (lambda v: min(v, old_hard))
     soft, hard = cap(value), cap(value if hard is None else hard)
     resource.setrlimit(which, (soft, hard))
-    return soft
+    now = resource.getrlimit(which)[0]
+    return None if now == resource.RLIM_INFINITY else now
 
 
 # --- the worker waiting -----------------------------------------------------------------------
@@ -295,20 +352,19 @@ class _ChildSignals:
         return False
 
 
-def _await(pid, result_fd, wall_seconds, wake_fd):
-    """Reads the child's answer until it is whole, the child exits, or the wall limit passes."""
-    deadline = None if wall_seconds is None else time.monotonic() + wall_seconds
+def _await(pid, result_fd, watch, wake_fd):
+    """Reads the child's answer until it is whole, the child exits, or it breaks a limit."""
     data = b""
     eof = False
     while b"\n" not in data:
         if _exited(pid):
             data += _drain(result_fd)
             break
-        remaining = None if deadline is None else deadline - time.monotonic()
-        if remaining is not None and remaining <= 0:
-            return _reap(pid, data, timed_out=True)
+        broken = watch.broken(pid)
+        if broken:
+            return _reap(pid, data, killed_for=broken)
         watched = [wake_fd] if eof else [wake_fd, result_fd]
-        ready, _, _ = select.select(watched, [], [], remaining)
+        ready, _, _ = select.select(watched, [], [], watch.poll_interval())
         if result_fd in ready:
             chunk = os.read(result_fd, 1 << 16)
             eof = not chunk
@@ -316,22 +372,22 @@ def _await(pid, result_fd, wall_seconds, wake_fd):
         if wake_fd in ready:
             _drain(wake_fd)
     _wait_exit(pid, wake_fd, EXIT_GRACE_SECONDS)
-    return _reap(pid, data, timed_out=False)
+    return _reap(pid, data)
 
 
-def _reap(pid, data, timed_out):
+def _reap(pid, data, killed_for=None):
     # While the child is unreaped its pid, and so its group id, cannot be reused: kill the group
     # now, never after the wait.
     _kill(-pid)
     _, status, rusage = os.wait4(pid, 0)
     answer = None
     line = data.split(b"\n", 1)[0]
-    if line and not timed_out:
+    if line and killed_for is None:
         try:
             answer = json.loads(line.decode("utf-8"))
         except ValueError:
             answer = None  # a torn or forged line: judged by how the child ended
-    return Ending(answer if isinstance(answer, dict) else None, status, rusage, timed_out)
+    return Ending(answer if isinstance(answer, dict) else None, status, rusage, killed_for)
 
 
 def _exited(pid):
@@ -379,8 +435,10 @@ def _judge(ending, limits, measured):
         error.pop("imported", None)
         error.update(measured)
         raise ReportedError(error)
-    if ending.timed_out:
+    if ending.killed_for == "wall":
         raise ReportedError(_timeout("wall", limits.wall_seconds, measured))
+    if ending.killed_for == "memory":
+        raise ReportedError(_over_memory(limits.address_space_bytes, measured))
     if _ran_out_of_cpu(ending, limits):
         raise ReportedError(_timeout("cpu", limits.cpu_seconds, measured))
     raise ReportedError(_crash(ending.status, measured))
@@ -400,6 +458,16 @@ def _timeout(which, seconds, measured):
              "seconds": seconds, "traceback": "",
              "message": "the load used up its %g s %s; its processes were killed"
                         % (seconds, what)}
+    error.update(measured)
+    return error
+
+
+def _over_memory(allowance, measured):
+    error = {"stage": "crash", "type": "MemoryLimit", "limit": "memory", "signal": signal.SIGKILL,
+             "traceback": "",
+             "message": "the load's RSS grew past its memory limit (%d MiB above the worker's at "
+                        "fork; watched, as RLIMIT_AS does not hold here) and the worker killed it"
+                        % (int(allowance) >> 20)}
     error.update(measured)
     return error
 
@@ -428,10 +496,10 @@ def _signal_name(number):
 
 # --- small helpers --------------------------------------------------------------------------
 
-def _status_kb(field):
-    """A 'kB' field of /proc/self/status (VmRSS, VmSize); 0 when the kernel does not say."""
+def _status_kb(field, pid="self"):
+    """A 'kB' field of /proc/<pid>/status (VmRSS, VmSize); 0 when the kernel does not say."""
     try:
-        with open("/proc/self/status") as f:
+        with open("/proc/%s/status" % pid) as f:
             for line in f:
                 if line.startswith(field + ":"):
                     return int(line.split()[1])
@@ -452,7 +520,8 @@ def _children_left():
 
 
 def _own_children():
-    me = str(os.getpid())
+    # The pid this /proc knows us by: a /proc bound from outside a PID namespace says another.
+    me = os.readlink("/proc/self")
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
