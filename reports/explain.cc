@@ -13,12 +13,21 @@ struct Known {
 };
 
 constexpr std::array kKnown{
-    Known{"No module named 'numpy._core'",
+    Known{"No module named 'numpy._core",
           "The artifact was written with numpy 2 (which renamed numpy.core to numpy._core); numpy 1.x "
           "cannot unpickle it. Load it with numpy >= 2 or persist it from an environment with numpy 1.x."},
     Known{"missing_go_to_left",
           "The tree node layout differs between the producer's and the consumer's scikit-learn (1.3 added "
           "the node field missing_go_to_left): tree models do not cross that version boundary."},
+    Known{"is not a known BitGenerator module",
+          "The model holds a numpy random generator pickled by another numpy major version (2.x writes "
+          "BitGenerator classes 1.x does not recognise): load it with the producer's numpy major version."},
+    Known{"Can't find loader",
+          "This skops cannot read how a newer scikit-learn stored one of the model's objects (skops' per-type "
+          "loaders changed between versions): load it with the producer's skops and scikit-learn."},
+    Known{"__pyx_unpickle",
+          "The artifact contains a compiled (Cython) object whose layout this scikit-learn does not have: "
+          "compiled internals do not cross scikit-learn versions."},
     Known{"node array from the pickle has an incompatible dtype",
           "The tree node layout stored in the artifact is not the one this scikit-learn expects: tree models "
           "do not cross that version boundary."},
