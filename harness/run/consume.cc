@@ -183,7 +183,7 @@ std::optional<CellRecord> settled_without_loading(const EnvSession& consumer, co
 }
 
 Result<CellRecord> consume_cell(EnvSession& consumer, const ArtifactRecord& a, const ConsumeContext& ctx,
-                                RunLog& log) {
+                                RunLog& /*log*/) {
   if (auto settled = settled_without_loading(consumer, a)) return *settled;
   if (auto st = verify_artifact(a); !st) return st.error();
   CellRecord c = base_cell(a, consumer.spec.name);
@@ -196,8 +196,7 @@ Result<CellRecord> consume_cell(EnvSession& consumer, const ArtifactRecord& a, c
               {"limits", limits_json(ctx.limits)}};
   auto r = consumer.loader->request(req, ctx.timeout);
   if (!r.ok()) {
-    record_failure(c, r.failure);
-    consumer.revive_loader(log);
+    record_failure(c, r.failure);  // the caller revives the worker, from its main thread
     return c;
   }
   if (!r.answer.value("ok", false)) {

@@ -58,15 +58,17 @@ Status start_workers(EnvSession& s, const Launch& launch, Roles roles, const Pro
   return ok_status();
 }
 
-EnvSession start_one(const EnvSpec& spec, Roles roles, const ProvisionContext& ctx, bool sandbox, RunLog& log) {
+// Workers must be spawned from the main thread: bwrap's --die-with-parent (PR_SET_PDEATHSIG)
+// fires when the *thread* that forked it ends, so a worker started from a pool thread dies
+// with that thread.
+EnvSession start_one(const EnvSpec& spec, Roles roles, Result<Launch> launch, double provision_seconds,
+                     const ProvisionContext& ctx, bool sandbox, RunLog& log) {
   EnvSession s;
   s.spec = spec;
   s.record.name = spec.name;
   s.record.provider = spec.provider;
   s.record.status = "unavailable";
   Stopwatch clock;
-  auto provider = make_provider(spec.provider);
-  auto launch = provider->provision(spec, ctx);
   if (!launch) {
     s.record.reason = launch.error().message;
     log.error("environment {} unavailable: {}", spec.name, s.record.reason);
@@ -76,12 +78,23 @@ EnvSession start_one(const EnvSpec& spec, Roles roles, const ProvisionContext& c
   s.emulated = launch->emulated;
   if (auto st = start_workers(s, *launch, roles, ctx, sandbox); st) s.record.status = "ok";
   else s.record.reason = st.error().message;
-  s.record.provision_seconds = clock.seconds();
+  s.record.provision_seconds = provision_seconds + clock.seconds();
   if (s.record.status == "ok")
-    log.info("environment {}: ready in {:.1f} s  [{}]", spec.name, clock.seconds(), s.record.where);
+    log.info("environment {}: ready in {:.1f} s  [{}]", spec.name, s.record.provision_seconds, s.record.where);
   else
     log.error("environment {} unavailable: {}", spec.name, s.record.reason);
   return s;
+}
+
+struct Provisioned {
+  Result<Launch> launch;
+  double seconds;
+};
+
+Provisioned provision_one(const EnvSpec& spec, const ProvisionContext& ctx) {
+  Stopwatch clock;
+  auto launch = make_provider(spec.provider)->provision(spec, ctx);
+  return {std::move(launch), clock.seconds()};
 }
 
 }  // namespace
@@ -115,13 +128,16 @@ EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, boo
   std::map<std::string, Roles> roles;
   for (const auto& name : m.producers) roles[name].produces = true;
   for (const auto& name : m.consumers) roles[name].consumes = true;
-  // Provisioning is mostly waiting (downloads, QEMU byte-compiling): build them side by side.
-  std::map<std::string, std::future<EnvSession>> pending;
+  // Provisioning is mostly waiting (downloads, QEMU byte-compiling): build side by side,
+  // then start the workers here, on the main thread (see start_one).
+  std::map<std::string, std::future<Provisioned>> pending;
   for (const auto& [name, r] : roles)
-    pending[name] = std::async(std::launch::async, start_one, std::cref(*m.find_env(name)), r, std::cref(ctx),
-                               sandbox, std::ref(log));
+    pending[name] = std::async(std::launch::async, provision_one, std::cref(*m.find_env(name)), std::cref(ctx));
   EnvSessions sessions;
-  for (auto& [name, f] : pending) sessions.emplace(name, f.get());
+  for (auto& [name, f] : pending) {
+    Provisioned p = f.get();
+    sessions.emplace(name, start_one(*m.find_env(name), roles[name], std::move(p.launch), p.seconds, ctx, sandbox, log));
+  }
   return sessions;
 }
 

@@ -92,6 +92,9 @@ void consume_artifact(RunState& st, const ArtifactRecord& a, const ConsumeContex
   }
   for (auto& [consumer, future] : pending) {
     auto cell = future.get();
+    EnvSession& env = st.envs.at(consumer);
+    // Here, not in the pool thread: a worker's sandbox dies with the thread that started it.
+    if (env.loader && !env.loader->running() && env.record.status == "ok") env.revive_loader(st.log);
     if (!cell) {
       st.log.error("{}", cell.error().message);
       st.summary.bad_inputs.push_back(cell.error().message);
