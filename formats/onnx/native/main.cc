@@ -1,0 +1,155 @@
+// crossload-onnx-native: loads ONNX artifacts with onnxruntime's C++ API, with no Python in the
+// process. Two ways to run it:
+//
+//   crossload-onnx-native [WORKER_ARGS...]     serve the worker protocol on stdin/stdout
+//   crossload-onnx-native measure --model M.onnx --inputs X.npy [--outputs predict,...] [--repeat N]
+//   crossload-onnx-native --version
+//
+// Serving, it speaks the harness's worker protocol (harness/worker/PROTOCOL.md: hello,
+// fingerprint, load_predict) so the harness starts it as an environment's consumer worker; it
+// accepts and ignores the worker's own command line (worker.py --root DIR) for that reason.
+// `measure` loads the artifact N times, each in a fresh isolated child, and prints one JSON
+// object with each run's load/predict seconds and peak RSS (for benchmarks).
+#include <gnu/libc-version.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <onnxruntime_cxx_api.h>
+#include <string>
+
+#include "isolation.h"
+#include "load_predict.h"
+#include "npy.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace crossload_native;
+
+namespace {
+
+constexpr int kProtocol = 1;
+
+json fingerprint() {
+  utsname u{};
+  uname(&u);
+  std::error_code ec;
+  return {{"python", "none"},
+          {"implementation", "crossload-onnx-native (C++, onnxruntime C/C++ API)"},
+          {"executable", fs::read_symlink("/proc/self/exe", ec).string()},
+          {"machine", u.machine},
+          {"byteorder", native_order() == '<' ? "little" : "big"},
+          {"pointer_bits", sizeof(void*) * 8},
+          {"libc", std::string("glibc ") + gnu_get_libc_version()},
+          {"packages", {{"onnxruntime", Ort::GetVersionString()}}},
+          {"blas", json::array()},
+          {"consumer", "onnx-native"}};
+}
+
+json protocol_error(const std::string& message) {
+  return {{"ok", false}, {"error", {{"stage", "protocol"}, {"type", "ProtocolError"}, {"message", message}}}};
+}
+
+// Copies the child's outputs (written in its private directory) to <out_prefix>.<output>.npy.
+void publish(const std::string& tmpdir, const std::string& out_prefix, const json& written) {
+  for (const auto& output : written) {
+    std::error_code ec;
+    fs::copy_file(tmpdir + "/out." + output.get<std::string>() + ".npy", out_prefix + "." + output.get<std::string>() + ".npy",
+                  fs::copy_options::overwrite_existing, ec);
+  }
+}
+
+json serve_load_predict(const json& req) {
+  LoadPredictRequest r;
+  try {
+    r = {req.at("format").get<std::string>(), req.at("path").get<std::string>(), req.at("inputs").get<std::string>(),
+         req.at("outputs").get<std::vector<std::string>>(), "", "out"};
+  } catch (const json::exception& e) {
+    return protocol_error(std::string("bad load_predict request: ") + e.what());
+  }
+  if (!loads_format(r.format)) return load_predict(r);  // answered "unsupported" without forking
+  Limits limits;
+  std::string err;
+  if (!parse_limits(req.value("limits", json()), &limits, &err)) return protocol_error(err);
+  std::string out_prefix = req.value("out_prefix", std::string());
+  if (out_prefix.empty()) return protocol_error("load_predict needs out_prefix");
+  json written;
+  auto work = [&r](const std::string& tmpdir) {
+    LoadPredictRequest mine = r;
+    mine.out_dir = tmpdir;
+    return load_predict(mine);
+  };
+  json answer = run_isolated(work, limits, req.value("tmp_root", std::string()), [&](const std::string& tmpdir) {
+    // The answer is parsed by the caller; the child wrote the outputs it names.
+    written = r.outputs;
+    publish(tmpdir, out_prefix, written);
+  });
+  return answer;
+}
+
+json handle(const json& req) {
+  std::string op = req.value("op", std::string());
+  if (op == "hello") return {{"ok", true}, {"result", {{"protocol", kProtocol}, {"pid", getpid()}}}};
+  if (op == "fingerprint") return {{"ok", true}, {"result", fingerprint()}};
+  if (op == "load_predict") return serve_load_predict(req);
+  return protocol_error("the native ONNX consumer does not serve op '" + op + "' (it serves hello, fingerprint, load_predict)");
+}
+
+int serve() {
+  // The protocol owns the real stdout; anything onnxruntime prints goes to the log (stderr).
+  int proto = dup(1);
+  dup2(2, 1);
+  FILE* out = fdopen(proto, "w");
+  for (std::string line; std::getline(std::cin, line);) {
+    if (line.empty()) continue;
+    json req = json::parse(line, nullptr, false);
+    json answer = req.is_object() ? handle(req) : protocol_error("not a JSON object: " + line.substr(0, 200));
+    answer["id"] = req.is_object() ? req.value("id", json()) : json();
+    std::string text = answer.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    fputs(text.c_str(), out);
+    fflush(out);
+  }
+  return 0;
+}
+
+int measure(int argc, char** argv) {
+  std::string model, inputs, outputs = "predict";
+  int repeat = 1;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--model") model = v;
+    else if (k == "--inputs") inputs = v;
+    else if (k == "--outputs") outputs = v;
+    else if (k == "--repeat") repeat = std::max(1, std::atoi(v.c_str()));
+    else return std::cerr << "measure: unknown option " << k << "\n", 2;
+  }
+  if (model.empty() || inputs.empty()) return std::cerr << "measure: --model and --inputs are required\n", 2;
+  std::vector<std::string> wanted;
+  for (std::size_t s = 0, c; s <= outputs.size(); s = c + 1) {
+    c = outputs.find(',', s);
+    if (c == std::string::npos) c = outputs.size();
+    if (c > s) wanted.push_back(outputs.substr(s, c - s));
+  }
+  json runs = json::array();
+  bool all_ok = true;
+  for (int i = 0; i < repeat; ++i) {
+    LoadPredictRequest r{"onnx", model, inputs, wanted, "", "out"};
+    json answer = run_isolated([&r](const std::string& tmpdir) { LoadPredictRequest m = r; m.out_dir = tmpdir; return load_predict(m); },
+                               Limits{}, "", [](const std::string&) {});
+    all_ok &= answer.value("ok", false);
+    runs.push_back(answer);
+  }
+  std::cout << json{{"onnxruntime", Ort::GetVersionString()}, {"model", model}, {"runs", runs}}.dump() << "\n";
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string first = argc > 1 ? argv[1] : "";
+  if (first == "--version") return std::cout << "crossload-onnx-native, onnxruntime " << Ort::GetVersionString() << "\n", 0;
+  if (first == "measure") return measure(argc, argv);
+  return serve();
+}
