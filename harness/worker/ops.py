@@ -6,6 +6,7 @@ import shutil
 import sys
 import time
 
+import check_ops  # its ops use this module's helpers: always imported through ops
 import envinfo
 from stages import ProtocolError, in_stage, recorded_warnings, describe_warnings
 
@@ -154,6 +155,9 @@ OPS = {
     "train": train,
     "dump": dump,
     "load_predict": load_predict,
+    "convert_inputs": check_ops.convert_inputs,
+    "check_predict": check_ops.check_predict,
+    "retrain_cv": check_ops.retrain_cv,
 }
 
 
@@ -178,13 +182,16 @@ def enable_extra_fixtures():
     path = os.environ.get(EXTRA_FIXTURES_VAR)
     if path:
         sys.path.insert(1, os.path.dirname(os.path.abspath(path)))
+    from fixtures import recipes
+
+    recipes.enable()
 
 
 def all_fixtures():
     """The zoo, then the extra fixtures (if any). Imports only the standard library."""
-    from fixtures import zoo
+    from fixtures import recipes, zoo
 
-    return tuple(zoo.FIXTURES) + _extra_fixtures()
+    return tuple(zoo.FIXTURES) + _extra_fixtures() + _recipe_fixtures(recipes)
 
 
 def get_fixture(name):
@@ -209,6 +216,14 @@ def _extra_fixtures():
     except Exception as exc:
         raise ProtocolError("%s=%s: cannot import its FIXTURES: %s: %s"
                             % (EXTRA_FIXTURES_VAR, path, type(exc).__name__, exc)) from exc
+
+
+def _recipe_fixtures(recipes):
+    """The user recipes CROSSLOAD_RECIPES names (fixtures/recipes.py)."""
+    try:
+        return recipes.from_environment()
+    except recipes.RecipeError as exc:
+        raise ProtocolError(str(exc)) from exc
 
 
 def _variant(name):
