@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "harness/env/build_step.h"
+#include "harness/env/native_onnx.h"
 #include "harness/env/pure_wheels.h"
 #include "harness/env/smoke.h"
 #include "harness/util/text.h"
@@ -79,6 +80,8 @@ std::vector<std::string> include_list(const EnvSpec& spec) {
   // An apt pattern that matches nothing installs nothing: optional packages cost no probe.
   for (const auto& p : debian_optional_packages()) pkgs.push_back("?exact-name(" + p + ")");
   for (const auto& p : spec.packages) pkgs.push_back(p);
+  if (spec.native_onnx)
+    for (const auto& p : native_onnx_packages()) pkgs.push_back(p);
   return pkgs;
 }
 
@@ -372,16 +375,18 @@ CacheKey debian_cache_key(const EnvSpec& spec) {
     std::sort(v.begin(), v.end());
     return join(v, ",");
   };
-  return make_cache_key(fmt::format("debian-{}-{}", spec.suite, spec.arch),
-                        {{"provider", "debian"},
-                         {"suite", spec.suite},
-                         {"arch", spec.arch},
-                         {"base", join(debian_base_packages(), ",")},
-                         {"optional", join(debian_optional_packages(), ",")},
-                         {"packages", sorted(spec.packages)},
-                         {"pip", sorted(spec.pip)},
-                         {"mirror", kMirror},
-                         {"fixup_version", std::to_string(kFixupVersion)}});
+  std::vector<std::pair<std::string, std::string>> fields{{"provider", "debian"},
+                                                          {"suite", spec.suite},
+                                                          {"arch", spec.arch},
+                                                          {"base", join(debian_base_packages(), ",")},
+                                                          {"optional", join(debian_optional_packages(), ",")},
+                                                          {"packages", sorted(spec.packages)},
+                                                          {"pip", sorted(spec.pip)},
+                                                          {"mirror", kMirror},
+                                                          {"fixup_version", std::to_string(kFixupVersion)}};
+  // Only when asked for, so the keys (and cached rootfs) of every other environment stay as they were.
+  if (spec.native_onnx) fields.emplace_back("native_onnx", join(native_onnx_packages(), ","));
+  return make_cache_key(fmt::format("debian-{}-{}", spec.suite, spec.arch), fields);
 }
 
 namespace {
@@ -471,13 +476,29 @@ Result<Launch> DebianProvider::provision(const EnvSpec& spec, const ProvisionCon
     return make_error(fmt::format("no {} on this machine to run {} binaries (Debian package qemu-user-static; ci/setup installs it)",
                                   qemu_binary(*arch), spec.arch));
   if (ctx.cache_dir.empty()) return make_error("no cache directory given for the debian provider");
+  // g++ runs cc1plus, as and ld: under QEMU each is another foreign binary to exec.
+  if (spec.native_onnx && !native && !binfmt_registered(*arch))
+    return make_error(fmt::format("{}: [env.{}] native_onnx: building the native ONNX consumer for {} under QEMU needs "
+                                  "binfmt_misc entries (g++ execs cc1plus, as, ld): register Debian's with `cat "
+                                  "/usr/lib/binfmt.d/qemu-{}.conf > /proc/sys/fs/binfmt_misc/register` (a machine-wide "
+                                  "change; docs/environments.md)",
+                                  spec.origin, spec.name, spec.arch, arch->qemu));
   EnvCache cache(ctx.cache_dir);
   CacheKey key = debian_cache_key(spec);
   auto dir = cache.get_or_build(
       key, [&](const BuildDir& d) { return build_rootfs(spec, *arch, native, host_qemu, d, ctx); }, ctx.log,
       std::chrono::duration_cast<milliseconds>(ctx.timeout));
   if (!dir) return dir.error();
-  return debian_launch(*dir + "/rootfs", *arch, spec, ctx, native, false);
+  Launch launch = debian_launch(*dir + "/rootfs", *arch, spec, ctx, native, false);
+  if (spec.native_onnx) {
+    Launch builder = debian_launch(*dir + "/rootfs", *arch, spec, ProvisionContext{}, native, true);
+    auto program = ensure_native_onnx(*dir + "/rootfs", builder.python, ctx.source_root,
+                                      {ctx.log, cache.log_path(key)}, builder.where);
+    if (!program) return program.error();
+    launch.loader_program = *program;
+    launch.where += "; loads with crossload-onnx-native (C++ onnxruntime, no Python)";
+  }
+  return launch;
 }
 
 }  // namespace crossload

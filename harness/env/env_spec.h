@@ -14,6 +14,7 @@ struct EnvSpec {
   std::string arch;                   // debian: amd64, arm64, s390x, ppc64el, riscv64, i386, armhf
   std::vector<std::string> packages;  // debian: extra Debian packages
   std::vector<std::string> pip;       // pip: pinned requirements; debian: pure-Python wheels added with --no-deps
+  bool native_onnx = false;           // debian: loads run in the native C++ ONNX consumer (formats/onnx/native)
   std::string origin;                 // "matrix/quick.toml:12" for error messages
 };
 

@@ -58,6 +58,7 @@ Outcome outcome_of_stage(const std::string& stage) {
   if (stage == "predict") return Outcome::kPredictError;
   if (stage == "crash") return Outcome::kCrash;      // the load's child died (signal or exit status)
   if (stage == "timeout") return Outcome::kTimeout;  // the worker killed it at the wall or CPU limit
+  if (stage == "unsupported") return Outcome::kUnsupported;  // a consumer that loads only some formats (onnx-native)
   return Outcome::kLoadError;
 }
 

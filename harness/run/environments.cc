@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <future>
 
+#include "harness/env/native_onnx.h"
 #include "harness/sandbox/sandbox.h"
 
 namespace crossload {
@@ -48,8 +49,8 @@ Status start_workers(EnvSession& s, const Launch& launch, Roles roles, const Pro
     s.worker = std::move(*w);
   }
   if (!roles.consumes) return ok_status();
-  Result<Launch> loading = launch;
-  if (sandbox) loading = sandbox_launch(launch, {ctx.run_dir, ctx.source_root, ctx.cache_dir});
+  Result<Launch> loading = consumer_launch(launch);  // the native ONNX consumer where the environment has one
+  if (sandbox) loading = sandbox_launch(*loading, {ctx.run_dir, ctx.source_root, ctx.cache_dir});
   if (!loading) return loading.error();
   auto l = start_worker(s.spec.name + " consumer", *loading, logs + ".consumer.worker.log", ctx, s.record);
   if (!l) return make_error((sandbox ? "the sandboxed consumer worker: " : "the consumer worker: ") + l.error().message);

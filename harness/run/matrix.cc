@@ -23,7 +23,7 @@ namespace {
 const std::vector<std::string> kMatrixKeys{"name",      "description",  "fixtures",        "formats",
                                            "producers", "consumers",    "cell_timeout",    "memory_limit_mb",
                                            "cpu_limit"};
-const std::vector<std::string> kEnvKeys{"provider", "python", "suite", "arch", "packages", "pip"};
+const std::vector<std::string> kEnvKeys{"provider", "python", "suite", "arch", "packages", "pip", "native_onnx"};
 
 std::string where(const std::string& path, const toml::node& node) {
   return fmt::format("{}:{}", path, node.source().begin.line);
@@ -146,6 +146,11 @@ Result<EnvSpec> parse_env(const std::string& path, const std::string& name, cons
   if (!pip) return pip.error();
   e.packages = *packages;
   e.pip = *pip;
+  if (const toml::node* native = t->get("native_onnx")) {
+    auto b = native->value<bool>();
+    if (!b) return key_error(path, *native, table, "native_onnx", "must be true or false");
+    e.native_onnx = *b;
+  }
   return e;
 }
 
@@ -158,6 +163,10 @@ Status check_provider_fields(const std::string& path, const EnvSpec& e) {
   (void)path;
   if (e.provider == "host") return need(!e.python.empty(), "python");
   if (e.provider == "pip") return need(!e.pip.empty(), "pip");
+  if (e.native_onnx && e.provider != "debian")
+    return make_error(fmt::format("{}: [env.{}] native_onnx: only the debian provider builds the native ONNX consumer "
+                                  "(it needs the suite's libonnxruntime-dev), not provider '{}'",
+                                  e.origin, e.name, e.provider));
   if (e.provider == "debian") {
     if (auto st = need(!e.suite.empty(), "suite"); !st) return st;
     return need(!e.arch.empty(), "arch");
