@@ -15,9 +15,11 @@ json cell_to_json(const CellRecord& c) {
   }
   json measurements = json::object();
   for (const auto& m : c.measurements) measurements[m.name] = {{"value", m.value}, {"unit", m.unit}};
-  return {{"id", c.id},           {"fixture", c.fixture},   {"format", c.format},
-          {"producer", c.producer}, {"consumer", c.consumer}, {"outcome", to_string(c.outcome)},
-          {"detail", c.detail},   {"warnings", warnings},   {"measurements", measurements}};
+  json cell = {{"id", c.id},           {"fixture", c.fixture},   {"format", c.format},
+               {"producer", c.producer}, {"consumer", c.consumer}, {"outcome", to_string(c.outcome)},
+               {"detail", c.detail},   {"warnings", warnings},   {"measurements", measurements}};
+  if (c.reused_from) cell["reused_from_run"] = c.reused_from;  // copied from an earlier run (README "Incremental runs")
+  return cell;
 }
 
 namespace {

@@ -46,6 +46,9 @@ struct ArtifactRecord {
   std::string status;  // "ok" | "unsupported" | "error"
   std::string reason;
   nlohmann::json manifest;
+  // Content address (harness/run/reuse.h): equal keys mean the same artifact, so a later run
+  // loads it again without training. Empty: never reused.
+  std::string reuse_key;
 
   bool operator==(const ArtifactRecord&) const = default;
 };
@@ -76,6 +79,10 @@ struct CellRecord {
   nlohmann::json detail;  // error text, max abs / ULP, disagreeing samples, state_identical
   std::vector<CellWarning> warnings;
   std::vector<Measurement> measurements;  // in the order they were recorded
+  // Equal keys mean the same artifact loaded in the same environment under the same limits
+  // (harness/run/reuse.h). Empty: never reused (e.g. ENV_UNAVAILABLE).
+  std::string reuse_key;
+  int64_t reused_from = 0;  // the run this cell was copied from, 0 when computed in its own run
 
   bool operator==(const CellRecord&) const = default;
 };

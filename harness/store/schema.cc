@@ -87,7 +87,17 @@ CREATE TABLE cell_measurements (
 );
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations{kVersion1};
+// Version 2: content-addressed reuse. A run looks results up by key across every earlier
+// run of the store, so the keys are indexed; reused_from names the run a copied cell came from.
+constexpr std::string_view kVersion2 = R"sql(
+ALTER TABLE cells ADD COLUMN reuse_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE cells ADD COLUMN reused_from INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX cells_by_reuse_key ON cells (reuse_key, run_id);
+ALTER TABLE artifacts ADD COLUMN reuse_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX artifacts_by_reuse_key ON artifacts (reuse_key, run_id);
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations{kVersion1, kVersion2};
 
 }  // namespace
 

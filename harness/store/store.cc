@@ -93,52 +93,53 @@ Status check_cell(const std::string& store, const CellRecord& cell) {
                                 store, cell.id, expected));
 }
 
-Status insert_warnings(const sql::Connection& db, int64_t run_id, const CellRecord& cell,
-                       const std::string& what) {
-  if (cell.warnings.empty()) return ok_status();
-  auto stmt = db.prepare(
-      "INSERT INTO cell_warnings (run_id, cell_id, seq, category, message, "
-      "original_sklearn_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-      what);
+// Inserts one child row per item (warnings, measurements), numbered by `seq` in order.
+template <class Item, class Bind>
+Status insert_children(const sql::Connection& db, std::string_view sql, const std::vector<Item>& items,
+                       const std::string& what, Bind bind) {
+  if (items.empty()) return ok_status();
+  auto stmt = db.prepare(sql, what);
   if (!stmt) return stmt.error();
-  for (size_t i = 0; i < cell.warnings.size(); ++i) {
-    const CellWarning& w = cell.warnings[i];
+  for (size_t i = 0; i < items.size(); ++i) {
     stmt->reset();
-    stmt->bind(run_id, cell.id, i, w.category, w.message, w.original_sklearn_version);
+    bind(*stmt, i, items[i]);
     if (auto done = stmt->run(); !done) return done;
   }
   return ok_status();
 }
 
-Status insert_measurements(const sql::Connection& db, int64_t run_id, const CellRecord& cell,
-                           const std::string& what) {
-  if (cell.measurements.empty()) return ok_status();
-  auto stmt = db.prepare(
+Status insert_cell_children(const sql::Connection& db, int64_t run_id, const CellRecord& cell,
+                            const std::string& what) {
+  auto warned = insert_children(
+      db,
+      "INSERT INTO cell_warnings (run_id, cell_id, seq, category, message, "
+      "original_sklearn_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      cell.warnings, what, [&](Statement& s, size_t i, const CellWarning& w) {
+        s.bind(run_id, cell.id, i, w.category, w.message, w.original_sklearn_version);
+      });
+  if (!warned) return warned;
+  return insert_children(
+      db,
       "INSERT INTO cell_measurements (run_id, cell_id, seq, name, value, unit) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-      what);
-  if (!stmt) return stmt.error();
-  for (size_t i = 0; i < cell.measurements.size(); ++i) {
-    const Measurement& m = cell.measurements[i];
-    stmt->reset();
-    stmt->bind(run_id, cell.id, i, m.name, m.value, m.unit);
-    if (auto done = stmt->run(); !done) return done;
-  }
-  return ok_status();
+      cell.measurements, what, [&](Statement& s, size_t i, const Measurement& m) {
+        s.bind(run_id, cell.id, i, m.name, m.value, m.unit);
+      });
 }
 
 Status upsert_cell_row(const sql::Connection& db, int64_t run_id, const CellRecord& cell,
                        const std::string& what) {
   auto stmt = db.prepare(
-      "INSERT INTO cells (run_id, id, fixture, format, producer, consumer, outcome, detail) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+      "INSERT INTO cells (run_id, id, fixture, format, producer, consumer, outcome, detail, "
+      "reuse_key, reused_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
       "ON CONFLICT (run_id, id) DO UPDATE SET fixture = excluded.fixture, "
       "format = excluded.format, producer = excluded.producer, consumer = excluded.consumer, "
-      "outcome = excluded.outcome, detail = excluded.detail",
+      "outcome = excluded.outcome, detail = excluded.detail, reuse_key = excluded.reuse_key, "
+      "reused_from = excluded.reused_from",
       what);
   if (!stmt) return stmt.error();
   stmt->bind(run_id, cell.id, cell.fixture, cell.format, cell.producer, cell.consumer,
-             to_string(cell.outcome), json_text(cell.detail));
+             to_string(cell.outcome), json_text(cell.detail), cell.reuse_key, cell.reused_from);
   return stmt->run();
 }
 
@@ -363,33 +364,53 @@ Status Store::put_artifact(int64_t run_id, const ArtifactRecord& a) {
     return valid;
   auto stmt = db_.prepare(
       "INSERT INTO artifacts (run_id, producer, fixture, format, path, sha256, size_bytes, "
-      "status, reason, manifest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+      "status, reason, manifest, reuse_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
       "ON CONFLICT (run_id, producer, fixture, format) DO UPDATE SET path = excluded.path, "
       "sha256 = excluded.sha256, size_bytes = excluded.size_bytes, status = excluded.status, "
-      "reason = excluded.reason, manifest = excluded.manifest",
+      "reason = excluded.reason, manifest = excluded.manifest, reuse_key = excluded.reuse_key",
       fmt::format("save artifact {}/{}/{} of run {}", a.fixture, a.format, a.producer, run_id));
   if (!stmt) return stmt.error();
   stmt->bind(run_id, a.producer, a.fixture, a.format, a.path, a.sha256, a.size_bytes, a.status,
-             a.reason, json_text(a.manifest));
+             a.reason, json_text(a.manifest), a.reuse_key);
   return stmt->run();
 }
 
-Result<std::vector<ArtifactRecord>> Store::artifacts(int64_t run_id) const {
-  auto stmt = db_.prepare(
-      "SELECT producer, fixture, format, path, sha256, size_bytes, status, reason, manifest "
-      "FROM artifacts WHERE run_id = ?1 ORDER BY producer, fixture, format",
-      fmt::format("read the artifacts of run {}", run_id));
+namespace {
+
+Result<std::vector<ArtifactRecord>> query_artifacts(const sql::Connection& db, std::string_view where,
+                                                    std::string what, auto... args) {
+  auto stmt = db.prepare(
+      fmt::format("SELECT producer, fixture, format, path, sha256, size_bytes, status, reason, "
+                  "manifest, reuse_key FROM artifacts {}",
+                  where),
+      std::move(what));
   if (!stmt) return stmt.error();
-  stmt->bind(run_id);
+  stmt->bind(args...);
   return collect<ArtifactRecord>(*stmt, [&](const Statement& s) -> Result<ArtifactRecord> {
     auto manifest = parse_json(
-        path(), s.text(8),
+        db.path(), s.text(8),
         fmt::format("the manifest of artifact {}/{}/{}", s.text(1), s.text(2), s.text(0)));
     if (!manifest) return manifest.error();
     return ArtifactRecord{s.text(0),    s.text(1), s.text(2), s.text(3),
                           s.text(4),    s.integer(5), s.text(6), s.text(7),
-                          std::move(manifest).value()};
+                          std::move(manifest).value(), s.text(9)};
   });
+}
+
+}  // namespace
+
+Result<std::vector<ArtifactRecord>> Store::artifacts(int64_t run_id) const {
+  return query_artifacts(db_, "WHERE run_id = ?1 ORDER BY producer, fixture, format",
+                         fmt::format("read the artifacts of run {}", run_id), run_id);
+}
+
+Result<std::optional<ArtifactRecord>> Store::reusable_artifact(const std::string& key) const {
+  if (key.empty()) return std::optional<ArtifactRecord>();
+  auto found = query_artifacts(db_, "WHERE reuse_key = ?1 ORDER BY run_id DESC LIMIT 1",
+                               "look up a reusable artifact", key);
+  if (!found) return found.error();
+  if (found->empty()) return std::optional<ArtifactRecord>();
+  return std::optional<ArtifactRecord>(std::move(found->front()));
 }
 
 // ---- cells ----
@@ -401,8 +422,7 @@ Status Store::put_cell(int64_t run_id, const CellRecord& cell) {
   if (!txn) return txn.error();
   if (auto done = upsert_cell_row(db_, run_id, cell, what); !done) return done;
   if (auto done = delete_cell_children(db_, run_id, cell.id, what); !done) return done;
-  if (auto done = insert_warnings(db_, run_id, cell, what); !done) return done;
-  if (auto done = insert_measurements(db_, run_id, cell, what); !done) return done;
+  if (auto done = insert_cell_children(db_, run_id, cell, what); !done) return done;
   return txn->commit();
 }
 
@@ -420,14 +440,15 @@ Result<std::set<std::string>> Store::finished_cell_ids(int64_t run_id) const {
 
 namespace {
 
+// `only_id` empty: every cell of the run; otherwise that one cell.
 Result<std::vector<CellRecord>> read_cell_rows(const sql::Connection& db, int64_t run_id,
-                                               const std::string& what) {
+                                               const std::string& only_id, const std::string& what) {
   auto stmt = db.prepare(
-      "SELECT id, fixture, format, producer, consumer, outcome, detail FROM cells "
-      "WHERE run_id = ?1 ORDER BY id",
+      "SELECT id, fixture, format, producer, consumer, outcome, detail, reuse_key, reused_from "
+      "FROM cells WHERE run_id = ?1 AND (?2 = '' OR id = ?2) ORDER BY id",
       what);
   if (!stmt) return stmt.error();
-  stmt->bind(run_id);
+  stmt->bind(run_id, only_id);
   return collect<CellRecord>(*stmt, [&](const Statement& s) -> Result<CellRecord> {
     std::string id = s.text(0);
     std::string outcome_name = s.text(5);
@@ -439,20 +460,21 @@ Result<std::vector<CellRecord>> read_cell_rows(const sql::Connection& db, int64_
     auto detail =
         parse_json(db.path(), s.text(6), fmt::format("the detail of cell {} of run {}", id, run_id));
     if (!detail) return detail.error();
-    return CellRecord{id,         s.text(1), s.text(2), s.text(3),
-                      s.text(4),  *outcome,  std::move(detail).value(), {}, {}};
+    return CellRecord{id,        s.text(1), s.text(2), s.text(3),
+                      s.text(4), *outcome,  std::move(detail).value(), {}, {},
+                      s.text(7), s.integer(8)};
   });
 }
 
 // Children are read in one query per table, not one per cell: a run has thousands.
-Status attach_warnings(const sql::Connection& db, int64_t run_id, const std::string& what,
+Status attach_warnings(const sql::Connection& db, int64_t run_id, const std::string& only_id, const std::string& what,
                        const std::map<std::string, CellRecord*>& by_id) {
   auto stmt = db.prepare(
       "SELECT cell_id, category, message, original_sklearn_version FROM cell_warnings "
-      "WHERE run_id = ?1 ORDER BY cell_id, seq",
+      "WHERE run_id = ?1 AND (?2 = '' OR cell_id = ?2) ORDER BY cell_id, seq",
       what);
   if (!stmt) return stmt.error();
-  stmt->bind(run_id);
+  stmt->bind(run_id, only_id);
   for (;;) {
     auto row = stmt->step();
     if (!row) return row.error();
@@ -465,14 +487,14 @@ Status attach_warnings(const sql::Connection& db, int64_t run_id, const std::str
   }
 }
 
-Status attach_measurements(const sql::Connection& db, int64_t run_id, const std::string& what,
+Status attach_measurements(const sql::Connection& db, int64_t run_id, const std::string& only_id, const std::string& what,
                            const std::map<std::string, CellRecord*>& by_id) {
   auto stmt = db.prepare(
       "SELECT cell_id, name, value, unit FROM cell_measurements "
-      "WHERE run_id = ?1 ORDER BY cell_id, seq",
+      "WHERE run_id = ?1 AND (?2 = '' OR cell_id = ?2) ORDER BY cell_id, seq",
       what);
   if (!stmt) return stmt.error();
-  stmt->bind(run_id);
+  stmt->bind(run_id, only_id);
   for (;;) {
     auto row = stmt->step();
     if (!row) return row.error();
@@ -483,21 +505,48 @@ Status attach_measurements(const sql::Connection& db, int64_t run_id, const std:
   }
 }
 
-}  // namespace
-
-Result<std::vector<CellRecord>> Store::cells(int64_t run_id) const {
-  std::string what = fmt::format("read the cells of run {}", run_id);
+Result<std::vector<CellRecord>> read_cells(const sql::Connection& db, int64_t run_id,
+                                           const std::string& only_id, const std::string& what) {
   // One read transaction: a concurrent writer cannot slip a cell in between the queries.
-  auto txn = Transaction::begin(db_, TransactionKind::kRead, what);
+  auto txn = Transaction::begin(db, TransactionKind::kRead, what);
   if (!txn) return txn.error();
-  auto cells = read_cell_rows(db_, run_id, what);
+  auto cells = read_cell_rows(db, run_id, only_id, what);
   if (!cells) return cells.error();
   std::map<std::string, CellRecord*> by_id;
   for (CellRecord& cell : *cells) by_id.emplace(cell.id, &cell);
-  if (auto done = attach_warnings(db_, run_id, what, by_id); !done) return done.error();
-  if (auto done = attach_measurements(db_, run_id, what, by_id); !done) return done.error();
+  if (auto done = attach_warnings(db, run_id, only_id, what, by_id); !done) return done.error();
+  if (auto done = attach_measurements(db, run_id, only_id, what, by_id); !done) return done.error();
   if (auto done = txn->commit(); !done) return done.error();
   return cells;
+}
+
+}  // namespace
+
+Result<std::vector<CellRecord>> Store::cells(int64_t run_id) const {
+  return read_cells(db_, run_id, "", fmt::format("read the cells of run {}", run_id));
+}
+
+Result<std::optional<CellRecord>> Store::reusable_cell(const std::string& key) const {
+  if (key.empty()) return std::optional<CellRecord>();
+  std::string what = "look up a reusable cell";
+  int64_t run_id = 0;
+  std::string id;
+  {  // finished before read_cells opens its transaction
+    auto stmt = db_.prepare("SELECT run_id, id FROM cells WHERE reuse_key = ?1 ORDER BY run_id DESC LIMIT 1",
+                            what);
+    if (!stmt) return stmt.error();
+    stmt->bind(key);
+    auto row = stmt->step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<CellRecord>();
+    run_id = stmt->integer(0), id = stmt->text(1);
+  }
+  auto cells = read_cells(db_, run_id, id, what);
+  if (!cells) return cells.error();
+  if (cells->empty()) return std::optional<CellRecord>();
+  CellRecord cell = std::move(cells->front());
+  if (!cell.reused_from) cell.reused_from = run_id;
+  return std::optional<CellRecord>(std::move(cell));
 }
 
 }  // namespace crossload

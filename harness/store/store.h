@@ -56,6 +56,10 @@ class Store {
   Result<std::vector<CellRecord>> cells(int64_t run_id) const;             // sorted by id
   Result<std::vector<EnvRecord>> environments(int64_t run_id) const;       // sorted by name
   Result<std::vector<ArtifactRecord>> artifacts(int64_t run_id) const;     // sorted by key
+  // The latest artifact / cell of any run with this reuse key (none for an empty key). A cell
+  // found has reused_from set to the run that computed it (kept through copies of copies).
+  Result<std::optional<ArtifactRecord>> reusable_artifact(const std::string& key) const;
+  Result<std::optional<CellRecord>> reusable_cell(const std::string& key) const;
   Result<std::optional<RunRecord>> latest_run() const;
   Result<RunRecord> run(int64_t run_id) const;  // an error if there is no such run
   Result<std::vector<RunRecord>> runs() const;  // oldest first

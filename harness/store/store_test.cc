@@ -1,4 +1,5 @@
 #include "harness/store/store.h"
+#include "harness/store/schema.h"
 
 #include <signal.h>
 #include <sqlite3.h>
@@ -104,7 +105,7 @@ TEST(StoreTest, CreatesSchemaInWalModeAndReopens) {
   TempDir dir;
   std::string path = dir.file("results.db");
   { Store store = open_ok(path); }
-  EXPECT_EQ(raw_query(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+  EXPECT_EQ(raw_query(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
   EXPECT_EQ(raw_query(path, "PRAGMA journal_mode"), "wal");
   Store again = open_ok(path);
   EXPECT_TRUE(again.check_integrity().ok());
@@ -663,6 +664,77 @@ TEST(StoreCrashTest, SigkilledWriterLosesNoReportedCell) {
   // cells; it can never hold fewer.
   EXPECT_GE(cells->size(), reported.size());
   EXPECT_LT(cells->size(), static_cast<size_t>(kCells));
+}
+
+// ---- reuse ----
+
+TEST(StoreReuseTest, ReusableCellIsTheLatestWithItsKeyAndNamesItsRun) {
+  TempDir dir;
+  Store store = open_ok(dir.file("results.db"));
+  int64_t first = store.begin_run("m.toml", "sha", "0.1.0")->id;
+  int64_t second = store.begin_run("m.toml", "sha", "0.1.0")->id;
+  CellRecord old_cell = numbered_cell(1), new_cell = numbered_cell(2);
+  old_cell.reuse_key = new_cell.reuse_key = "k1";
+  ASSERT_TRUE(store.put_cell(first, old_cell).ok());
+  ASSERT_TRUE(store.put_cell(second, new_cell).ok());
+
+  auto found = store.reusable_cell("k1");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_TRUE(found->has_value());
+  CellRecord expected = new_cell;
+  expected.reused_from = second;  // warnings and measurements come along
+  EXPECT_EQ(**found, expected);
+  EXPECT_FALSE(store.reusable_cell("k2")->has_value());
+  EXPECT_FALSE(store.reusable_cell("")->has_value());  // cells without a key are never reused
+}
+
+TEST(StoreReuseTest, ACopyOfACopyStillNamesTheRunThatComputedIt) {
+  TempDir dir;
+  Store store = open_ok(dir.file("results.db"));
+  int64_t first = store.begin_run("m.toml", "sha", "0.1.0")->id;
+  int64_t second = store.begin_run("m.toml", "sha", "0.1.0")->id;
+  CellRecord cell = numbered_cell(3);
+  cell.reuse_key = "k";
+  ASSERT_TRUE(store.put_cell(first, cell).ok());
+  CellRecord copy = **store.reusable_cell("k");
+  ASSERT_TRUE(store.put_cell(second, copy).ok());
+  EXPECT_EQ((*store.reusable_cell("k"))->reused_from, first);
+  EXPECT_EQ((*store.cells(second))[0].reused_from, first);
+}
+
+TEST(StoreReuseTest, ReusableArtifactIsTheLatestWithItsKey) {
+  TempDir dir;
+  Store store = open_ok(dir.file("results.db"));
+  int64_t first = store.begin_run("m.toml", "sha", "0.1.0")->id;
+  int64_t second = store.begin_run("m.toml", "sha", "0.1.0")->id;
+  ArtifactRecord a{"host", "tree", "joblib", "/a/model.joblib", std::string(64, 'a'), 10, "ok", "",
+                   {{"outputs", {"predict"}}}, "key-a"};
+  ASSERT_TRUE(store.put_artifact(first, a).ok());
+  a.sha256 = std::string(64, 'b');
+  ASSERT_TRUE(store.put_artifact(second, a).ok());
+  auto found = store.reusable_artifact("key-a");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(**found, a);
+  EXPECT_FALSE(store.reusable_artifact("key-b")->has_value());
+}
+
+TEST(StoreReuseTest, AVersion1StoreIsMigratedAndKeepsItsCells) {
+  TempDir dir;
+  std::string path = dir.file("results.db");
+  raw_exec(path, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);" +
+                     std::string(schema::migrations()[0]) +
+                     "INSERT INTO meta VALUES ('schema_version', '1');"
+                     "INSERT INTO runs (started_at, matrix_path, matrix_sha256, crossload_version, status) "
+                     "VALUES ('2024-01-01T00:00:00Z', 'm.toml', 'sha', '0.1.0', 'finished');"
+                     "INSERT INTO cells VALUES (1, 'f/joblib/a/b', 'f', 'joblib', 'a', 'b', 'OK_EXACT', '{}');");
+  Store store = open_ok(path);
+  EXPECT_EQ(raw_query(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  auto cells = store.cells(1);
+  ASSERT_TRUE(cells.ok()) << cells.error().message;
+  ASSERT_EQ(cells->size(), 1u);
+  EXPECT_EQ((*cells)[0].reuse_key, "");
+  EXPECT_EQ((*cells)[0].reused_from, 0);
 }
 
 }  // namespace
