@@ -32,13 +32,13 @@ json load_predict(const LoadPredictRequest& req) {
   std::vector<int64_t> shape;
   std::string err;
   if (!read_float_matrix(req.inputs, &rows, &shape, &err)) return error("protocol", "InputError", err);
-  std::unique_ptr<Ort::Env> env;
+  std::unique_ptr<Ort::Env> own_env;
   std::unique_ptr<OnnxModel> model;
   double load_seconds = 0;
   try {
-    env = std::make_unique<Ort::Env>(ORT_LOGGING_LEVEL_ERROR, "crossload-onnx-native");
+    if (!req.env) own_env = std::make_unique<Ort::Env>(ORT_LOGGING_LEVEL_ERROR, "crossload-onnx-native");
     auto start = Clock::now();
-    model = std::make_unique<OnnxModel>(*env, req.path);
+    model = std::make_unique<OnnxModel>(req.env ? *req.env : *own_env, req.path);
     load_seconds = since(start);
   } catch (const Ort::Exception& e) {
     return error("load", error_type_name(e.GetOrtErrorCode()), e.what());

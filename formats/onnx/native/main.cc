@@ -61,11 +61,11 @@ void publish(const std::string& tmpdir, const std::string& out_prefix, const jso
   }
 }
 
-json serve_load_predict(const json& req) {
+json serve_load_predict(const json& req, Ort::Env& env) {
   LoadPredictRequest r;
   try {
     r = {req.at("format").get<std::string>(), req.at("path").get<std::string>(), req.at("inputs").get<std::string>(),
-         req.at("outputs").get<std::vector<std::string>>(), "", "out"};
+         req.at("outputs").get<std::vector<std::string>>(), "", "out", &env};
   } catch (const json::exception& e) {
     return protocol_error(std::string("bad load_predict request: ") + e.what());
   }
@@ -89,15 +89,16 @@ json serve_load_predict(const json& req) {
   return answer;
 }
 
-json handle(const json& req) {
+json handle(const json& req, Ort::Env& env) {
   std::string op = req.value("op", std::string());
   if (op == "hello") return {{"ok", true}, {"result", {{"protocol", kProtocol}, {"pid", getpid()}}}};
   if (op == "fingerprint") return {{"ok", true}, {"result", fingerprint()}};
-  if (op == "load_predict") return serve_load_predict(req);
+  if (op == "load_predict") return serve_load_predict(req, env);
   return protocol_error("the native ONNX consumer does not serve op '" + op + "' (it serves hello, fingerprint, load_predict)");
 }
 
 int serve() {
+  Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "crossload-onnx-native");  // before any fork: no threads of its own
   // The protocol owns the real stdout; anything onnxruntime prints goes to the log (stderr).
   int proto = dup(1);
   dup2(2, 1);
@@ -105,7 +106,7 @@ int serve() {
   for (std::string line; std::getline(std::cin, line);) {
     if (line.empty()) continue;
     json req = json::parse(line, nullptr, false);
-    json answer = req.is_object() ? handle(req) : protocol_error("not a JSON object: " + line.substr(0, 200));
+    json answer = req.is_object() ? handle(req, env) : protocol_error("not a JSON object: " + line.substr(0, 200));
     answer["id"] = req.is_object() ? req.value("id", json()) : json();
     std::string text = answer.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
     fputs(text.c_str(), out);
@@ -134,8 +135,9 @@ int measure(int argc, char** argv) {
   }
   json runs = json::array();
   bool all_ok = true;
+  Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "crossload-onnx-native");
   for (int i = 0; i < repeat; ++i) {
-    LoadPredictRequest r{"onnx", model, inputs, wanted, "", "out"};
+    LoadPredictRequest r{"onnx", model, inputs, wanted, "", "out", &env};
     json answer = run_isolated([&r](const std::string& tmpdir) { LoadPredictRequest m = r; m.out_dir = tmpdir; return load_predict(m); },
                                Limits{}, "", [](const std::string&) {});
     all_ok &= answer.value("ok", false);
