@@ -55,6 +55,7 @@ Status start_workers(EnvSession& s, const Launch& launch, Roles roles, const Pro
   auto l = start_worker(s.spec.name + " consumer", *loading, logs + ".consumer.worker.log", ctx, s.record);
   if (!l) return make_error((sandbox ? "the sandboxed consumer worker: " : "the consumer worker: ") + l.error().message);
   s.loader = std::move(*l);
+  s.loading = *loading;
   s.record.where += sandbox ? "; loads sandboxed" : "; loads NOT sandboxed (--no-sandbox)";
   return ok_status();
 }
@@ -123,6 +124,19 @@ bool restart(EnvSession& s, WorkerClient* worker, const char* which, RunLog& log
 
 bool EnvSession::revive(RunLog& log) { return restart(*this, worker.get(), "worker", log); }
 bool EnvSession::revive_loader(RunLog& log) { return restart(*this, loader.get(), "consumer worker", log); }
+
+Result<EnvSession> another_loader(const EnvSession& s, int index, const ProvisionContext& ctx) {
+  EnvSession copy;
+  copy.spec = s.spec;
+  copy.record = s.record;
+  copy.emulated = s.emulated;
+  copy.loading = s.loading;
+  std::string log = fmt::format("{}/logs/{}.consumer-{}.worker.log", ctx.run_dir, s.spec.name, index);
+  auto l = start_worker(fmt::format("{} consumer #{}", s.spec.name, index), s.loading, log, ctx, copy.record);
+  if (!l) return l.error();
+  copy.loader = std::move(*l);
+  return Result<EnvSession>(std::move(copy));
+}
 
 EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, bool sandbox, RunLog& log) {
   std::filesystem::create_directories(ctx.run_dir + "/logs");

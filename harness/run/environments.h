@@ -22,6 +22,7 @@ struct EnvSession {
   std::unique_ptr<WorkerClient> worker;    // trains, dumps, lists; null unless it produces
   std::unique_ptr<WorkerClient> loader;    // loads artifacts, sandboxed; null unless it consumes
   bool emulated = false;                   // runs under QEMU: minutes where native takes seconds
+  Launch loading;                          // how its consumer worker started: more can join (another_loader)
   bool available() const { return record.status == "ok" && worker && worker->running(); }
   bool can_load() const { return record.status == "ok" && loader && loader->running(); }
   // Restarts a worker that died or timed out; false (and unavailable) if it cannot come back.
@@ -30,6 +31,11 @@ struct EnvSession {
 };
 
 using EnvSessions = std::map<std::string, EnvSession>;
+
+// A copy of a consuming environment's session with a consumer worker of its own (its log is
+// numbered `index`), so one environment loads several artifacts at once. Start it on the thread
+// that will use it for the rest of the run (see start_one in environments.cc).
+Result<EnvSession> another_loader(const EnvSession& s, int index, const ProvisionContext& ctx);
 
 // Provisions every environment the matrix names as producer or consumer, starts the workers its
 // roles need and takes its fingerprint. `sandbox` false runs loads unsandboxed (--no-sandbox).

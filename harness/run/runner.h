@@ -17,6 +17,8 @@ struct RunOptions {
   std::string source_root;          // where harness/worker, formats, fixtures live
   std::string cache_dir;            // built environments
   bool resume = false;              // continue the latest unfinished run of this matrix
+  bool rerun = false;               // compute every cell again, reusing nothing from earlier runs
+  int jobs = 0;                     // trainings and loads at once; 0: the number of cores
   bool sandbox = true;              // false (--no-sandbox): loads run without bwrap, said loudly
   std::string shard;                // "K/N": run only that slice of the (producer, fixture) pairs
   std::vector<std::string> reports{"md", "json", "html", "junit"};
@@ -25,7 +27,8 @@ struct RunOptions {
 struct RunSummary {
   int64_t run_id = 0;
   std::map<Outcome, std::size_t> counts;
-  std::size_t cells = 0, skipped = 0;
+  std::size_t cells = 0, skipped = 0;   // skipped: already in the resumed run
+  std::size_t reused = 0;                // of `cells`, copied from earlier runs (equal keys)
   std::vector<std::string> bad_inputs;   // artifacts that could not be judged, one line each
   std::vector<std::string> written;      // report files
 };
