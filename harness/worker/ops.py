@@ -53,7 +53,8 @@ def list_op(session, req):
     from formats import registry
 
     fixtures = [{"name": f.name, "description": f.description, "outputs": list(f.outputs),
-                 "rtol": f.rtol, "atol": f.atol, "tags": list(f.tags)} for f in all_fixtures()]
+                 "rtol": f.rtol, "atol": f.atol, "tags": list(f.tags),
+                 "recipe_sha256": _recipe_sha256(f)} for f in all_fixtures()]
     formats = [{"name": v.name, "extension": v.extension, "description": v.description}
                for v in registry.VARIANTS]
     return {"fixtures": fixtures, "formats": formats}
@@ -224,6 +225,17 @@ def _recipe_fixtures(recipes):
         return recipes.from_environment()
     except recipes.RecipeError as exc:
         raise ProtocolError(str(exc)) from exc
+
+
+def _recipe_sha256(fixture):
+    """The recipe's hash for the harness's reuse keys; None (never reused) when its source
+    cannot be read, e.g. a recipe made at run time."""
+    from fixtures import zoo
+
+    try:
+        return zoo.recipe_sha256(fixture)
+    except (OSError, TypeError):
+        return None
 
 
 def _variant(name):
