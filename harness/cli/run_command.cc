@@ -41,6 +41,12 @@ void print_summary(const RunSummary& s, std::ostream& out) {
 
 int run(const RunFlags& f) {
   RunLog log(std::cerr, f.quiet ? Verbosity::kQuiet : f.verbose ? Verbosity::kVerbose : Verbosity::kNormal);
+  if (f.options.allow_unsafe && !f.options.sandbox) {  // an unsafe artifact may run code: never outside bwrap
+    log.error("--allow-unsafe loads artifacts the audit judged UNSAFE, and only inside the sandbox: it cannot "
+              "be combined with --no-sandbox. Drop --no-sandbox (install bubblewrap if it is missing) or drop "
+              "--allow-unsafe");
+    return exit_code::kUsage;
+  }
   for (const auto& name : f.fail_on) {
     if (!outcome_from_string(name)) {
       log.error("--fail-on: unknown outcome '{}'", name);
@@ -72,6 +78,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--resume", flags->options.resume, "continue the latest unfinished run of this matrix");
   cmd->add_flag("--no-sandbox{false}", flags->options.sandbox,
                 "load artifacts without the bwrap sandbox (no network isolation, writable files): trusted artifacts only");
+  cmd->add_flag("--allow-unsafe", flags->options.allow_unsafe,
+                "load artifacts the static audit judged UNSAFE (otherwise BLOCKED); only inside the sandbox");
   cmd->add_option("--shard", flags->options.shard, "K/N: run only the K-th of N deterministic slices");
   cmd->add_option("--report", flags->options.reports, "reports to write: " + join(reporter_names(), ", "))
       ->delimiter(',')->capture_default_str();

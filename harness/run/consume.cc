@@ -7,6 +7,7 @@
 
 #include "harness/compare/compare.h"
 #include "harness/compare/npy.h"
+#include "harness/audit/gate.h"
 #include "harness/util/sha256.h"
 
 namespace crossload {
@@ -161,7 +162,26 @@ CellRecord settle_failed_round_trip(const ArtifactRecord& a, const std::string& 
   return c;
 }
 
-std::optional<CellRecord> settled_without_loading(const EnvSession& consumer, const ArtifactRecord& a) {
+std::optional<CellRecord> blocked_by_audit(const ArtifactRecord& a, const std::string& consumer) {
+  auto refusal = audit::refusal(a.manifest.value("audit", json()));
+  if (!refusal) return std::nullopt;
+  CellRecord c = base_cell(a, consumer);
+  c.outcome = Outcome::kBlocked;
+  std::string where = refusal->has_offset ? fmt::format(" at byte offset {}", refusal->offset) : "";
+  std::string rule = refusal->rule.empty() ? "" : fmt::format(" [{}]", refusal->rule);
+  c.detail = {{"stage", "audit"},
+              {"message", fmt::format("not loaded: the static audit judged {} UNSAFE: {}{}{}. To load it anyway, "
+                                      "inside the sandbox only, run again with --allow-unsafe "
+                                      "(see crossload inspect {})",
+                                      a.path, refusal->reason, where, rule, a.path)},
+              {"audit_reason", refusal->reason}};
+  if (!refusal->rule.empty()) c.detail["audit_rule"] = refusal->rule;
+  if (refusal->has_offset) c.detail["audit_offset"] = refusal->offset;
+  return c;
+}
+
+std::optional<CellRecord> settled_without_loading(const EnvSession& consumer, const ArtifactRecord& a,
+                                                  const ConsumeContext& ctx) {
   CellRecord c = base_cell(a, consumer.spec.name);
   if (a.status == "unsupported") {
     c.outcome = Outcome::kUnsupported;
@@ -175,6 +195,10 @@ std::optional<CellRecord> settled_without_loading(const EnvSession& consumer, co
     c.detail = {{"message", a.reason}};
     return c;
   }
+  // Before the consumer's state: the artifact is refused in every consumer alike.
+  if (!ctx.allow_unsafe) {
+    if (auto blocked = blocked_by_audit(a, consumer.spec.name)) return blocked;
+  }
   if (!consumer.can_load()) {
     c.outcome = Outcome::kEnvUnavailable;
     c.detail = {{"message", "consumer environment unavailable: " + consumer.record.reason}};
@@ -183,11 +207,11 @@ std::optional<CellRecord> settled_without_loading(const EnvSession& consumer, co
   return std::nullopt;
 }
 
-Result<CellRecord> consume_cell(EnvSession& consumer, const ArtifactRecord& a, const ConsumeContext& ctx,
-                                RunLog& /*log*/) {
-  if (auto settled = settled_without_loading(consumer, a)) return *settled;
-  if (auto st = verify_artifact(a); !st) return st.error();
-  CellRecord c = base_cell(a, consumer.spec.name);
+namespace {
+
+// Loads and predicts in the consumer's (sandboxed) worker and compares: fills `c`. An Error is
+// bad input (unreadable reference predictions).
+Status load_and_compare(EnvSession& consumer, const ArtifactRecord& a, const ConsumeContext& ctx, CellRecord& c) {
   fs::path prefix = fs::path(ctx.cells_dir) / consumer.spec.name / a.producer / a.fixture / a.format;
   fs::create_directories(prefix.parent_path());
   json req = {{"op", "load_predict"}, {"format", a.format}, {"path", a.path},
@@ -198,16 +222,30 @@ Result<CellRecord> consume_cell(EnvSession& consumer, const ArtifactRecord& a, c
   auto r = consumer.loader->request(req, ctx.timeout);
   if (!r.ok()) {
     record_failure(c, r.failure);  // the caller revives the worker, from its main thread
-    return c;
+    return ok_status();
   }
   if (!r.answer.value("ok", false)) {
     record_error(c, r.answer["error"]);
-    return c;
+    return ok_status();
   }
   const json& res = r.answer["result"];
   c.warnings = parse_warnings(res.value("warnings", json::array()));
-  if (auto st = compare_outputs(c, a, prefix.string()); !st) return st.error();
+  if (auto st = compare_outputs(c, a, prefix.string()); !st) return st;
   add_measurements(c, res, a);
+  return ok_status();
+}
+
+}  // namespace
+
+Result<CellRecord> consume_cell(EnvSession& consumer, const ArtifactRecord& a, const ConsumeContext& ctx,
+                                RunLog& /*log*/) {
+  if (auto settled = settled_without_loading(consumer, a, ctx)) return *settled;
+  if (auto st = verify_artifact(a); !st) return st.error();
+  CellRecord c = base_cell(a, consumer.spec.name);
+  if (auto st = load_and_compare(consumer, a, ctx, c); !st) return st.error();
+  // Reached only with --allow-unsafe: the cell says what it was allowed to load.
+  if (auto refused = audit::refusal(a.manifest.value("audit", json())))
+    c.detail["audit"] = "loaded in the sandbox despite the audit (--allow-unsafe): " + refused->reason;
   return c;
 }
 

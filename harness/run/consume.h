@@ -27,6 +27,9 @@ struct ConsumeContext {
   // How long the harness waits for the worker's answer: longer than the wall limit, so the
   // worker, which kills only the load's child, normally reports the timeout itself.
   std::chrono::milliseconds timeout{330'000};
+  // `run --allow-unsafe`: load artifacts the audit judged UNSAFE (the runner refuses it without
+  // the sandbox); otherwise their cells are BLOCKED.
+  bool allow_unsafe = false;
 };
 
 // The limits of the matrix ([matrix] cell_timeout, cpu_limit, memory_limit_mb) for cells under cells_dir.
@@ -38,7 +41,12 @@ Result<CellRecord> consume_cell(EnvSession& consumer, const ArtifactRecord& arti
                                 const ConsumeContext& ctx, RunLog& log);
 
 // A cell that needs no load: UNSUPPORTED or ENV_UNAVAILABLE, from the artifact's or the
-// environments' state; std::nullopt when the cell must really be consumed.
-std::optional<CellRecord> settled_without_loading(const EnvSession& consumer, const ArtifactRecord& artifact);
+// environments' state, or BLOCKED by the artifact's audit (manifest "audit": UNSAFE, unparseable
+// or missing) unless ctx.allow_unsafe; std::nullopt when the cell must really be consumed.
+std::optional<CellRecord> settled_without_loading(const EnvSession& consumer, const ArtifactRecord& artifact,
+                                                  const ConsumeContext& ctx);
+
+// The BLOCKED cell of `artifact` in `consumer` when its audit refuses it; nullopt when it may load.
+std::optional<CellRecord> blocked_by_audit(const ArtifactRecord& artifact, const std::string& consumer);
 
 }  // namespace crossload

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "formats/registry.h"
+#include "harness/audit/gate.h"
 
 namespace crossload {
 
@@ -65,6 +66,20 @@ json make_manifest(const EnvSession& producer, const FixtureInfo& fixture, const
           {"producer_fingerprint", producer.record.fingerprint}};
 }
 
+// Read statically here, in the harness, before any consumer sees it: the consumers'
+// gate (consume.cc) goes by this record.
+json audit_artifact(const std::string& path, RunLog& log) {
+  json audit = audit::audit_for_manifest(path, audit::Policy());
+  std::string verdict = audit.value("verdict", std::string("?"));
+  if (audit.contains("error"))
+    log.info("audit of {}: cannot parse it ({}): treated as UNSAFE", path, audit["error"].get<std::string>());
+  else if (verdict == "UNSAFE")
+    log.info("audit of {}: UNSAFE: consumers load it only with --allow-unsafe", path);
+  else
+    log.detail("  audit of {}: {}", path, verdict);
+  return audit;
+}
+
 void dump_one(EnvSession& producer, const FixtureInfo& fixture, const json& train,
               ArtifactRecord& a, RunLog& log) {
   std::string inputs = fs::path(a.path).parent_path() / "inputs.npy";
@@ -77,6 +92,7 @@ void dump_one(EnvSession& producer, const FixtureInfo& fixture, const json& trai
     a.sha256 = res.value("sha256", std::string());
     a.size_bytes = res.value("size_bytes", int64_t{0});
     a.manifest = make_manifest(producer, fixture, a, train, res);
+    a.manifest["audit"] = audit_artifact(a.path, log);
     std::ofstream(manifest_path(a.path)) << a.manifest.dump(2) << '\n';
     log.detail("  dumped {} as {} ({} bytes)", fixture.name, a.format, a.size_bytes);
     return;

@@ -114,6 +114,7 @@ bool fixture_done(const RunState& st, const std::string& producer, const Fixture
 
 void produce_and_consume(RunState& st, const Selection& sel, const Shard& shard) {
   ConsumeContext ctx = make_consume_context(st.matrix, st.options.out_dir + "/cells");
+  ctx.allow_unsafe = st.options.allow_unsafe;
   std::size_t pairs = sel.fixtures.size() * st.matrix.producers.size(), pair = 0;
   st.total = (pairs / shard.count + (pairs % shard.count >= static_cast<std::size_t>(shard.index))) *
              sel.formats.size() * st.matrix.consumers.size();
