@@ -357,6 +357,13 @@ bool contains(const Range& range, std::string_view value) {
   return std::find(std::begin(range), std::end(range), value) != std::end(range);
 }
 
+// starts_with_module(path, module + "." + name), without building the joined string: this
+// runs for every table entry on every distinct import.
+bool starts_with_entry(std::string_view path, std::string_view module, std::string_view name) {
+  return path.size() > module.size() && path.substr(0, module.size()) == module &&
+         path[module.size()] == '.' && starts_with_module(path.substr(module.size() + 1), name);
+}
+
 // The category of the first dangerous entry matching `module`.`name`, or empty.
 std::string danger_category(std::string_view module, std::string_view name) {
   std::string full = module.empty() ? std::string(name) : fmt::format("{}.{}", module, name);
@@ -365,7 +372,7 @@ std::string danger_category(std::string_view module, std::string_view name) {
       if (starts_with_module(module, e.module) || starts_with_module(full, e.module))
         return std::string(e.category);
     } else if ((module == e.module && starts_with_module(name, e.name)) ||
-               starts_with_module(full, fmt::format("{}.{}", e.module, e.name))) {
+               starts_with_entry(full, e.module, e.name)) {
       return std::string(e.category);
     }
   }

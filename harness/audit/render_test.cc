@@ -50,6 +50,28 @@ TEST(Render, JsonSurvivesInvalidUtf8) {
   EXPECT_NO_THROW(render_json({r}));
 }
 
+// render_json writes the text itself (for speed); it must be what the nlohmann tree gives.
+TEST(Render, JsonTextIsExactlyTheRecordTreeDumped) {
+  InspectionRecord odd;
+  odd.path = "dir/\"quoted\"\\ \t\x01 caf\xc3\xa9 \xff\xfe bad";
+  odd.format = "onnx";
+  odd.compression = "lz4";
+  odd.add_finding(Severity::kWarning, Rule::kCustomOperator, "line\nbreak \x7f and \xe2\x82", 0);
+  odd.add_global("mod\xff.name");
+  odd.arrays.push_back({"V64", "mixed", {}, 0, 7, "onnx:w"});
+  odd.opsets.push_back({"", 17});
+  odd.opsets.push_back({"ai.onnx.ml", -1});
+  odd.operators.push_back({"com.microsoft", "PythonOp", 3});
+  odd.external_data = {"../x.bin"};
+  odd.settle_verdict();
+  InspectionRecord empty;
+  std::vector<InspectionRecord> records{sample(), odd, empty};
+  nlohmann::json tree = nlohmann::json::array();
+  for (const auto& r : records) tree.push_back(record_to_json(r));
+  EXPECT_EQ(render_json(records), tree.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  EXPECT_EQ(render_json({}), "[]\n");
+}
+
 TEST(Render, SarifHasRulesResultsAndNotifications) {
   auto s = nlohmann::json::parse(render_sarif({sample()}, {{"bad.pkl", "bad.pkl: offset 3: x"}}));
   EXPECT_EQ(s["version"], "2.1.0");
