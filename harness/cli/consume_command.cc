@@ -1,0 +1,85 @@
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+#include "harness/cli/commands.h"
+#include "harness/cli/paths.h"
+#include "harness/run/split.h"
+#include "harness/util/exit_codes.h"
+#include "harness/util/text.h"
+#include "reports/reporter.h"
+
+namespace crossload::cli {
+
+namespace {
+
+struct ConsumeFlags {
+  ConsumeOptions options;
+  std::vector<std::string> fail_on;
+  bool quiet = false, verbose = false;
+};
+
+// As `run`: a finding is not a failure of the tool; --fail-on names the outcomes that are.
+int exit_for(const ConsumeSummary& s, const std::vector<std::string>& fail_on) {
+  if (!s.bad_inputs.empty()) return exit_code::kBadInput;
+  for (const auto& [outcome, n] : s.counts)
+    for (const auto& name : fail_on)
+      if (n && to_string(outcome) == name) return exit_code::kCellsFailed;
+  return exit_code::kOk;
+}
+
+void print_summary(const ConsumeSummary& s, std::ostream& out) {
+  std::string counts;
+  for (const auto& [outcome, n] : s.counts) counts += fmt::format(", {} {}", n, to_string(outcome));
+  out << fmt::format("run {}: {} cells in {:.1f} s{}\n", s.run_id, s.cells, s.loading_seconds, counts);
+  for (const auto& p : s.written) out << "report: " << p << '\n';
+  for (const auto& b : s.bad_inputs) out << "bad input: " << b << '\n';
+}
+
+int consume(const ConsumeFlags& f) {
+  RunLog log(std::cerr, f.quiet ? Verbosity::kQuiet : f.verbose ? Verbosity::kVerbose : Verbosity::kNormal);
+  for (const auto& name : f.fail_on) {
+    if (!outcome_from_string(name)) {
+      log.error("--fail-on: unknown outcome '{}'", name);
+      return exit_code::kUsage;
+    }
+  }
+  auto s = consume_from_dirs(f.options, log);
+  if (!s) {
+    log.error("{}", s.error().message);
+    return exit_code::kBadInput;
+  }
+  print_summary(*s, std::cout);
+  return exit_for(*s, f.fail_on);
+}
+
+}  // namespace
+
+void add_consume_command(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<ConsumeFlags>();
+  flags->options.source_root = default_source_root();
+  flags->options.cache_dir = default_cache_dir();
+  CLI::App* cmd = app.add_subcommand(
+      "consume", "Load every artifact of directories made by `crossload produce` in one environment, and report");
+  cmd->add_option("--matrix,-m", flags->options.matrix_path, "matrix file")->capture_default_str();
+  cmd->add_option("--env,-e", flags->options.env, "the consumer environment (one of the matrix's consumers)")
+      ->required();
+  cmd->add_option("--in,-i", flags->options.in_dirs, "directory written by `crossload produce` (repeatable)")
+      ->required();
+  cmd->add_option("--out,-o", flags->options.out_dir, "output directory (store, cells, reports)")->capture_default_str();
+  cmd->add_option("--cache-dir", flags->options.cache_dir, "where built environments are kept")->capture_default_str();
+  cmd->add_option("--root", flags->options.source_root, "crossload source tree (worker, formats, fixtures)")
+      ->capture_default_str();
+  cmd->add_flag("--no-sandbox{false}", flags->options.sandbox,
+                "load artifacts without the bwrap sandbox (no network isolation, writable files): trusted artifacts only");
+  cmd->add_option("--report", flags->options.reports, "reports to write: " + join(reporter_names(), ", "))
+      ->delimiter(',')->capture_default_str();
+  cmd->add_option("--fail-on", flags->fail_on, "exit 1 if any cell has one of these outcomes (comma list)")
+      ->delimiter(',');
+  cmd->add_flag("--quiet,-q", flags->quiet, "only errors and the summary");
+  cmd->add_flag("--verbose,-v", flags->verbose, "every step");
+  cmd->callback([flags, &exit_code] { exit_code = consume(*flags); });
+}
+
+}  // namespace crossload::cli

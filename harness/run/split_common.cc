@@ -1,0 +1,57 @@
+#include "harness/run/split_common.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "harness/sandbox/sandbox.h"
+#include "harness/util/sha256.h"
+#include "harness/util/text.h"
+
+namespace crossload {
+
+Result<RoleMatrix> load_role_matrix(const std::string& path, const std::string& env, SplitRole role) {
+  auto m = load_matrix(path);
+  if (!m) return m.error();
+  bool producing = role == SplitRole::kProducer;
+  const std::vector<std::string>& allowed = producing ? m->producers : m->consumers;
+  auto it = std::find(allowed.begin(), allowed.end(), env);
+  if (it == allowed.end())
+    return make_error(fmt::format("{}: '{}' is not one of the [matrix] {} ({})", path, env,
+                                  producing ? "producers" : "consumers", join(allowed, ", ")));
+  auto sha = sha256_file(path);
+  if (!sha) return sha.error();
+  RoleMatrix out{*m, static_cast<std::size_t>(it - allowed.begin()), *sha};
+  out.matrix.producers = producing ? std::vector<std::string>{env} : std::vector<std::string>{};
+  out.matrix.consumers = producing ? std::vector<std::string>{} : std::vector<std::string>{env};
+  return out;
+}
+
+Result<std::vector<FixtureInfo>> list_fixtures(EnvSession& producer) {
+  auto r = producer.worker->request({{"op", "list"}}, std::chrono::seconds(120));
+  if (!r.ok()) return make_error(fmt::format("listing the fixtures in {}: {}", producer.spec.name, r.failure.message));
+  if (!r.answer.value("ok", false))
+    return make_error(fmt::format("listing the fixtures in {} failed: {}", producer.spec.name, r.answer.dump()));
+  std::vector<FixtureInfo> out;
+  for (const auto& f : r.answer["result"]["fixtures"])
+    out.push_back({f.value("name", ""), f.value("description", ""), f.value("outputs", std::vector<std::string>{}),
+                   f.value("tags", std::vector<std::string>{}), f.value("rtol", 1e-7), f.value("atol", 0.0)});
+  return out;
+}
+
+Status check_sandbox(bool sandbox, RunLog& log) {
+  if (!sandbox) {  // shown even with --quiet
+    log.stream() << "warning: --no-sandbox: artifacts load WITHOUT the sandbox: with network access, and able "
+                    "to write wherever the worker's user can. Use it only for artifacts you trust.\n";
+    return ok_status();
+  }
+  if (auto st = probe_sandbox(nullptr); !st)
+    return make_error("the consumer sandbox does not work on this machine: " + st.error().message +
+                      ". Install or fix bubblewrap, or pass --no-sandbox to load artifacts unsandboxed "
+                      "(only for artifacts you trust)");
+  log.info("loads run sandboxed: bwrap, no network, own PID namespace, output directory read-only but cells/, "
+           "private /tmp (docs/isolation.md)");
+  return ok_status();
+}
+
+}  // namespace crossload

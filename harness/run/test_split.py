@@ -1,0 +1,172 @@
+"""`crossload produce` / `crossload consume` end to end: the real binary, worker and libraries,
+on a tiny host-only matrix (two consumers with the project venv under two names)."""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("CROSSLOAD_BIN", str(ROOT / "build" / "crossload"))
+VENV_PYTHON = str(ROOT / ".venv" / "bin" / "python")
+FIXTURES = ["iris_logistic_regression", "iris_decision_tree_classifier"]
+FORMATS = ["pickle-p5", "joblib", "skops"]
+
+
+def write_matrix(path):
+    path.write_text(f"""
+[matrix]
+name = "split"
+fixtures = {json.dumps(FIXTURES)}
+formats = {json.dumps(FORMATS)}
+producers = ["host"]
+consumers = ["host", "host-again"]
+
+[env.host]
+provider = "host"
+python = "{VENV_PYTHON}"
+
+[env.host-again]
+provider = "host"
+python = "{VENV_PYTHON}"
+""")
+    return path
+
+
+def crossload(*args, check=True):
+    proc = subprocess.run([BIN, *map(str, args)], capture_output=True, text=True, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"crossload {args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def outcomes(out):
+    doc = json.loads((out / "results.json").read_text())
+    return {c["id"]: c["outcome"] for c in doc["cells"]}
+
+
+@pytest.fixture(scope="module")
+def produced(tmp_path_factory):
+    """A produced directory, moved after producing (as a CI artifact download would)."""
+    tmp = tmp_path_factory.mktemp("split")
+    matrix = write_matrix(tmp / "m.toml")
+    crossload("produce", "--matrix", matrix, "--env", "host", "--out", tmp / "made-here", "-q")
+    moved = tmp / "elsewhere" / "downloaded"
+    moved.parent.mkdir()
+    shutil.move(tmp / "made-here", moved)
+    return tmp, matrix, moved
+
+
+def fresh_copy(produced, name):
+    tmp, _, moved = produced
+    copy = tmp / name
+    shutil.copytree(moved, copy)
+    return copy
+
+
+def test_the_index_holds_only_paths_relative_to_the_directory(produced):
+    tmp, _, moved = produced
+    index = json.loads((moved / "artifacts.json").read_text())
+    assert index["kind"] == "crossload-artifacts" and index["schema_version"] == 1
+    assert index["producer"]["name"] == "host" and index["producer"]["fingerprint"]["packages"]["scikit-learn"]
+    assert len(index["artifacts"]) == len(FIXTURES) * len(FORMATS)
+    for a in index["artifacts"]:
+        assert a["status"] == "ok", a
+        assert a["path"] == f"artifacts/host/{a['fixture']}/{Path(a['path']).name}"
+        assert a["path"] in a["files"] and len(a["files"]) >= 4  # model, manifest, reference(s), inputs
+    for f in [moved / "artifacts.json", *moved.glob("artifacts/**/*.manifest.json")]:
+        assert "made-here" not in f.read_text(), f
+
+
+def test_consumers_of_a_moved_directory_merge_into_the_cells_of_a_run(produced, tmp_path):
+    tmp, matrix, moved = produced
+    for consumer in ["host", "host-again"]:
+        proc = crossload("consume", "--matrix", matrix, "--env", consumer, "--in", moved,
+                         "--out", tmp_path / consumer, "-q")
+        assert f"{len(FIXTURES) * len(FORMATS)} cells" in proc.stdout
+    crossload("merge", tmp_path / "host" / "results.db", tmp_path / "host-again" / "results.db",
+              "--out", tmp_path / "merged")
+    crossload("run", "--matrix", matrix, "--out", tmp_path / "run", "-q")
+    merged, run = outcomes(tmp_path / "merged"), outcomes(tmp_path / "run")
+    assert len(run) == len(FIXTURES) * len(FORMATS) * 2
+    assert merged == run
+    assert set(run.values()) == {"OK_EXACT"}
+    # the consumer's output directory holds what it loaded: the report's paths stay valid
+    db = sqlite3.connect(tmp_path / "host" / "results.db")
+    paths = [p for (p,) in db.execute("select path from artifacts")]
+    assert paths and all(Path(p).is_file() and str(tmp_path / "host") in p for p in paths)
+
+
+def test_a_corrupt_artifact_is_named_and_the_other_cells_are_recorded(produced, tmp_path):
+    copy = fresh_copy(produced, "corrupt")
+    victim = copy / "artifacts" / "host" / FIXTURES[0] / "model.joblib"
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    _, matrix, _ = produced
+    proc = crossload("consume", "--matrix", matrix, "--env", "host", "--in", copy, "--out", tmp_path / "out",
+                     check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert f"{victim}: corrupt: sha256" in proc.stderr and str(copy / "artifacts.json") in proc.stderr
+    cells = outcomes(tmp_path / "out")
+    assert f"{FIXTURES[0]}/joblib/host/host" not in cells
+    assert len(cells) == len(FIXTURES) * len(FORMATS) - 1
+    assert set(cells.values()) == {"OK_EXACT"}
+
+
+def test_a_missing_file_is_named(produced, tmp_path):
+    copy = fresh_copy(produced, "missing")
+    gone = copy / "artifacts" / "host" / FIXTURES[1] / "inputs.npy"
+    gone.unlink()
+    _, matrix, _ = produced
+    proc = crossload("consume", "--matrix", matrix, "--env", "host", "--in", copy, "--out", tmp_path / "out",
+                     check=False)
+    assert proc.returncode == 3
+    assert f"{gone}: missing (listed in {copy / 'artifacts.json'})" in proc.stderr
+    assert len(outcomes(tmp_path / "out")) == len(FIXTURES) * len(FORMATS) - len(FORMATS)
+
+
+def test_a_directory_without_index_is_an_error_naming_the_file(produced, tmp_path):
+    _, matrix, _ = produced
+    (tmp_path / "empty").mkdir()
+    proc = crossload("consume", "--matrix", matrix, "--env", "host", "--in", tmp_path / "empty",
+                     "--out", tmp_path / "out", check=False)
+    assert proc.returncode == 3
+    assert f"{tmp_path / 'empty' / 'artifacts.json'}: missing" in proc.stderr
+    assert not (tmp_path / "out" / "results.db").exists()
+
+
+def test_an_index_of_another_schema_version_is_refused(produced, tmp_path):
+    copy = fresh_copy(produced, "future")
+    index = json.loads((copy / "artifacts.json").read_text())
+    index["schema_version"] = 99
+    (copy / "artifacts.json").write_text(json.dumps(index))
+    _, matrix, _ = produced
+    proc = crossload("consume", "--matrix", matrix, "--env", "host", "--in", copy, "--out", tmp_path / "out",
+                     check=False)
+    assert proc.returncode == 3
+    assert f"{copy / 'artifacts.json'}: made by crossload" in proc.stderr
+    assert "schema version 99" in proc.stderr and "reads version 1" in proc.stderr
+
+
+def test_an_index_path_leaving_the_directory_is_refused(produced, tmp_path):
+    copy = fresh_copy(produced, "escape")
+    index = json.loads((copy / "artifacts.json").read_text())
+    a = index["artifacts"][0]
+    a["files"]["../../etc/passwd"] = "0" * 64
+    (copy / "artifacts.json").write_text(json.dumps(index))
+    _, matrix, _ = produced
+    proc = crossload("consume", "--matrix", matrix, "--env", "host", "--in", copy, "--out", tmp_path / "out",
+                     check=False)
+    assert proc.returncode == 3
+    assert "artifacts[0]: file '../../etc/passwd' is not inside the directory" in proc.stderr
+
+
+def test_an_environment_outside_the_role_is_an_error_naming_the_matrix(produced, tmp_path):
+    _, matrix, moved = produced
+    proc = crossload("produce", "--matrix", matrix, "--env", "host-again", "--out", tmp_path / "p", check=False)
+    assert proc.returncode == 3
+    assert f"{matrix}: 'host-again' is not one of the [matrix] producers (host)" in proc.stderr
