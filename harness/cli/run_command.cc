@@ -1,5 +1,7 @@
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -33,14 +35,22 @@ int exit_for(const RunSummary& s, const std::vector<std::string>& fail_on) {
 void print_summary(const RunSummary& s, std::ostream& out) {
   std::string counts;
   for (const auto& [outcome, n] : s.counts) counts += fmt::format(", {} {}", n, to_string(outcome));
+  std::vector<std::string> origin;
+  if (s.skipped) origin.push_back(fmt::format("{} reused from the interrupted run", s.skipped));
+  if (s.reused) origin.push_back(fmt::format("{} reused from earlier runs", s.reused));
+  if (!origin.empty()) origin.push_back(fmt::format("{} computed", s.cells - s.reused));
   out << fmt::format("run {}: {} cells{}{}\n", s.run_id, s.cells,
-                     s.skipped ? fmt::format(" ({} reused from the interrupted run)", s.skipped) : "", counts);
+                     origin.empty() ? "" : " (" + join(origin, ", ") + ")", counts);
   for (const auto& p : s.written) out << "report: " << p << '\n';
   for (const auto& b : s.bad_inputs) out << "bad input: " << b << '\n';
 }
 
 int run(const RunFlags& f) {
-  RunLog log(std::cerr, f.quiet ? Verbosity::kQuiet : f.verbose ? Verbosity::kVerbose : Verbosity::kNormal);
+  // A progress line redrawn in place only where someone watches; log files get plain lines.
+  const char* term = std::getenv("TERM");
+  bool terminal = ::isatty(STDERR_FILENO) && !(term && std::string(term) == "dumb");
+  RunLog log(std::cerr, f.quiet ? Verbosity::kQuiet : f.verbose ? Verbosity::kVerbose : Verbosity::kNormal,
+             terminal);
   if (f.options.allow_unsafe && !f.options.sandbox) {  // an unsafe artifact may run code: never outside bwrap
     log.error("--allow-unsafe loads artifacts the audit judged UNSAFE, and only inside the sandbox: it cannot "
               "be combined with --no-sandbox. Drop --no-sandbox (install bubblewrap if it is missing) or drop "
@@ -76,6 +86,11 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--root", flags->options.source_root, "crossload source tree (worker, formats, fixtures)")
       ->capture_default_str();
   cmd->add_flag("--resume", flags->options.resume, "continue the latest unfinished run of this matrix");
+  cmd->add_flag("--rerun", flags->options.rerun,
+                "compute every cell again (by default cells whose producer, recipe, format, consumer and limits "
+                "are unchanged are reused from earlier runs in this --out)");
+  cmd->add_option("--jobs,-j", flags->options.jobs, "trainings and loads at once (default: the number of cores)")
+      ->check(CLI::Range(1, 4096));
   cmd->add_flag("--no-sandbox{false}", flags->options.sandbox,
                 "load artifacts without the bwrap sandbox (no network isolation, writable files): trusted artifacts only");
   cmd->add_flag("--allow-unsafe", flags->options.allow_unsafe,
@@ -86,7 +101,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--fail-on", flags->fail_on, "exit 1 if any cell has one of these outcomes (comma list)")
       ->delimiter(',');
   cmd->add_flag("--quiet,-q", flags->quiet, "only errors and the summary");
-  cmd->add_flag("--verbose,-v", flags->verbose, "every step");
+  cmd->add_flag("--verbose,-v", flags->verbose, "every step, including the requests sent to workers");
   cmd->callback([flags, &exit_code] { exit_code = run(*flags); });
 }
 

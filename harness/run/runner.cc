@@ -3,14 +3,17 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <future>
 #include <set>
+#include <thread>
 
+#include "harness/run/cell_plan.h"
 #include "harness/run/consume.h"
 #include "harness/run/environments.h"
 #include "harness/run/matrix.h"
 #include "harness/run/plan.h"
 #include "harness/run/produce.h"
+#include "harness/run/reuse.h"
+#include "harness/run/scheduler.h"
 #include "harness/run/shard.h"
 #include "harness/sandbox/sandbox.h"
 #include "harness/store/store.h"
@@ -31,22 +34,27 @@ struct RunState {
   Store& store;
   RunRecord run;
   EnvSessions envs;
-  std::set<std::string> finished;
   RunSummary summary;
-  std::size_t total = 0;
   RunLog& log;
 };
 
-Result<std::vector<FixtureInfo>> list_fixtures(EnvSessions& envs) {
+struct Listed {
+  std::vector<FixtureInfo> fixtures;
+  std::map<std::string, std::string> recipes;  // fixture -> recipe_sha256, "" when unknown
+};
+
+Result<Listed> list_fixtures(EnvSessions& envs) {
   for (auto& [name, s] : envs) {
     if (!s.available()) continue;
     auto r = s.worker->request({{"op", "list"}}, std::chrono::seconds(120));
     if (!r.ok() || !r.answer.value("ok", false)) continue;
-    std::vector<FixtureInfo> out;
+    Listed out;
     for (const auto& f : r.answer["result"]["fixtures"]) {
-      out.push_back({f.value("name", ""), f.value("description", ""),
-                     f.value("outputs", std::vector<std::string>{}), f.value("tags", std::vector<std::string>{}),
-                     f.value("rtol", 1e-7), f.value("atol", 0.0)});
+      out.fixtures.push_back({f.value("name", ""), f.value("description", ""),
+                              f.value("outputs", std::vector<std::string>{}), f.value("tags", std::vector<std::string>{}),
+                              f.value("rtol", 1e-7), f.value("atol", 0.0)});
+      const json& recipe = f.value("recipe_sha256", json());
+      out.recipes[out.fixtures.back().name] = recipe.is_string() ? recipe.get<std::string>() : "";
     }
     return out;
   }
@@ -60,79 +68,38 @@ Fingerprints fingerprints(const EnvSessions& envs) {
   return out;
 }
 
-void record_cell(RunState& st, CellRecord c) {
-  apply_expectations(st.matrix.expectations, fingerprints(st.envs), c);
-  if (auto s = st.store.put_cell(st.run.id, c); !s) {
-    st.log.error("{}", s.error().message);
-    return;
-  }
-  st.summary.counts[c.outcome]++;
-  st.summary.cells++;
-  std::string extra;
-  if (c.detail.contains("summary")) extra = c.detail["summary"].get<std::string>();
-  else if (c.detail.contains("message")) extra = c.detail["message"].get<std::string>();
-  if (extra.size() > 120) extra = extra.substr(0, 117) + "...";
-  st.log.info("[{}/{}] {:<15} {}{}", st.summary.cells + st.summary.skipped, st.total, to_string(c.outcome), c.id,
-              extra.empty() ? "" : "  " + extra);
+// What, beside the artifact and the consumer, decides a cell's outcome.
+json load_policy(const ConsumeContext& ctx, const RunOptions& o) {
+  return {{"wall_seconds", ctx.limits.wall_seconds}, {"cpu_seconds", ctx.limits.cpu_seconds},
+          {"address_space_bytes", ctx.limits.address_space_bytes}, {"processes", ctx.limits.processes},
+          {"sandbox", o.sandbox}, {"allow_unsafe", o.allow_unsafe}};
 }
 
-// Each consumer has its own worker, so one artifact loads in every consumer at once: the
-// run then takes as long as its slowest (emulated) consumer, not the sum of them all.
-void consume_artifact(RunState& st, const ArtifactRecord& a, const ConsumeContext& ctx) {
-  std::vector<std::pair<std::string, std::future<Result<CellRecord>>>> pending;
-  for (const auto& consumer : st.matrix.consumers) {
-    if (st.finished.count(cell_id(a.fixture, a.format, a.producer, consumer))) {
-      st.summary.skipped++;
-      continue;
-    }
-    EnvSession& env = st.envs.at(consumer);
-    pending.emplace_back(consumer, std::async(std::launch::async, [&st, &env, &a, &ctx] {
-                           return consume_cell(env, a, ctx, st.log);
-                         }));
-  }
-  for (auto& [consumer, future] : pending) {
-    auto cell = future.get();
-    EnvSession& env = st.envs.at(consumer);
-    // Here, not in the pool thread: a worker's sandbox dies with the thread that started it.
-    if (env.loader && !env.loader->running() && env.record.status == "ok") env.revive_loader(st.log);
-    if (!cell) {
-      st.log.error("{}", cell.error().message);
-      st.summary.bad_inputs.push_back(cell.error().message);
-      continue;
-    }
-    record_cell(st, *cell);
-  }
+int jobs_of(const RunOptions& o) {
+  if (o.jobs > 0) return o.jobs;
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
-bool fixture_done(const RunState& st, const std::string& producer, const FixtureInfo& f,
-                  const std::vector<std::string>& formats) {
-  for (const auto& fmt_name : formats)
-    for (const auto& consumer : st.matrix.consumers)
-      if (!st.finished.count(cell_id(f.name, fmt_name, producer, consumer))) return false;
-  return true;
-}
-
-void produce_and_consume(RunState& st, const Selection& sel, const Shard& shard) {
-  ConsumeContext ctx = make_consume_context(st.matrix, st.options.out_dir + "/cells");
-  ctx.allow_unsafe = st.options.allow_unsafe;
-  std::size_t pairs = sel.fixtures.size() * st.matrix.producers.size(), pair = 0;
-  st.total = (pairs / shard.count + (pairs % shard.count >= static_cast<std::size_t>(shard.index))) *
-             sel.formats.size() * st.matrix.consumers.size();
-  for (const auto& producer : st.matrix.producers) {
-    for (const auto& fixture : sel.fixtures) {
-      if (!shard.holds(pair++)) continue;
-      if (fixture_done(st, producer, fixture, sel.formats)) {
-        st.summary.skipped += sel.formats.size() * st.matrix.consumers.size();
-        continue;
-      }
-      auto artifacts = produce_fixture(st.envs.at(producer), fixture, sel.formats,
-                                       st.options.out_dir + "/artifacts", st.log);
-      for (const auto& a : artifacts) {
-        if (auto s = st.store.put_artifact(st.run.id, a); !s) st.log.error("{}", s.error().message);
-        consume_artifact(st, a, ctx);
-      }
-    }
-  }
+Status run_cells(RunState& st, const Selection& sel, const Shard& shard, const Listed& listed,
+                 const ProvisionContext& provision) {
+  SchedulerOptions so{jobs_of(st.options), st.options.out_dir + "/artifacts",
+                      make_consume_context(st.matrix, st.options.out_dir + "/cells"), provision, nullptr};
+  so.consume.allow_unsafe = st.options.allow_unsafe;
+  auto finished = st.store.finished_cell_ids(st.run.id);
+  if (!finished) return finished.error();
+  auto code = read_code_versions(st.options.source_root, sel.formats);
+  if (!code) return code.error();
+  CellPlan plan({st.matrix, st.store, st.run.id, *finished, fingerprints(st.envs), listed.recipes, *code,
+                 load_policy(so.consume, st.options), st.options.rerun},
+                st.summary, st.log);
+  std::vector<ProduceJob> produce;
+  std::vector<LoadJob> loads;
+  plan.plan(sel, shard, produce, loads);
+  st.log.detail("{} fixtures to produce, {} loads of artifacts earlier runs produced, {} jobs at once", produce.size(),
+                loads.size(), so.jobs);
+  run_scheduler(st.envs, std::move(produce), std::move(loads), so, plan, st.log);
+  st.log.clear_status();
+  return ok_status();
 }
 
 Result<RunRecord> open_run(Store& store, const RunOptions& o, const std::string& sha, RunLog& log) {
@@ -165,8 +132,8 @@ Status write_reports(RunState& st) {
 // Loads run sandboxed, or unsandboxed because the user said so; never silently either way.
 Status check_sandbox(const RunOptions& o, RunLog& log) {
   if (!o.sandbox) {  // shown even with --quiet
-    log.stream() << "warning: --no-sandbox: artifacts load WITHOUT the sandbox: with network access, and able "
-                    "to write wherever the worker's user can. Use it only for artifacts you trust.\n";
+    log.always("warning: --no-sandbox: artifacts load WITHOUT the sandbox: with network access, and able "
+               "to write wherever the worker's user can. Use it only for artifacts you trust.");
     return ok_status();
   }
   if (auto st = probe_sandbox(nullptr); !st)
@@ -195,21 +162,18 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   if (auto s = store->lock_for_writing(); !s) return s.error();
   auto run = open_run(*store, o, *sha, log);
   if (!run) return run.error();
-  RunState st{o, *matrix, *store, *run, {}, {}, {}, 0, log};
+  RunState st{o, *matrix, *store, *run, {}, {}, log};
   st.summary.run_id = run->id;
-  auto finished = store->finished_cell_ids(run->id);
-  if (!finished) return finished.error();
-  st.finished = *finished;
-  ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.stream()};
+  ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.echo()};
   if (auto s = check_sandbox(o, log); !s) return s.error();
   st.envs = start_environments(*matrix, ctx, o.sandbox, log);
   for (const auto& [name, s] : st.envs)
     if (auto r = store->put_environment(run->id, s.record); !r) return r.error();
   auto fixtures = list_fixtures(st.envs);
   if (!fixtures) return fixtures.error();
-  auto selection = select(*matrix, *fixtures);
+  auto selection = select(*matrix, fixtures->fixtures);
   if (!selection) return selection.error();
-  produce_and_consume(st, *selection, *shard);
+  if (auto s = run_cells(st, *selection, *shard, *fixtures, ctx); !s) return s.error();
   if (auto s = store->mark_run(run->id, "finished"); !s) return s.error();
   if (auto s = write_reports(st); !s) return s.error();
   return st.summary;

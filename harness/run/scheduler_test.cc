@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "harness/run/progress.h"
 #include "harness/run/reuse.h"
 
