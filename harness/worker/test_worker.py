@@ -92,7 +92,8 @@ def test_list_describes_fixtures_and_formats(worker):
     assert [f["name"] for f in listing["formats"]] == registry.names()
     assert len(listing["fixtures"]) >= 22
     for f in listing["fixtures"]:
-        assert set(f) == {"name", "description", "outputs", "rtol", "atol", "tags"}
+        assert set(f) == {"name", "description", "outputs", "rtol", "atol", "tags", "recipe_sha256"}
+        assert re.fullmatch("[0-9a-f]{64}", f["recipe_sha256"])  # the harness's reuse keys need it
     assert [f["name"] for f in listing["fixtures"] if "large" in f["tags"]] \
         == ["large_extra_trees_regressor"]
 
