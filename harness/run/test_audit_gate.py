@@ -52,8 +52,9 @@ def markers(out):
 
 
 def payload_lines(out, consumer):
-    log = out / "logs" / f"{consumer}.consumer.worker.log"
-    return [line for line in log.read_text().splitlines() if line.startswith("audit gate payload")]
+    # Any of the consumer's workers (--jobs starts more when loads queue up).
+    text = "".join(p.read_text() for p in sorted((out / "logs").glob(f"{consumer}.consumer*.worker.log")))
+    return [line for line in text.splitlines() if line.startswith("audit gate payload")]
 
 
 def run(tmp_path, name, *flags):
