@@ -76,9 +76,7 @@ std::string explain_outcome(const CellRecord& c) {
   }
 }
 
-}  // namespace
-
-std::string explain(const CellRecord& c) {
+std::string explain_failure(const CellRecord& c) {
   std::string text = error_text(c);
   for (const auto& k : kKnown)
     if (text.find(k.needle) != std::string::npos) return std::string(k.meaning);
@@ -89,6 +87,22 @@ std::string explain(const CellRecord& c) {
              "): scikit-learn does not support this and results may silently differ.";
   }
   return explain_outcome(c);
+}
+
+// run --recipe: the guide's retrain check (harness/check/retrain.h), beside the load outcome.
+std::string retrain_text(const CellRecord& c) {
+  if (!c.detail.is_object() || !c.detail.contains("retrain")) return "";
+  const auto& r = c.detail["retrain"];
+  if (!r.is_object() || !r.contains("sentence") || !r["sentence"].is_string()) return "";
+  return "Retrain check: this recipe " + r["sentence"].get<std::string>() + ".";
+}
+
+}  // namespace
+
+std::string explain(const CellRecord& c) {
+  std::string text = explain_failure(c), retrain = retrain_text(c);
+  if (retrain.empty()) return text;
+  return text.empty() ? retrain : text + " " + retrain;
 }
 
 }  // namespace crossload

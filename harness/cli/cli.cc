@@ -17,7 +17,7 @@ namespace {
 using AddCommand = void (*)(CLI::App&, int&);
 
 // The table of subcommands; `crossload --help` lists them in this order.
-constexpr std::array<AddCommand, 10> kCommands{
+constexpr std::array<AddCommand, 11> kCommands{
     &add_run_command,
     &add_plan_command,
     &add_merge_command,
@@ -26,6 +26,7 @@ constexpr std::array<AddCommand, 10> kCommands{
     &add_env_command,
     &add_inspect_command,
     &add_diff_command,
+    &add_check_command,
     &add_produce_command,
     &add_consume_command,
 };

@@ -13,6 +13,7 @@ void add_compare_command(CLI::App& app, int& exit_code);
 void add_inspect_command(CLI::App& app, int& exit_code);
 void add_env_command(CLI::App& app, int& exit_code);
 void add_diff_command(CLI::App& app, int& exit_code);
+void add_check_command(CLI::App& app, int& exit_code);
 void add_produce_command(CLI::App& app, int& exit_code);
 void add_consume_command(CLI::App& app, int& exit_code);
 

@@ -95,6 +95,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
                 "load artifacts without the bwrap sandbox (no network isolation, writable files): trusted artifacts only");
   cmd->add_flag("--allow-unsafe", flags->options.allow_unsafe,
                 "load artifacts the static audit judged UNSAFE (otherwise BLOCKED); only inside the sandbox");
+  cmd->add_option("--recipe", flags->options.recipes,
+                  "a training recipe FILE.py (repeatable): crossed instead of the matrix's fixtures (README)");
   cmd->add_option("--shard", flags->options.shard, "K/N: run only the K-th of N deterministic slices");
   cmd->add_option("--report", flags->options.reports, "reports to write: " + join(reporter_names(), ", "))
       ->delimiter(',')->capture_default_str();

@@ -150,7 +150,8 @@ ConsumeContext make_consume_context(const Matrix& m, const std::string& cells_di
 // LOAD_ERROR/PREDICT_ERROR; elsewhere there is no reference to judge against.
 CellRecord settle_failed_round_trip(const ArtifactRecord& a, const std::string& consumer) {
   CellRecord c = base_cell(a, consumer);
-  const json& error = a.manifest.value("error", json::object());
+  // A training failure leaves no manifest at all (null): value() on null would throw.
+  const json error = a.manifest.is_object() ? a.manifest.value("error", json::object()) : json::object();
   std::string stage = error.value("stage", std::string("dump"));
   if (consumer == a.producer && (stage == "load" || stage == "predict")) {
     record_error(c, error);

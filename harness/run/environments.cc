@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 
@@ -88,6 +89,17 @@ EnvSession start_one(const EnvSpec& spec, Roles roles, Result<Launch> launch, do
   return s;
 }
 
+// A Debian launch clears the environment inside bwrap: variables go in as --setenv there.
+Launch with_worker_env(Launch launch, const std::map<std::string, std::string>& worker_env) {
+  auto& argv = launch.python;
+  auto clear = std::find(argv.begin(), argv.end(), "--clearenv");
+  for (const auto& [name, value] : worker_env) {
+    launch.env[name] = value;
+    if (clear != argv.end()) clear = argv.insert(clear + 1, {"--setenv", name, value}) - 1;
+  }
+  return launch;
+}
+
 struct Provisioned {
   Result<Launch> launch;
   double seconds;
@@ -138,7 +150,8 @@ Result<EnvSession> another_loader(const EnvSession& s, int index, const Provisio
   return Result<EnvSession>(std::move(copy));
 }
 
-EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, bool sandbox, RunLog& log) {
+EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, bool sandbox, RunLog& log,
+                               const std::map<std::string, std::string>& worker_env) {
   std::filesystem::create_directories(ctx.run_dir + "/logs");
   std::map<std::string, Roles> roles;
   for (const auto& name : m.producers) roles[name].produces = true;
@@ -151,6 +164,7 @@ EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, boo
   EnvSessions sessions;
   for (auto& [name, f] : pending) {
     Provisioned p = f.get();
+    if (p.launch && !worker_env.empty()) p.launch = with_worker_env(std::move(*p.launch), worker_env);
     sessions.emplace(name, start_one(*m.find_env(name), roles[name], std::move(p.launch), p.seconds, ctx, sandbox, log));
   }
   return sessions;

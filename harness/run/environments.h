@@ -22,6 +22,7 @@ struct EnvSession {
   std::unique_ptr<WorkerClient> worker;    // trains, dumps, lists; null unless it produces
   std::unique_ptr<WorkerClient> loader;    // loads artifacts, sandboxed; null unless it consumes
   bool emulated = false;                   // runs under QEMU: minutes where native takes seconds
+  std::map<std::string, nlohmann::json> retrained;  // retrain_cv answers by fixture (run --recipe)
   Launch loading;                          // how its consumer worker started: more can join (another_loader)
   bool available() const { return record.status == "ok" && worker && worker->running(); }
   bool can_load() const { return record.status == "ok" && loader && loader->running(); }
@@ -39,7 +40,9 @@ Result<EnvSession> another_loader(const EnvSession& s, int index, const Provisio
 
 // Provisions every environment the matrix names as producer or consumer, starts the workers its
 // roles need and takes its fingerprint. `sandbox` false runs loads unsandboxed (--no-sandbox).
-// Never fails as a whole: a bad environment is recorded unavailable.
-EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, bool sandbox, RunLog& log);
+// Never fails as a whole: a bad environment is recorded unavailable. `worker_env` reaches every
+// worker, inside a Debian rootfs's cleared environment too (e.g. CROSSLOAD_RECIPES).
+EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, bool sandbox, RunLog& log,
+                               const std::map<std::string, std::string>& worker_env = {});
 
 }  // namespace crossload

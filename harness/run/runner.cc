@@ -6,6 +6,8 @@
 #include <set>
 #include <thread>
 
+#include "harness/check/recipes.h"
+#include "harness/check/retrain.h"
 #include "harness/run/cell_plan.h"
 #include "harness/run/consume.h"
 #include "harness/run/environments.h"
@@ -72,7 +74,7 @@ Fingerprints fingerprints(const EnvSessions& envs) {
 json load_policy(const ConsumeContext& ctx, const RunOptions& o) {
   return {{"wall_seconds", ctx.limits.wall_seconds}, {"cpu_seconds", ctx.limits.cpu_seconds},
           {"address_space_bytes", ctx.limits.address_space_bytes}, {"processes", ctx.limits.processes},
-          {"sandbox", o.sandbox}, {"allow_unsafe", o.allow_unsafe}};
+          {"sandbox", o.sandbox}, {"allow_unsafe", o.allow_unsafe}, {"recipes", !o.recipes.empty()}};
 }
 
 int jobs_of(const RunOptions& o) {
@@ -85,6 +87,7 @@ Status run_cells(RunState& st, const Selection& sel, const Shard& shard, const L
   SchedulerOptions so{jobs_of(st.options), st.options.out_dir + "/artifacts",
                       make_consume_context(st.matrix, st.options.out_dir + "/cells"), provision, nullptr};
   so.consume.allow_unsafe = st.options.allow_unsafe;
+  if (!st.options.recipes.empty()) so.after_load = check::add_retrain_check;  // recipes only in such a run
   auto finished = st.store.finished_cell_ids(st.run.id);
   if (!finished) return finished.error();
   auto code = read_code_versions(st.options.source_root, sel.formats);
@@ -166,7 +169,10 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   st.summary.run_id = run->id;
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.echo()};
   if (auto s = check_sandbox(o, log); !s) return s.error();
-  st.envs = start_environments(*matrix, ctx, o.sandbox, log);
+  auto recipes = check::stage_recipes(o.recipes, o.out_dir);
+  if (!recipes) return recipes.error();
+  if (!o.recipes.empty()) matrix->fixtures = recipes->fixtures;
+  st.envs = start_environments(*matrix, ctx, o.sandbox, log, recipes->worker_env);
   for (const auto& [name, s] : st.envs)
     if (auto r = store->put_environment(run->id, s.record); !r) return r.error();
   auto fixtures = list_fixtures(st.envs);

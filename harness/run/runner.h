@@ -22,6 +22,7 @@ struct RunOptions {
   bool sandbox = true;              // false (--no-sandbox): loads run without bwrap, said loudly
   bool allow_unsafe = false;        // --allow-unsafe: load artifacts the audit judged UNSAFE (sandboxed only)
   std::string shard;                // "K/N": run only that slice of the (producer, fixture) pairs
+  std::vector<std::string> recipes; // --recipe FILE.py: user recipes, crossed instead of the matrix's fixtures
   std::vector<std::string> reports{"md", "json", "html", "junit"};
 };
 

@@ -1,0 +1,56 @@
+#pragma once
+// `crossload check ARTIFACT --inputs X`: a user's own artifact, audited first, then loaded and
+// predicted (sandboxed, one forked child per load) in every chosen environment and compared with
+// reference predictions, given or computed where the artifact's recorded scikit-learn lives.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/run/log.h"
+#include "harness/store/records.h"
+#include "harness/util/result.h"
+
+namespace crossload::check {
+
+struct CheckOptions {
+  std::string artifact;
+  std::string inputs;                 // .npy, .npz, .csv/.tsv/.txt, .parquet: converted in an environment
+  std::string inputs_key;             // .npz: the array to use (default: the first)
+  std::string reference;              // .npy of expected `predict` output; empty: computed
+  std::string format = "auto";        // auto|pickle|joblib|cloudpickle|skops|onnx
+  std::string matrix_path = "matrix/quick.toml";
+  std::vector<std::string> envs;      // empty: the matrix's consumers
+  std::string out_dir = "crossload-check";
+  std::string source_root, cache_dir;
+  bool allow_unsafe = false;          // load an UNSAFE artifact anyway (always sandboxed)
+  std::string recipe;                 // the recipe that trained it: retrained where it fails (retrain.h)
+  double rtol = 1e-6, atol = 1e-9;
+};
+
+// One environment's verdict on the artifact: a cell whose producer is the reference.
+struct EnvCheck {
+  CellRecord cell;
+  std::string where;            // how the environment runs ("host", "... under qemu-s390x")
+  std::string versions;         // "python 3.11.7, numpy 1.26.4, scikit-learn 1.5.2"
+  std::string explanation;      // one plain sentence for a failure (reports/explain)
+  bool reference = false;       // computed the reference predictions
+};
+
+struct CheckReport {
+  std::string artifact, variant, verdict;   // as audited
+  std::vector<std::string> recorded_versions;
+  std::string reference_note;               // which environment gave the reference, and why
+  std::vector<std::string> reference_outputs;
+  std::vector<EnvCheck> envs;
+  std::optional<std::string> bad_input;     // found while loading (the inputs' width): exit 3
+};
+
+// An Error is a failure before any environment could judge the artifact: unreadable or refused
+// artifact, bad inputs, unknown environment, no sandbox. It names the file and the problem.
+Result<CheckReport> run_check(const CheckOptions& options, RunLog& log);
+
+// 0 when every environment loads and predicts within tolerance, 1 when any does not,
+// 3 (bad input) when the inputs turned out not to fit the model.
+int check_exit_code(const CheckReport& report);
+
+}  // namespace crossload::check

@@ -1,0 +1,140 @@
+#include "harness/check/loads.h"
+
+#include <fmt/format.h>
+
+namespace crossload::check {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::chrono::seconds kConvertTimeout{600};  // a large CSV under QEMU
+
+std::vector<CellWarning> warnings_of(const json& list) {
+  std::vector<CellWarning> out;
+  for (const auto& w : list) {
+    CellWarning cw{w.value("category", std::string()), w.value("message", std::string()), std::nullopt};
+    if (w.contains("original_sklearn_version") && w["original_sklearn_version"].is_string())
+      cw.original_sklearn_version = w["original_sklearn_version"].get<std::string>();
+    out.push_back(std::move(cw));
+  }
+  return out;
+}
+
+Outcome outcome_of(const std::string& stage) {
+  if (stage == "predict" || stage == "inputs") return Outcome::kPredictError;
+  if (stage == "crash") return Outcome::kCrash;
+  if (stage == "timeout") return Outcome::kTimeout;
+  return Outcome::kLoadError;
+}
+
+void record_error(CellRecord& c, const json& error) {
+  std::string stage = error.value("stage", std::string("load"));
+  c.outcome = outcome_of(stage);
+  std::string tb = error.value("traceback", std::string());
+  if (tb.size() > 4000) tb = "..." + tb.substr(tb.size() - 4000);
+  c.detail = {{"stage", stage}, {"error_type", error.value("type", std::string())},
+              {"message", error.value("message", std::string())}, {"traceback", tb}};
+  for (const char* key : {"signal", "exit_status", "limit", "seconds"})
+    if (error.contains(key)) c.detail[key] = error[key];
+  c.warnings = warnings_of(error.value("warnings", json::array()));
+}
+
+void record_no_answer(CellRecord& c, const WorkerFailure& f) {
+  c.outcome = f.kind == WorkerFailure::Kind::kTimeout ? Outcome::kTimeout : Outcome::kCrash;
+  c.detail = {{"message", f.message}};
+}
+
+json comparison_json(const Comparison& cmp) {
+  return {{"outcome", to_string(cmp.outcome)}, {"n_values", cmp.n_values},
+          {"n_beyond_tolerance", cmp.n_beyond_tolerance}, {"max_abs", cmp.max_abs},
+          {"max_ulp", cmp.max_ulp}, {"summary", cmp.summary}};
+}
+
+}  // namespace
+
+LoadResult load_in(EnvSession& env, const LoadRequest& req, CellRecord cell) {
+  LoadResult r{std::move(cell), {}, {}};
+  if (!env.can_load()) {
+    r.cell.outcome = Outcome::kEnvUnavailable;
+    r.cell.detail = {{"message", "environment unavailable: " + env.record.reason}};
+    return r;
+  }
+  json q = {{"op", "check_predict"}, {"format", req.variant}, {"path", req.artifact}, {"inputs", req.inputs},
+            {"out_prefix", req.out_prefix}, {"limits", req.limits}};
+  if (req.outputs) q["outputs"] = *req.outputs;
+  auto reply = env.loader->request(q, req.timeout);
+  if (!reply.ok()) {
+    record_no_answer(r.cell, reply.failure);
+    return r;
+  }
+  if (!reply.answer.value("ok", false)) {
+    const json& error = reply.answer["error"];
+    record_error(r.cell, error);
+    if (error.value("stage", "") == "inputs") r.inputs_error = error.value("message", std::string());
+    return r;
+  }
+  const json& res = reply.answer["result"];
+  r.cell.outcome = Outcome::kOkExact;
+  r.cell.warnings = warnings_of(res.value("warnings", json::array()));
+  r.cell.measurements = {{"load", res.value("load_seconds", 0.0), "s"},
+                         {"predict", res.value("predict_seconds", 0.0), "s"}};
+  r.outputs = res.value("outputs", std::vector<std::string>{});
+  if (r.outputs.empty()) {
+    r.cell.outcome = Outcome::kPredictError;
+    r.cell.detail = {{"stage", "predict"}, {"message", "the loaded model serves none of predict, predict_proba, "
+                                                       "decision_function, transform, score_samples"}};
+  }
+  return r;
+}
+
+Status compare_with(CellRecord& c, const std::map<std::string, std::string>& references, const std::string& out_prefix,
+                    Tolerance tolerance) {
+  c.outcome = Outcome::kOkExact;
+  json outputs = json::object();
+  std::string worst;
+  double max_abs = 0;
+  for (const auto& [output, path] : references) {
+    auto ref = read_npy(path);
+    if (!ref) return ref.error();
+    auto got = read_npy(out_prefix + "." + output + ".npy");
+    if (!got) {
+      c.outcome = Outcome::kPredictError;
+      c.detail = {{"stage", "predict"}, {"message", "unreadable predictions: " + got.error().message}};
+      return ok_status();
+    }
+    Comparison cmp = compare_arrays(*ref, *got, tolerance);
+    outputs[output] = comparison_json(cmp);
+    max_abs = std::max(max_abs, cmp.max_abs);
+    if (severity(cmp.outcome) > severity(c.outcome)) c.outcome = cmp.outcome, worst = output + ": " + cmp.summary;
+  }
+  c.detail = {{"outputs", outputs}, {"max_abs", max_abs}};
+  if (!worst.empty()) c.detail["summary"] = worst;
+  return ok_status();
+}
+
+Status convert_inputs(EnvSessions& envs, const std::vector<std::string>& order, const std::string& path,
+                      const std::string& key, const std::string& out) {
+  json q = {{"op", "convert_inputs"}, {"path", path}, {"out", out}};
+  if (!key.empty()) q["key"] = key;
+  std::string problems;
+  for (const auto& name : order) {
+    EnvSession& env = envs.at(name);
+    if (!env.can_load()) continue;
+    auto reply = env.loader->request(q, kConvertTimeout);
+    if (!reply.ok()) {
+      problems += fmt::format("; in {}: {}", name, reply.failure.message);
+      continue;
+    }
+    if (reply.answer.value("ok", false)) return ok_status();
+    const json& error = reply.answer["error"];
+    std::string message = error.value("message", std::string());
+    // Only a missing reader (pyarrow) is worth asking the next environment about.
+    if (error.value("type", "") != "ImportError") return make_error(message);
+    problems += fmt::format("; in {}: {}", name, message);
+  }
+  if (problems.empty()) return make_error("no environment could start to read it");
+  return make_error("no environment could read it" + problems);
+}
+
+}  // namespace crossload::check

@@ -1,0 +1,107 @@
+#include "harness/check/render.h"
+
+#include <fmt/format.h>
+
+namespace crossload::check {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::size_t kMessageWidth = 160;
+
+std::string shorten(std::string text, std::size_t width = kMessageWidth) {
+  if (auto nl = text.find('\n'); nl != std::string::npos) text = text.substr(0, nl);
+  if (text.size() <= width) return text;
+  std::size_t cut = width - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8 characters
+  return text.substr(0, cut) + "...";
+}
+
+bool passed(const EnvCheck& e) {
+  return e.cell.outcome == Outcome::kOkExact || e.cell.outcome == Outcome::kOkTolerance;
+}
+
+std::string max_diff(const EnvCheck& e) {
+  if (!passed(e) && e.cell.outcome != Outcome::kMismatch) return "-";
+  return fmt::format("{:.3g}", e.cell.detail.value("max_abs", 0.0));
+}
+
+std::string outcome_label(const EnvCheck& e) {
+  return std::string(to_string(e.cell.outcome)) + (e.reference ? " (ref)" : "");
+}
+
+std::string warning_line(const CellWarning& w) {
+  std::string saved = w.original_sklearn_version ? " (saved with scikit-learn " + *w.original_sklearn_version + ")" : "";
+  return fmt::format("    warning: {}{}: {}\n", w.category, saved, shorten(w.message, 120));
+}
+
+std::string failure_lines(const EnvCheck& e) {
+  std::string out;
+  const json& d = e.cell.detail;
+  if (d.contains("summary")) out += fmt::format("    differs: {}\n", shorten(d["summary"].get<std::string>()));
+  if (d.contains("message")) {
+    std::string type = d.value("error_type", std::string());
+    out += fmt::format("    error: {}{}\n", type.empty() ? "" : type + ": ", shorten(d["message"].get<std::string>()));
+  }
+  if (!e.explanation.empty()) out += fmt::format("    means: {}\n", e.explanation);
+  return out;
+}
+
+std::string versions_line(const CheckReport& r) {
+  if (r.recorded_versions.empty()) return "records no scikit-learn version";
+  std::string v;
+  for (const auto& s : r.recorded_versions) v += (v.empty() ? "" : ", ") + s;
+  return "records scikit-learn " + v;
+}
+
+}  // namespace
+
+std::string render_text(const CheckReport& r) {
+  std::string out = fmt::format("crossload check {}  ({}, audit {}, {})\n", r.artifact, r.variant, r.verdict,
+                                versions_line(r));
+  out += r.reference_note + "\n";
+  if (!r.reference_outputs.empty()) {
+    std::string outputs;
+    for (const auto& o : r.reference_outputs) outputs += (outputs.empty() ? "" : ", ") + o;
+    out += "outputs compared: " + outputs + "\n";
+  }
+  out += fmt::format("\n{:<20} {:<21} {:>9}  {}\n", "environment", "outcome", "max diff", "versions");
+  std::size_t failed = 0;
+  for (const auto& e : r.envs) {
+    failed += passed(e) ? 0 : 1;
+    out += fmt::format("{:<20} {:<21} {:>9}  {}\n", e.cell.consumer, outcome_label(e), max_diff(e), e.versions);
+    if (!passed(e)) out += failure_lines(e);
+    for (const auto& w : e.cell.warnings) out += warning_line(w);
+    if (passed(e) && !e.cell.warnings.empty() && !e.explanation.empty())
+      out += fmt::format("    means: {}\n", e.explanation);
+  }
+  out += "\n";
+  if (r.bad_input) out += "error: " + *r.bad_input + "\n";
+  else if (failed == 0) out += fmt::format("loads and predicts within tolerance in all {} environments\n", r.envs.size());
+  else out += fmt::format("fails in {} of {} environments\n", failed, r.envs.size());
+  return out;
+}
+
+json render_json(const CheckReport& r) {
+  json envs = json::array();
+  for (const auto& e : r.envs) {
+    json warnings = json::array();
+    for (const auto& w : e.cell.warnings) {
+      json j = {{"category", w.category}, {"message", w.message}};
+      if (w.original_sklearn_version) j["original_sklearn_version"] = *w.original_sklearn_version;
+      warnings.push_back(j);
+    }
+    envs.push_back({{"name", e.cell.consumer}, {"where", e.where}, {"versions", e.versions},
+                    {"reference", e.reference}, {"outcome", to_string(e.cell.outcome)},
+                    {"max_abs", passed(e) || e.cell.outcome == Outcome::kMismatch ? json(e.cell.detail.value("max_abs", 0.0)) : json()},
+                    {"detail", e.cell.detail}, {"warnings", warnings}, {"explanation", e.explanation}});
+  }
+  return {{"schema_version", 1}, {"artifact", r.artifact}, {"format", r.variant}, {"verdict", r.verdict},
+          {"recorded_versions", r.recorded_versions},
+          {"reference", {{"note", r.reference_note}, {"outputs", r.reference_outputs}}},
+          {"environments", envs}, {"bad_input", r.bad_input ? json(*r.bad_input) : json()},
+          {"exit_code", check_exit_code(r)}};
+}
+
+}  // namespace crossload::check

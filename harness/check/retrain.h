@@ -1,0 +1,26 @@
+#pragma once
+// The check scikit-learn's persistence guide recommends when an artifact cannot be used in
+// another environment: retrain the recipe there and see whether its cross-validation score is in
+// the producer's range. For recipe cells (run --recipe) that fail to load or predict.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/run/environments.h"
+#include "harness/store/records.h"
+
+namespace crossload::check {
+
+// How far apart two CV scores may be (relative to the producer's) and still "reproduce" it.
+inline constexpr double kReproducedWithin = 0.01;
+
+// When `cell` (of a recipe artifact) is LOAD_ERROR or PREDICT_ERROR, retrains the recipe in the
+// consumer (once per environment and recipe; not under emulation, where it costs minutes) and
+// sets cell.detail["retrain"] = {consumer_cv, producer_cv, relative_difference, reproduces,
+// sentence}. Any other cell is left as it is.
+void add_retrain_check(EnvSession& consumer, const ArtifactRecord& artifact, CellRecord& cell);
+
+// "does not load on X, but retraining there reproduces its CV score within 0.3 % (0.953 vs 0.951)".
+std::string retrain_sentence(const std::string& consumer, bool loads_but_fails_predict, const nlohmann::json& retrain);
+
+}  // namespace crossload::check
