@@ -17,7 +17,7 @@ namespace {
 using AddCommand = void (*)(CLI::App&, int&);
 
 // The table of subcommands; `crossload --help` lists them in this order.
-constexpr std::array<AddCommand, 11> kCommands{
+constexpr std::array<AddCommand, 12> kCommands{
     &add_run_command,
     &add_plan_command,
     &add_merge_command,
@@ -29,6 +29,7 @@ constexpr std::array<AddCommand, 11> kCommands{
     &add_check_command,
     &add_produce_command,
     &add_consume_command,
+    &add_bench_command,
 };
 
 std::string version_text() {

@@ -102,7 +102,3 @@ BENCHMARK(BM_CompareF8)->Arg(0)->Arg(1000)->Arg(1000000)->Unit(benchmark::kMilli
 
 }  // namespace
 }  // namespace crossload
-
-// The top-level build links plain libbenchmark; until it links benchmark_main, the
-// one crossload_bench binary takes its main() from here.
-BENCHMARK_MAIN();

@@ -6,6 +6,7 @@ import shutil
 import sys
 import time
 
+import bench
 import check_ops  # its ops use this module's helpers: always imported through ops
 import envinfo
 from stages import ProtocolError, in_stage, recorded_warnings, describe_warnings
@@ -159,6 +160,7 @@ OPS = {
     "convert_inputs": check_ops.convert_inputs,
     "check_predict": check_ops.check_predict,
     "retrain_cv": check_ops.retrain_cv,
+    "bench": bench.bench_op,
 }
 
 

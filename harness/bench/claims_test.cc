@@ -1,0 +1,80 @@
+#include "harness/bench/claims.h"
+
+#include <gtest/gtest.h>
+
+#include "harness/bench/test_support.h"
+
+namespace crossload::bench {
+namespace {
+
+using testing::around;
+using testing::make_case;
+using testing::results_of;
+
+const Verdict& find(const std::vector<Verdict>& v, const std::string& id) {
+  for (const auto& x : v)
+    if (x.id == id) return x;
+  static Verdict none;
+  ADD_FAILURE() << "no verdict " << id;
+  return none;
+}
+
+TEST(BenchClaims, Protocol5ConfirmedWhenFasterAndLeaner) {
+  auto r = results_of({make_case(kLargeFixture, "pickle-p4", around(0.030), {{kRssGrowth, 80e6}}),
+                       make_case(kLargeFixture, "pickle-p5", around(0.015), {{kRssGrowth, 40e6}})});
+  const Verdict& v = find(judge_claims(r), "protocol5");
+  EXPECT_EQ(v.status, "confirmed");
+  EXPECT_NEAR(v.numbers["load_speedup"].get<double>(), 2.0, 1e-9);
+  EXPECT_NEAR(v.numbers["memory_ratio"].get<double>(), 2.0, 1e-9);
+  EXPECT_NE(v.measured.find("2.00x faster"), std::string::npos);
+}
+
+TEST(BenchClaims, Protocol5NotConfirmedWhenNoFaster) {
+  auto r = results_of({make_case(kLargeFixture, "pickle-p4", around(0.015), {{kRssGrowth, 80e6}}),
+                       make_case(kLargeFixture, "pickle-p5", around(0.015), {{kRssGrowth, 40e6}})});
+  EXPECT_EQ(find(judge_claims(r), "protocol5").status, "not confirmed");
+}
+
+TEST(BenchClaims, MmapSharingNeedsKLoadersBelowOneCopy) {
+  auto shared = results_of({make_case(kLargeFixture, "joblib", around(0.01), {{kPssGrowthTotal, 160e6}, {kPssProcesses, 4}}),
+                            make_case(kLargeFixture, "joblib-mmap", around(0.01), {{kPssGrowthTotal, 8e6}, {kPssProcesses, 4}})});
+  EXPECT_EQ(find(judge_claims(shared), "mmap_sharing").status, "confirmed");
+  auto copied = results_of({make_case(kLargeFixture, "joblib", around(0.01), {{kPssGrowthTotal, 160e6}, {kPssProcesses, 4}}),
+                            make_case(kLargeFixture, "joblib-mmap", around(0.01), {{kPssGrowthTotal, 150e6}, {kPssProcesses, 4}})});
+  EXPECT_EQ(find(judge_claims(copied), "mmap_sharing").status, "not confirmed");
+}
+
+TEST(BenchClaims, OnnxRamNeedsHalfThePeak) {
+  auto r = results_of({make_case(kSmallFixture, "pickle-p5", around(0.001), {{kColdPeakRss, 120e6}}),
+                       make_case(kSmallFixture, "onnx", around(0.001), {{kColdPeakRss, 90e6}})});
+  const Verdict& v = find(judge_claims(r), "onnx_ram");
+  EXPECT_EQ(v.status, "not confirmed");
+  EXPECT_NEAR(v.numbers["ratio"].get<double>(), 120.0 / 90.0, 1e-9);
+}
+
+TEST(BenchClaims, CompressionPerCodecSizeAndSlowerLoad) {
+  auto r = results_of({make_case(kCodecFixture, "joblib", around(0.001), {{kSizeBytes, 1000}}),
+                       make_case(kCodecFixture, "joblib-xz-3", around(0.004), {{kSizeBytes, 200}}),
+                       make_case(kCodecFixture, "joblib-lz4-3", around(0.001), {{kSizeBytes, 1100}})});
+  auto verdicts = judge_claims(r);
+  const Verdict& xz = find(verdicts, "compression/xz");
+  EXPECT_EQ(xz.status, "confirmed");
+  EXPECT_NEAR(xz.numbers["size_ratio"].get<double>(), 0.2, 1e-9);
+  EXPECT_EQ(find(verdicts, "compression/lz4").status, "not confirmed");
+  EXPECT_EQ(find(verdicts, "compression/gzip").status, "not measured");
+}
+
+TEST(BenchClaims, AFailedCaseLeavesItsClaimNotMeasured) {
+  BenchCase p5 = make_case(kLargeFixture, "pickle-p5", around(0.015), {{kRssGrowth, 40e6}});
+  p5.failures["rss"] = "crash: Signal";
+  auto r = results_of({make_case(kLargeFixture, "pickle-p4", around(0.03), {{kRssGrowth, 80e6}}), p5});
+  EXPECT_EQ(find(judge_claims(r), "protocol5").status, "not measured");
+}
+
+TEST(BenchClaims, EmulatedEnvironmentsAreMarked) {
+  auto r = results_of({}, true);
+  for (const auto& v : judge_claims(r)) EXPECT_TRUE(v.emulated) << v.id;
+}
+
+}  // namespace
+}  // namespace crossload::bench

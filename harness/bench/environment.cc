@@ -1,0 +1,92 @@
+#include "harness/bench/environment.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+namespace crossload::bench {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr std::chrono::seconds kStartTimeout{600};  // imports under QEMU take tens of seconds
+
+Status greet(BenchEnv& env) {
+  for (const char* op : {"hello", "fingerprint"}) {
+    auto r = env.worker->request({{"op", op}}, kStartTimeout);
+    if (!r.ok()) return make_error(r.failure.message);
+    if (!r.answer.value("ok", false)) return make_error(fmt::format("the worker refused '{}': {}", op, r.answer.dump()));
+    if (std::string(op) == "fingerprint") env.info.fingerprint = r.answer["result"];
+  }
+  return ok_status();
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+}  // namespace
+
+BenchEnv start_bench_env(const EnvSpec& spec, const ProvisionContext& ctx, RunLog& log) {
+  BenchEnv env;
+  env.info.name = spec.name;
+  env.info.status = "unavailable";
+  Stopwatch clock;
+  auto provider = make_provider(spec.provider);
+  auto launch = provider ? provider->provision(spec, ctx)
+                         : Result<Launch>(make_error(fmt::format("unknown provider '{}'", spec.provider)));
+  if (!launch) {
+    env.info.reason = launch.error().message;
+    log.error("environment {} unavailable: {}", spec.name, env.info.reason);
+    return env;
+  }
+  env.launch = *launch;
+  env.info.where = launch->where;
+  env.info.emulated = launch->emulated;
+  std::filesystem::create_directories(ctx.run_dir + "/logs");
+  auto worker = WorkerClient::start(spec.name, *launch, ctx.source_root, ctx.run_dir + "/logs/" + spec.name + ".bench.log");
+  if (!worker) {
+    env.info.reason = worker.error().message;
+    log.error("environment {} unavailable: {}", spec.name, env.info.reason);
+    return env;
+  }
+  env.worker = std::move(*worker);
+  if (auto st = greet(env); !st) {
+    env.info.reason = st.error().message;
+    log.error("environment {} unavailable: {}", spec.name, env.info.reason);
+    return env;
+  }
+  env.info.status = "ok";
+  log.info("environment {}: ready in {:.1f} s  [{}{}]", spec.name, clock.seconds(), env.info.where,
+           env.info.emulated ? "; absolute times are QEMU's" : "");
+  return env;
+}
+
+bool BenchEnv::revive(RunLog& log) {
+  if (!worker) return false;
+  if (auto st = worker->restart(); !st || !greet(*this)) {
+    info.status = "unavailable";
+    info.reason = "the bench worker did not come back after a restart";
+    log.error("environment {}: {}", info.name, info.reason);
+    return false;
+  }
+  log.info("environment {}: bench worker restarted", info.name);
+  return true;
+}
+
+StepResult request_step(BenchEnv& env, const json& req, std::chrono::milliseconds timeout) {
+  if (!env.ready()) return StepError{"environment", "environment unavailable: " + env.info.reason};
+  auto r = env.worker->request(req, timeout);
+  if (!r.ok()) {
+    bool timed_out = r.failure.kind == WorkerFailure::Kind::kTimeout;
+    return StepError{timed_out ? "timeout" : "crash", r.failure.message};
+  }
+  if (r.answer.value("ok", false)) return r.answer["result"];
+  const json& e = r.answer["error"];
+  std::string message = fmt::format("{}: {}", e.value("type", std::string("Error")),
+                                    first_line(e.value("message", std::string())));
+  if (e.contains("signal")) message += fmt::format(" (signal {})", e["signal"].dump());
+  if (e.contains("exit_status")) message += fmt::format(" (exit status {})", e["exit_status"].dump());
+  return StepError{e.value("stage", std::string("protocol")), message};
+}
+
+}  // namespace crossload::bench

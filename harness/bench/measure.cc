@@ -1,0 +1,193 @@
+#include "harness/bench/measure.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "harness/bench/plan.h"
+#include "harness/compare/compare.h"
+#include "harness/compare/npy.h"
+#include "harness/util/process.h"
+
+namespace crossload::bench {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// The worker kills a step's child at the wall limit; the harness waits a little longer for that answer.
+std::chrono::milliseconds answer_timeout(const CaseSettings& s) {
+  return std::chrono::milliseconds(static_cast<long>((s.wall_seconds + 60) * 1000));
+}
+
+struct Artifact {
+  std::string path;
+  json trusted_types = json::array();
+};
+
+bool fail(BenchCase& c, const char* step, const StepResult& r) {
+  if (const auto* e = std::get_if<StepError>(&r)) {
+    c.failures[step] = e->stage + ": " + e->message;
+    return true;
+  }
+  return false;
+}
+
+json base_request(const char* step, const BenchCase& c, const Artifact& a, const CaseSettings& s) {
+  return {{"op", "bench"}, {"step", step}, {"format", c.format}, {"path", a.path},
+          {"trusted_types", a.trusted_types}, {"wall_seconds", s.wall_seconds}};
+}
+
+std::vector<double> numbers(const json& list) {
+  std::vector<double> out;
+  for (const auto& v : list)
+    if (v.is_number()) out.push_back(v.get<double>());
+  return out;
+}
+
+// The first load's predictions against the producer's own: the case's outcome.
+void judge_outputs(BenchCase& c, const Trained& t, const Artifact& a, const std::string& prefix) {
+  Outcome worst = Outcome::kOkExact;
+  for (const auto& output : t.outputs) {
+    auto ref = read_npy(a.path + ".ref." + output + ".npy");
+    auto got = read_npy(prefix + "." + output + ".npy");
+    if (!ref || !got) continue;  // an output this format's runtime does not serve (ONNX)
+    Comparison cmp = compare_arrays(*ref, *got, {t.rtol, t.atol});
+    if (severity(cmp.outcome) > severity(worst)) worst = cmp.outcome;
+  }
+  c.outcome = std::string(to_string(worst));
+}
+
+void measure(BenchEnv& env, BenchCase& c, const Trained& t, const Artifact& a, const CaseSettings& s) {
+  std::string prefix = (fs::path(s.out_dir) / "cells" / c.env / c.fixture / c.format).string();
+  fs::create_directories(fs::path(prefix).parent_path());
+  json req = base_request("measure", c, a, s);
+  req.update({{"inputs", t.inputs}, {"outputs", t.outputs}, {"repetitions", s.repetitions}, {"out_prefix", prefix}});
+  auto r = request_step(env, req, answer_timeout(s));
+  if (fail(c, "measure", r)) return;
+  const json& res = std::get<json>(r);
+  c.samples[kWarmLoad] = numbers(res["warm_load_seconds"]);
+  c.samples[kFirstPredict] = numbers(res["first_predict_seconds"]);
+  c.samples[kBatchPredict] = numbers(res["batch_seconds"]);
+  c.values[kBatchRows] = res.value("batch_rows", 0);
+  c.values[kFirstLoadSeconds] = res.value("first_load_seconds", 0.0);
+  judge_outputs(c, t, a, prefix);
+}
+
+void rss(BenchEnv& env, BenchCase& c, const Artifact& a, const CaseSettings& s) {
+  auto r = request_step(env, base_request("rss", c, a, s), answer_timeout(s));
+  if (fail(c, "rss", r)) return;
+  c.values[kRssGrowth] = std::get<json>(r).value("rss_growth_kb", 0.0) * 1024;
+}
+
+void share(BenchEnv& env, BenchCase& c, const Artifact& a, const CaseSettings& s) {
+  json req = base_request("share", c, a, s);
+  req["processes"] = s.processes;
+  auto r = request_step(env, req, answer_timeout(s));
+  if (fail(c, "share", r)) return;
+  const json& res = std::get<json>(r);
+  double before = 0, after = 0;
+  for (double v : numbers(res["pss_before_kb"])) before += v;
+  for (double v : numbers(res["pss_after_kb"])) after += v;
+  c.values[kPssGrowthTotal] = std::max(0.0, after - before) * 1024;
+  c.values[kPssProcesses] = s.processes;
+}
+
+// One fresh interpreter up to the loaded model: seconds until its "loaded" line, and its peak RSS.
+Result<std::pair<double, double>> cold_once(const BenchEnv& env, const BenchCase& c, const Artifact& a,
+                                            const CaseSettings& s) {
+  ProcessOptions o;
+  o.argv = env.launch.python;
+  for (const auto& arg : {s.source_root + "/harness/worker/bench.py", std::string("cold"), std::string("--root"),
+                          s.source_root, std::string("--format"), c.format, std::string("--path"), a.path,
+                          std::string("--trusted-types"), a.trusted_types.dump()})
+    o.argv.push_back(arg);
+  o.set_env = env.launch.env;
+  o.timeout = std::chrono::milliseconds(static_cast<long>(s.wall_seconds * 1000));
+  Stopwatch clock;
+  double loaded_at = -1;
+  json line;
+  o.on_out_line = [&](std::string_view text) {
+    if (loaded_at < 0) loaded_at = clock.seconds(), line = json::parse(text, nullptr, false);
+  };
+  auto p = run_process(o);
+  if (!p) return p.error();
+  if (loaded_at < 0 || !line.is_object() || !line.value("loaded", false))
+    return make_error(fmt::format("the cold load ended with {} before loading: {}", p->status_text(), p->tail()));
+  return std::pair{loaded_at, line.value("max_rss_kb", 0.0) * 1024};
+}
+
+void cold(const BenchEnv& env, BenchCase& c, const Artifact& a, const CaseSettings& s) {
+  double peak = 0;
+  for (int i = 0; i < s.cold_repetitions; ++i) {
+    auto r = cold_once(env, c, a, s);
+    if (!r) {
+      c.failures["cold"] = "crash: " + r.error().message;
+      c.samples.erase(kColdLoad);
+      return;
+    }
+    c.samples[kColdLoad].push_back(r->first);
+    peak = std::max(peak, r->second);
+  }
+  if (s.cold_repetitions > 0) c.values[kColdPeakRss] = peak;
+}
+
+std::optional<Artifact> dump(BenchEnv& env, BenchCase& c, const Trained& t, const CaseSettings& s) {
+  Artifact a{(fs::path(t.dir) / ("model-" + c.format + artifact_extension(c.format))).string()};
+  auto r = request_step(env, {{"op", "bench"}, {"step", "dump"}, {"fixture", t.fixture}, {"format", c.format},
+                              {"path", a.path}, {"inputs", t.inputs}}, answer_timeout(s));
+  if (fail(c, "dump", r)) return std::nullopt;
+  const json& res = std::get<json>(r);
+  c.values[kSizeBytes] = res.value("size_bytes", 0.0);
+  c.values[kDumpSeconds] = res.value("dump_seconds", 0.0);
+  a.trusted_types = res["format_details"].value("untrusted_types", json::array());
+  return a;
+}
+
+// The outcome when the dump or the first load did not get as far as predictions.
+void settle_failed(BenchCase& c) {
+  auto it = c.failures.count("dump") ? c.failures.find("dump") : c.failures.find("measure");
+  if (it == c.failures.end()) return;
+  const std::string& why = it->second;
+  auto stage_is = [&](const char* s) { return why.rfind(std::string(s) + ":", 0) == 0; };
+  c.outcome = stage_is("unsupported") ? "UNSUPPORTED" : stage_is("crash") ? "CRASH" : stage_is("timeout") ? "TIMEOUT"
+              : stage_is("predict") ? "PREDICT_ERROR" : "LOAD_ERROR";
+}
+
+}  // namespace
+
+Result<Trained> train_fixture(BenchEnv& env, const std::string& fixture, const CaseSettings& s) {
+  Trained t;
+  t.fixture = fixture;
+  t.dir = (fs::path(s.out_dir) / "artifacts" / env.info.name / fixture).string();
+  auto r = request_step(env, {{"op", "bench"}, {"step", "train"}, {"fixture", fixture}, {"out_dir", t.dir}},
+                        answer_timeout(s) * 3);
+  if (const auto* e = std::get_if<StepError>(&r))
+    return make_error(fmt::format("training {} in {} failed ({}): {}", fixture, env.info.name, e->stage, e->message));
+  const json& res = std::get<json>(r);
+  t.inputs = res.value("inputs", std::string());
+  t.outputs = res.value("outputs", std::vector<std::string>{});
+  t.rtol = res.value("rtol", 1e-6);
+  t.atol = res.value("atol", 0.0);
+  return t;
+}
+
+BenchCase run_case(BenchEnv& env, const Trained& t, const std::string& format, const CaseSettings& s, RunLog& log) {
+  BenchCase c = BenchCase::of(env.info.name, t.fixture, format);
+  c.emulated = env.info.emulated;
+  c.where = env.info.where;
+  Stopwatch clock;
+  if (auto a = dump(env, c, t, s)) {
+    measure(env, c, t, *a, s);
+    rss(env, c, *a, s);
+    share(env, c, *a, s);
+    cold(env, c, *a, s);
+  }
+  settle_failed(c);
+  for (const auto& [step, why] : c.failures) log.error("{}/{}/{} {}: {}", c.fixture, c.format, c.env, step, why);
+  log.info("benched {}/{} in {} ({:.1f} s)", c.fixture, c.format, c.env, clock.seconds());
+  return c;
+}
+
+}  // namespace crossload::bench

@@ -1,0 +1,62 @@
+#pragma once
+// What one benchmark case (an artifact in an environment) measured. Each measuring step runs in
+// its own process; a step that crashed or timed out leaves its failure here and the others'
+// numbers stand.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace crossload::bench {
+
+// Timed series, each in seconds, one sample per repetition.
+inline constexpr const char* kWarmLoad = "load_warm";          // in-process, the stack imported
+inline constexpr const char* kColdLoad = "load_cold";          // fresh interpreter: exec to loaded
+inline constexpr const char* kFirstPredict = "predict_first";  // one row, right after a load
+inline constexpr const char* kBatchPredict = "predict_batch";  // batch_rows rows, model loaded
+
+// Single values.
+inline constexpr const char* kSizeBytes = "artifact_bytes";
+inline constexpr const char* kDumpSeconds = "dump_seconds";
+inline constexpr const char* kFirstLoadSeconds = "first_load_seconds";  // the load that imported modules
+inline constexpr const char* kRssGrowth = "rss_growth_bytes";           // peak RSS over RSS before a load
+inline constexpr const char* kPssGrowthTotal = "pss_growth_total_bytes";  // K loaders together
+inline constexpr const char* kPssProcesses = "pss_processes";
+inline constexpr const char* kColdPeakRss = "cold_peak_rss_bytes";  // the fresh interpreter's peak
+inline constexpr const char* kBatchRows = "batch_rows";
+
+struct BenchCase {
+  std::string env, fixture, format;
+  bool emulated = false;             // absolute times are QEMU's, not the CPU's
+  std::string where;                 // how the environment ran
+  std::string outcome = "OK_EXACT";  // of the first load's predictions against the producer's
+  std::map<std::string, std::vector<double>> samples;
+  std::map<std::string, double> values;
+  std::map<std::string, std::string> failures;  // step (dump, measure, rss, share, cold) -> what happened
+
+  static BenchCase of(const std::string& env, const std::string& fixture, const std::string& format) {
+    BenchCase c;
+    c.env = env;
+    c.fixture = fixture;
+    c.format = format;
+    return c;
+  }
+  std::string name(const std::string& metric) const { return metric + "/" + fixture + "/" + format + "/" + env; }
+  bool ok() const { return failures.empty(); }
+};
+
+struct EnvironmentInfo {
+  std::string name, where, status, reason;
+  bool emulated = false;
+  nlohmann::json fingerprint;  // the worker's: python, machine, byteorder, packages
+};
+
+struct BenchResults {
+  nlohmann::json host;  // host_fingerprint()
+  std::vector<EnvironmentInfo> environments;
+  std::vector<BenchCase> cases;
+  int repetitions = 0, cold_repetitions = 0, processes = 0;
+};
+
+}  // namespace crossload::bench

@@ -1,0 +1,119 @@
+#include "harness/bench/runner.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "harness/bench/claims.h"
+#include "harness/bench/environment.h"
+#include "harness/bench/fingerprint.h"
+#include "harness/bench/gbench_json.h"
+#include "harness/bench/plan.h"
+#include "harness/bench/store_writer.h"
+#include "harness/run/matrix.h"
+#include "reports/bench_report.h"
+
+namespace crossload::bench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Result<std::vector<const EnvSpec*>> chosen_envs(const Matrix& m, const std::vector<std::string>& names) {
+  std::vector<const EnvSpec*> out;
+  for (const auto& name : names) {
+    const EnvSpec* spec = m.find_env(name);
+    if (!spec) return make_error(fmt::format("{}: no [env.{}] table (--env names an environment of the matrix)", m.path, name));
+    out.push_back(spec);
+  }
+  return out;
+}
+
+// Every case of the plan in one environment; a worker that dies is revived and the fixture retrained.
+void bench_env(BenchEnv& env, const std::vector<PlanItem>& plan, const CaseSettings& s, BenchResults& out,
+               RunLog& log) {
+  for (const auto& item : plan) {
+    auto trained = train_fixture(env, item.fixture, s);
+    for (const auto& format : item.formats) {
+      if (!trained) {
+        BenchCase c = BenchCase::of(env.info.name, item.fixture, format);
+        c.emulated = env.info.emulated;
+        c.where = env.info.where;
+        c.outcome = "LOAD_ERROR";
+        c.failures["dump"] = "train: " + trained.error().message;
+        out.cases.push_back(std::move(c));
+        continue;
+      }
+      out.cases.push_back(run_case(env, *trained, format, s, log));
+      if (!env.ready() && env.revive(log)) trained = train_fixture(env, item.fixture, s);
+    }
+    if (!trained) log.error("{}", trained.error().message);
+  }
+}
+
+std::string local_date() {
+  std::time_t now = std::time(nullptr);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S%z}", fmt::localtime(now));
+}
+
+Status write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) return make_error(path + ": cannot be written");
+  return ok_status();
+}
+
+Status write_outputs(const BenchOptions& o, const BenchResults& r, const std::string& out_dir, BenchSummary& summary) {
+  auto verdicts = judge_claims(r);
+  WriteInfo info{o.executable, local_date(), to_json(verdicts)};
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {out_dir + "/bench.json", to_gbench_json(r, info).dump(2) + "\n"},
+      {out_dir + "/bench.md", render_bench_markdown(r, verdicts)},
+      {out_dir + "/bench.html", render_bench_html(r, verdicts)}};
+  for (const auto& [path, text] : files) {
+    if (auto st = write_text(path, text); !st) return st;
+    summary.written.push_back(path);
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<BenchSummary> run_bench(const BenchOptions& given, RunLog& log) {
+  BenchOptions o = given;
+  const std::string out_dir = fs::absolute(o.out_dir).lexically_normal().string();
+  o.settings.out_dir = out_dir;
+  auto plan = make_plan(o.fixtures, o.formats);
+  if (!plan) return plan.error();
+  auto matrix = load_matrix(o.matrix_path);
+  if (!matrix) return matrix.error();
+  auto specs = chosen_envs(*matrix, o.envs);
+  if (!specs) return specs.error();
+  fs::create_directories(out_dir);
+  BenchResults results;
+  results.host = host_fingerprint();
+  results.repetitions = o.settings.repetitions;
+  results.cold_repetitions = o.settings.cold_repetitions;
+  results.processes = o.settings.processes;
+  ProvisionContext ctx{o.settings.source_root, out_dir, o.cache_dir, &log.stream()};
+  for (const EnvSpec* spec : *specs) {
+    BenchEnv env = start_bench_env(*spec, ctx, log);
+    if (env.info.status == "ok") bench_env(env, *plan, o.settings, results, log);
+    results.environments.push_back(env.info);
+  }
+  BenchSummary summary;
+  summary.cases = results.cases.size();
+  for (const auto& c : results.cases) summary.failed_steps += c.failures.size();
+  // The files first: they hold everything even if the store then refuses.
+  if (auto st = write_outputs(o, results, out_dir, summary); !st) return st.error();
+  auto run_id = store_bench_run(out_dir + "/results.db", o.matrix_path, results);
+  if (!run_id) return run_id.error();
+  summary.run_id = *run_id;
+  summary.written.push_back(out_dir + "/results.db");
+  return summary;
+}
+
+}  // namespace crossload::bench

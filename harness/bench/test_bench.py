@@ -1,0 +1,162 @@
+"""End-to-end `crossload bench` on the host venv: real scikit-learn loads in forked children, real
+cold interpreters, the real store. Small on purpose (one tiny fixture, two formats): seconds."""
+import copy
+import json
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("CROSSLOAD_BIN", str(ROOT / "build" / "crossload"))
+VENV_PYTHON = str(ROOT / ".venv" / "bin" / "python")
+HOSTILE = ROOT / "harness" / "run" / "testdata" / "hostile_fixtures.py"
+FIXTURE = "iris_decision_tree_classifier"
+
+
+def crossload(*args, env=None):
+    return subprocess.run([BIN, *map(str, args)], capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, **(env or {})))
+
+
+def write_matrix(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text(f"""
+[matrix]
+name = "bench"
+fixtures = ["*"]
+formats = ["*"]
+producers = ["host"]
+consumers = ["host"]
+
+[env.host]
+provider = "host"
+python = "{VENV_PYTHON}"
+""")
+    return path
+
+
+def bench(tmp_path, out, fixtures, formats, cold=2, env=None):
+    args = ["bench", "--matrix", write_matrix(tmp_path), "--env", "host", "--repetitions", 9,
+            "--cold-repetitions", cold, "--processes", 2, "--timeout", 60, "--out", out]
+    for f in fixtures:
+        args += ["--fixture", f]
+    for f in formats:
+        args += ["--format", f]
+    proc = crossload(*args, env=env)
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
+    return json.loads((out / "bench.json").read_text())
+
+
+def iterations(doc, name):
+    return [b for b in doc["benchmarks"] if b["run_name"] == name and b["run_type"] == "iteration"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bench")
+    out = tmp / "out"
+    return out, bench(tmp, out, [FIXTURE], ["pickle-p5", "joblib"])
+
+
+def test_every_measurement_is_in_google_benchmark_form(tiny):
+    _, doc = tiny
+    for fmt in ("pickle-p5", "joblib"):
+        case = f"{FIXTURE}/{fmt}/host"
+        warm = iterations(doc, "load_warm/" + case)
+        assert len(warm) == 9
+        assert [b["repetition_index"] for b in warm] == list(range(9))
+        for b in warm:
+            assert b["repetitions"] == 9 and b["iterations"] == 1 and b["time_unit"] == "ms"
+            assert 0 < b["real_time"] < 1000  # a tiny tree loads in well under a second
+            assert b["artifact_bytes"] > 1000 and b["dump_seconds"] > 0
+            assert b["rss_growth_bytes"] >= 0 and b["pss_processes"] == 2
+            assert b["pss_growth_total_bytes"] > 0
+            assert b["cold_peak_rss_bytes"] > 20e6  # a Python that imported scikit-learn
+        assert len(iterations(doc, "predict_first/" + case)) == 9
+        batch = iterations(doc, "predict_batch/" + case)
+        assert len(batch) == 9 and all(b["items_per_second"] > 0 for b in batch)
+        cold = iterations(doc, "load_cold/" + case)
+        assert len(cold) == 2
+        # A fresh interpreter importing scikit-learn costs far more than a warm load.
+        assert min(b["real_time"] for b in cold) > max(b["real_time"] for b in warm)
+        medians = [b for b in doc["benchmarks"] if b.get("aggregate_name") == "median"
+                   and b["run_name"] == "load_warm/" + case]
+        assert len(medians) == 1 and medians[0]["run_type"] == "aggregate"
+        assert not any(b.get("error_occurred") for b in doc["benchmarks"])
+
+
+def test_context_carries_the_host_fingerprint(tiny):
+    _, doc = tiny
+    ctx = doc["context"]
+    assert ctx["json_schema_version"] == 1 and ctx["num_cpus"] == os.cpu_count()
+    host = ctx["crossload"]["host"]
+    assert host["topology"]["pus"] == os.cpu_count() and host["topology"]["packages"] >= 1
+    assert host["caches"] and ctx["caches"]
+    assert host["cpu"]["model"] and set(host["cpu"]["isa"]) >= {"AVX2", "AVX-512F", "NEON"}
+    env = ctx["crossload"]["environments"][0]
+    assert env["name"] == "host" and env["emulated"] is False and env["fingerprint"]["python"]
+    # No claim's cases were planned: each verdict says it was not measured.
+    assert {v["status"] for v in ctx["crossload"]["verdicts"]} == {"not measured"}
+
+
+def test_results_land_in_the_store_and_the_report(tiny):
+    out, _ = tiny
+    with sqlite3.connect(out / "results.db") as db:
+        runs = db.execute("SELECT id, matrix_path, status FROM runs").fetchall()
+        assert len(runs) == 1 and runs[0][1].startswith("bench:") and runs[0][2] == "finished"
+        outcomes = dict(db.execute("SELECT format, outcome FROM cells").fetchall())
+        assert outcomes == {"pickle-p5": "OK_EXACT", "joblib": "OK_EXACT"}
+    report = (out / "bench.md").read_text()
+    assert "The guide's claims" in report and f"{FIXTURE} / joblib / host" in report
+    assert "<table>" in (out / "bench.html").read_text()
+
+
+def test_compare_flags_a_doctored_slowdown(tiny, tmp_path):
+    out, doc = tiny
+    slower = copy.deepcopy(doc)
+    target = f"load_warm/{FIXTURE}/joblib/host"
+    for b in slower["benchmarks"]:
+        if b["run_name"] == target and b["run_type"] == "iteration":
+            b["real_time"] *= 1.5
+    doctored = tmp_path / "slower.json"
+    doctored.write_text(json.dumps(slower))
+    proc = crossload("bench", "compare", out / "bench.json", doctored, "--threshold", 10)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    flagged = [line for line in proc.stdout.splitlines() if line.startswith("SLOWER")]
+    assert len(flagged) == 1 and target in flagged[0] and "+50.0%" in flagged[0]
+    same = crossload("bench", "compare", out / "bench.json", out / "bench.json")
+    assert same.returncode == 0 and "SLOWER" not in same.stdout
+
+
+def test_compare_names_a_bad_file(tiny, tmp_path):
+    out, _ = tiny
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    proc = crossload("bench", "compare", out / "bench.json", bad)
+    assert proc.returncode == 3 and str(bad) in proc.stderr
+
+
+def test_too_few_repetitions_is_a_usage_error(tmp_path):
+    proc = crossload("bench", "--repetitions", 5, "--out", tmp_path / "o")
+    assert proc.returncode == 2 and "at least 9" in proc.stderr
+
+
+def test_a_crashing_benchmark_is_recorded_and_the_others_kept(tmp_path):
+    out = tmp_path / "out"
+    doc = bench(tmp_path, out, ["hostile_segfault", FIXTURE], ["pickle-p5"], cold=1,
+                env={"CROSSLOAD_EXTRA_FIXTURES": str(HOSTILE)})
+    crashed = iterations(doc, "load_warm/hostile_segfault/pickle-p5/host")
+    assert len(crashed) == 1 and crashed[0]["error_occurred"] is True
+    assert crashed[0]["error_message"].startswith("measure: crash")
+    cold = iterations(doc, "load_cold/hostile_segfault/pickle-p5/host")
+    assert cold[0]["error_occurred"] is True and "signal 11" in cold[0]["error_message"]
+    steps = {f["step"] for f in doc["context"]["crossload"]["failures"]
+             if f["case"].startswith("hostile_segfault/")}
+    assert steps == {"measure", "rss", "share", "cold"}
+    assert len(iterations(doc, f"load_warm/{FIXTURE}/pickle-p5/host")) == 9
+    with sqlite3.connect(out / "results.db") as db:
+        outcomes = dict(db.execute("SELECT fixture, outcome FROM cells").fetchall())
+    assert outcomes == {"hostile_segfault": "CRASH", FIXTURE: "OK_EXACT"}

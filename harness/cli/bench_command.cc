@@ -1,0 +1,104 @@
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+#include "harness/bench/compare.h"
+#include "harness/bench/runner.h"
+#include "harness/cli/commands.h"
+#include "harness/cli/paths.h"
+#include "harness/util/exit_codes.h"
+
+namespace crossload::cli {
+
+namespace {
+
+// `bench compare` exits with this when a benchmark is significantly slower (README "bench").
+constexpr int kSlowdown = exit_code::kCellsFailed;
+
+struct CompareFlags {
+  std::string baseline, current;
+  double threshold_percent = 5, alpha = 0.05;
+};
+
+int compare(const CompareFlags& f) {
+  std::map<std::string, bench::Series> sides[2];
+  const std::string* paths[2] = {&f.baseline, &f.current};
+  for (int i = 0; i < 2; ++i) {
+    auto doc = bench::read_json_file(*paths[i]);
+    auto series = doc ? bench::read_series(*doc, *paths[i]) : Result<std::map<std::string, bench::Series>>(doc.error());
+    if (!series) {
+      std::cerr << "crossload bench compare: " << series.error().message << '\n';
+      return exit_code::kBadInput;
+    }
+    sides[i] = std::move(*series);
+  }
+  bench::CompareOptions o{f.threshold_percent / 100, f.alpha};
+  auto rows = bench::compare_series(sides[0], sides[1], o);
+  std::cout << bench::render_comparison(rows, o);
+  return bench::any_slower(rows) ? kSlowdown : exit_code::kOk;
+}
+
+int run(const bench::BenchOptions& o) {
+  RunLog log(std::cerr);
+  if (o.settings.repetitions < 9) {
+    log.error("--repetitions {}: at least 9, or the Mann-Whitney U test of `bench compare` cannot judge a change",
+              o.settings.repetitions);
+    return exit_code::kUsage;
+  }
+  auto summary = bench::run_bench(o, log);
+  if (!summary) {
+    log.error("{}", summary.error().message);
+    return exit_code::kBadInput;
+  }
+  std::cout << fmt::format("bench run {}: {} cases, {} failed steps (recorded)\n", summary->run_id, summary->cases,
+                           summary->failed_steps);
+  for (const auto& p : summary->written) std::cout << "wrote: " << p << '\n';
+  return exit_code::kOk;
+}
+
+void add_compare(CLI::App& bench_cmd, int& exit_code) {
+  auto f = std::make_shared<CompareFlags>();
+  CLI::App* cmd = bench_cmd.add_subcommand(
+      "compare", "Per benchmark change between two bench JSON files (Mann-Whitney U); exit 1 on a significant slow-down");
+  cmd->add_option("baseline", f->baseline, "baseline JSON (crossload bench or Google Benchmark)")->required();
+  cmd->add_option("current", f->current, "current JSON")->required();
+  cmd->add_option("--threshold", f->threshold_percent, "flag slow-downs of the median above this many percent")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--alpha", f->alpha, "significance level of the one-sided test")->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->callback([f, &exit_code] { exit_code = compare(*f); });
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<bench::BenchOptions>();
+  o->settings.source_root = default_source_root();
+  o->cache_dir = default_cache_dir();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Measure load time, cold start, memory, sharing and size per format; judge the guide's claims");
+  cmd->add_option("--matrix,-m", o->matrix_path, "matrix file defining the environments")->capture_default_str();
+  cmd->add_option("--env", o->envs, "environments to bench in (names in the matrix)")->capture_default_str();
+  cmd->add_option("--fixture", o->fixtures, "fixtures (with --format; neither: the guide's claims)");
+  cmd->add_option("--format", o->formats, "formats, e.g. pickle-p5, joblib-mmap, joblib-xz-3");
+  cmd->add_option("--repetitions", o->settings.repetitions, "warm loads, predictions (>= 9)")->capture_default_str();
+  cmd->add_option("--cold-repetitions", o->settings.cold_repetitions, "fresh interpreters per case")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--processes", o->settings.processes, "concurrent loaders for the PSS measurement")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--timeout", o->settings.wall_seconds, "wall seconds per measuring step")->capture_default_str();
+  cmd->add_option("--out,-o", o->out_dir, "output directory (bench.json, bench.md, bench.html, results.db)")
+      ->capture_default_str();
+  cmd->add_option("--cache-dir", o->cache_dir, "where built environments are kept")->capture_default_str();
+  cmd->add_option("--root", o->settings.source_root, "crossload source tree")->capture_default_str();
+  cmd->require_subcommand(0, 1);
+  add_compare(*cmd, exit_code);
+  o->executable = app.get_name();
+  cmd->callback([o, cmd, &exit_code] {
+    if (cmd->got_subcommand("compare")) return;
+    exit_code = run(*o);
+  });
+}
+
+}  // namespace crossload::cli
