@@ -6,6 +6,8 @@
 #include <fstream>
 #include <string>
 
+#include <unistd.h>
+
 namespace crossload::audit {
 namespace {
 
@@ -13,19 +15,25 @@ using json = nlohmann::json;
 using std::string_literals::operator""s;
 namespace fs = std::filesystem;
 
+fs::path temp_dir() { return fs::temp_directory_path() / ("crossload-gate-test-" + std::to_string(::getpid())); }
+
 std::string write_temp(const std::string& name, const std::string& bytes) {
-  fs::path dir = fs::temp_directory_path() / ("crossload-gate-test-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  fs::path p = dir / name;
+  fs::create_directories(temp_dir());
+  fs::path p = temp_dir() / name;
   std::ofstream(p, std::ios::binary) << bytes;
   return p.string();
 }
+
+class AuditGate : public ::testing::Test {
+ protected:
+  void TearDown() override { fs::remove_all(temp_dir()); }
+};
 
 json audit_of(const std::string& name, const std::string& bytes, const ManifestBounds& b = {}) {
   return audit_for_manifest(write_temp(name, bytes), Policy(), b);
 }
 
-TEST(AuditGate, UnsafePickleIsRefusedWithItsReasonAndOffset) {
+TEST_F(AuditGate, UnsafePickleIsRefusedWithItsReasonAndOffset) {
   // A harmless int first, so the dangerous global is not at offset 0.
   json a = audit_of("unsafe.pkl", "\x80\x02K\x01" "0" "cos\nsystem\n(S'true'\ntR."s);
   EXPECT_EQ(a["verdict"], "UNSAFE");
@@ -38,7 +46,7 @@ TEST(AuditGate, UnsafePickleIsRefusedWithItsReasonAndOffset) {
   EXPECT_EQ(r->offset, 5u);
 }
 
-TEST(AuditGate, SafeAndUntrustedLoad) {
+TEST_F(AuditGate, SafeAndUntrustedLoad) {
   json safe = audit_of("safe.pkl", "\x80\x04K\x01."s);
   EXPECT_EQ(safe["verdict"], "SAFE");
   EXPECT_FALSE(refusal(safe));
@@ -47,7 +55,7 @@ TEST(AuditGate, SafeAndUntrustedLoad) {
   EXPECT_FALSE(refusal(untrusted));
 }
 
-TEST(AuditGate, AnUnparseableFileIsRecordedAndRefused) {
+TEST_F(AuditGate, AnUnparseableFileIsRecordedAndRefused) {
   json a = audit_of("garbage.pkl", "this is no model");
   EXPECT_EQ(a["verdict"], "UNSAFE");
   ASSERT_TRUE(a.contains("error"));
@@ -58,21 +66,21 @@ TEST(AuditGate, AnUnparseableFileIsRecordedAndRefused) {
   EXPECT_TRUE(r->has_offset);
 }
 
-TEST(AuditGate, ATruncatedPickleSaysWhere) {
+TEST_F(AuditGate, ATruncatedPickleSaysWhere) {
   auto r = refusal(audit_of("truncated.pkl", "\x80\x04\x8c\x10" "abc"s));
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->has_offset) << r->reason;
   EXPECT_NE(r->reason.find("truncated.pkl"), std::string::npos) << r->reason;
 }
 
-TEST(AuditGate, MissingOrMalformedRecordIsNeverSafe) {
+TEST_F(AuditGate, MissingOrMalformedRecordIsNeverSafe) {
   EXPECT_TRUE(refusal(json()));
   EXPECT_TRUE(refusal(json::object()));
   EXPECT_TRUE(refusal(json{{"verdict", 3}}));
   EXPECT_TRUE(refusal(json{{"verdict", "MAYBE"}}));
 }
 
-TEST(AuditGate, ABigRecordIsTrimmedButKeepsTheReasonToRefuse) {
+TEST_F(AuditGate, ABigRecordIsTrimmedButKeepsTheReasonToRefuse) {
   std::string p = "\x80\x02"s;
   for (int i = 0; i < 300; ++i) p += "cmod" + std::to_string(i) + "\nf\n0";  // 300 untrusted globals
   p += "cos\nsystem\n0N.";
@@ -89,7 +97,7 @@ TEST(AuditGate, ABigRecordIsTrimmedButKeepsTheReasonToRefuse) {
   EXPECT_NE(r->reason.find("os.system"), std::string::npos);
 }
 
-TEST(AuditGate, NamesThatAreNotUtf8StayValidJson) {
+TEST_F(AuditGate, NamesThatAreNotUtf8StayValidJson) {
   json a = audit_of("bytes.pkl", "\x80\x02" "cos\nsys\xfftem\n0N."s);
   EXPECT_NO_THROW((void)a.dump());
   EXPECT_NE(a["verdict"], "SAFE");
