@@ -386,6 +386,10 @@ def cold_main(argv):
     sys.path[:0] = [os.path.abspath(args.root), os.path.dirname(os.path.abspath(__file__))]
     import resource
 
+    import ops
+
+    ops.enable_extra_fixtures()  # an artifact may reference classes of test or user recipes
+
     from formats.common import Context
 
     start = time.perf_counter()
