@@ -161,12 +161,12 @@ Status check_provider_fields(const std::string& path, const EnvSpec& e) {
                                   key, e.provider));
   };
   (void)path;
-  if (e.provider == "host") return need(!e.python.empty(), "python");
-  if (e.provider == "pip") return need(!e.pip.empty(), "pip");
   if (e.native_onnx && e.provider != "debian")
     return make_error(fmt::format("{}: [env.{}] native_onnx: only the debian provider builds the native ONNX consumer "
                                   "(it needs the suite's libonnxruntime-dev), not provider '{}'",
                                   e.origin, e.name, e.provider));
+  if (e.provider == "host") return need(!e.python.empty(), "python");
+  if (e.provider == "pip") return need(!e.pip.empty(), "pip");
   if (e.provider == "debian") {
     if (auto st = need(!e.suite.empty(), "suite"); !st) return st;
     return need(!e.arch.empty(), "arch");
