@@ -39,6 +39,11 @@ void print_summary(const ConsumeSummary& s, std::ostream& out) {
 
 int consume(const ConsumeFlags& f) {
   RunLog log(std::cerr, f.quiet ? Verbosity::kQuiet : f.verbose ? Verbosity::kVerbose : Verbosity::kNormal);
+  if (f.options.allow_unsafe && !f.options.sandbox) {  // an unsafe artifact may run code: never outside bwrap
+    log.error("--allow-unsafe loads artifacts the audit judged UNSAFE, and only inside the sandbox: it cannot "
+              "be combined with --no-sandbox");
+    return exit_code::kUsage;
+  }
   for (const auto& name : f.fail_on) {
     if (!outcome_from_string(name)) {
       log.error("--fail-on: unknown outcome '{}'", name);
@@ -73,6 +78,9 @@ void add_consume_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_flag("--no-sandbox{false}", flags->options.sandbox,
                 "load artifacts without the bwrap sandbox (no network isolation, writable files): trusted artifacts only");
+  cmd->add_flag("--allow-unsafe", flags->options.allow_unsafe,
+                "load artifacts the static audit (made here, on the copies) judged UNSAFE (otherwise BLOCKED); "
+                "only inside the sandbox");
   cmd->add_option("--report", flags->options.reports, "reports to write: " + join(reporter_names(), ", "))
       ->delimiter(',')->capture_default_str();
   cmd->add_option("--fail-on", flags->fail_on, "exit 1 if any cell has one of these outcomes (comma list)")

@@ -170,3 +170,24 @@ def test_an_environment_outside_the_role_is_an_error_naming_the_matrix(produced,
     proc = crossload("produce", "--matrix", matrix, "--env", "host-again", "--out", tmp_path / "p", check=False)
     assert proc.returncode == 3
     assert f"{matrix}: 'host-again' is not one of the [matrix] producers (host)" in proc.stderr
+
+
+def test_the_consumer_audits_the_copies_instead_of_trusting_the_producers_verdict(produced, tmp_path):
+    """An artifact swapped after producing, with an index rewritten to match, is still refused."""
+    import hashlib
+    import pickle
+
+    copy = fresh_copy(produced, "swapped")
+    rel = f"artifacts/host/{FIXTURES[0]}/model.p5.pkl"
+    evil = pickle.dumps(os.system, protocol=5)  # what an unsafe artifact imports
+    (copy / rel).write_bytes(evil)
+    index = json.loads((copy / "artifacts.json").read_text())
+    entry = next(a for a in index["artifacts"] if a["path"] == rel)
+    entry["files"][rel] = entry["sha256"] = hashlib.sha256(evil).hexdigest()
+    assert entry["manifest"]["audit"]["verdict"] == "SAFE"  # what the producer saw
+    (copy / "artifacts.json").write_text(json.dumps(index))
+    _, matrix, _ = produced
+    crossload("consume", "--matrix", matrix, "--env", "host", "--in", copy, "--out", tmp_path / "out", "-q")
+    cells = outcomes(tmp_path / "out")
+    assert cells[f"{FIXTURES[0]}/pickle-p5/host/host"] == "BLOCKED"
+    assert sum(o == "OK_EXACT" for o in cells.values()) == len(FIXTURES) * len(FORMATS) - 1
