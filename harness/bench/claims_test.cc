@@ -22,7 +22,8 @@ const Verdict& find(const std::vector<Verdict>& v, const std::string& id) {
 TEST(BenchClaims, Protocol5ConfirmedWhenFasterAndLeaner) {
   auto r = results_of({make_case(kLargeFixture, "pickle-p4", around(0.030), {{kRssGrowth, 80e6}}),
                        make_case(kLargeFixture, "pickle-p5", around(0.015), {{kRssGrowth, 40e6}})});
-  const Verdict& v = find(judge_claims(r), "protocol5");
+  auto verdicts = judge_claims(r);
+  const Verdict& v = find(verdicts, "protocol5");
   EXPECT_EQ(v.status, "confirmed");
   EXPECT_NEAR(v.numbers["load_speedup"].get<double>(), 2.0, 1e-9);
   EXPECT_NEAR(v.numbers["memory_ratio"].get<double>(), 2.0, 1e-9);
@@ -47,7 +48,8 @@ TEST(BenchClaims, MmapSharingNeedsKLoadersBelowOneCopy) {
 TEST(BenchClaims, OnnxRamNeedsHalfThePeak) {
   auto r = results_of({make_case(kSmallFixture, "pickle-p5", around(0.001), {{kColdPeakRss, 120e6}}),
                        make_case(kSmallFixture, "onnx", around(0.001), {{kColdPeakRss, 90e6}})});
-  const Verdict& v = find(judge_claims(r), "onnx_ram");
+  auto verdicts = judge_claims(r);
+  const Verdict& v = find(verdicts, "onnx_ram");
   EXPECT_EQ(v.status, "not confirmed");
   EXPECT_NEAR(v.numbers["ratio"].get<double>(), 120.0 / 90.0, 1e-9);
 }

@@ -87,10 +87,11 @@ std::string render_comparison(const std::vector<Comparison>& rows, const Compare
   for (const auto& r : rows) {
     slower += r.change == Change::kSlower;
     bool timed = r.baseline_n && r.current_n;
+    bool tested = timed && r.change != Change::kTooFew && r.change != Change::kFailed;
     double p = r.relative >= 0 ? r.p_slower : r.p_faster;
     out += fmt::format("{:<20} {:>8} {:>12} {:>12} {:>9}  {}{}\n", to_string(r.change),
                        timed ? fmt::format("{:+.1f}%", r.relative * 100) : "", timed ? ms(r.baseline_median) : "",
-                       timed ? ms(r.current_median) : "", timed && r.p_slower < 1 ? fmt::format("{:.4f}", p) : "",
+                       timed ? ms(r.current_median) : "", tested ? fmt::format("{:.4f}", p) : "",
                        r.name, r.note.empty() ? "" : "  (" + r.note + ")");
   }
   out += fmt::format("{} of {} benchmarks significantly slower (Mann-Whitney U, one-sided p < {}, median change "
