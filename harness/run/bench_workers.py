@@ -1,0 +1,195 @@
+"""The long-lived worker against one fresh interpreter per cell, under emulation (ci/bench-workers).
+
+One environment (by default the big-endian `bookworm-s390x` of matrix/quick.toml, from the cache)
+produces the zoo once (`crossload produce`; not measured), then consumes the same artifacts twice
+in one go, one after the other:
+
+  long-lived  `crossload consume`: the real harness, one sandboxed worker that imports the stack
+              once and forks a child per load;
+  fresh       per artifact, `crossload env shell ENV -- fresh_cell.py ...`: start python under QEMU,
+              import, load, predict, exit.
+
+A third, small pass talks to a long-lived worker directly (`load_predict` requests) to split the
+fork-per-load cost (the worker's `isolated_seconds` minus load+predict) from the harness's own.
+
+Prints a JSON summary (and writes it to WORK/bench-workers.json): seconds per cell for each mode,
+their ratio, and the overhead outside the worker's load+predict as a share of a cell's time.
+"""
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# Fixtures that are quick to train under QEMU and that every format of the zoo can hold:
+# 14 x 9 formats = 126 artifacts, so at least 100 load in any environment.
+FIXTURES = ["iris_hgb_classifier", "wine_random_forest_classifier", "diabetes_random_forest_regressor",
+            "iris_decision_tree_classifier", "iris_logistic_regression", "diabetes_ridge", "iris_svc_proba",
+            "wine_knn_classifier", "iris_gaussian_nb", "iris_kmeans", "breast_cancer_scaler_logreg_pipeline",
+            "mixed_column_transformer_onehot", "iris_string_labels", "digits_pca"]
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def toml_value(v):
+    return json.dumps(v)  # strings, numbers and lists of strings read the same in TOML
+
+
+def write_matrix(source, env, fixtures, path):
+    """A matrix whose only environment is `env` exactly as `source` declares it (same cache entry)."""
+    spec = tomllib.loads(Path(source).read_text())["env"][env]
+    lines = ["[matrix]", 'name = "bench-workers"', f"fixtures = {toml_value(fixtures)}", 'formats = ["*"]',
+             f"producers = [{toml_value(env)}]", f"consumers = [{toml_value(env)}]", "cell_timeout = 600",
+             "", f'[env."{env}"]']
+    lines += [f"{k} = {toml_value(v)}" for k, v in spec.items()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def crossload(binary, *args, **kw):
+    cmd = [binary, *map(str, args)]
+    log("+ " + " ".join(cmd))
+    return subprocess.run(cmd, text=True, **kw)
+
+
+def long_lived(binary, matrix, env, produced, out):
+    start = time.perf_counter()
+    proc = crossload(binary, "consume", "--matrix", matrix, "--env", env, "--in", produced, "--out", out,
+                     "--report", "json", "-q", capture_output=True)
+    total = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"crossload consume failed ({proc.returncode}):\n{proc.stderr}")
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("run "))
+    loop = float(line.split(" in ")[1].split()[0])
+    db = sqlite3.connect(out / "results.db")
+    work = db.execute("select coalesce(sum(value), 0) from cell_measurements "
+                      "where name in ('load', 'predict')").fetchone()[0]
+    outcomes = dict(db.execute("select outcome, count(*) from cells group by outcome").fetchall())
+    # Cells settled without a load (UNSUPPORTED) cost next to nothing: count the loads.
+    cells = sum(n for o, n in outcomes.items() if o not in ("UNSUPPORTED", "ENV_UNAVAILABLE"))
+    return {"cells": cells, "wall_seconds": total, "cells_seconds": loop, "startup_seconds": total - loop,
+            "seconds_per_cell": loop / cells, "amortized_seconds_per_cell": total / cells,
+            "load_predict_seconds_per_cell": work / cells, "outcomes": outcomes,
+            "overhead_share": (loop - work) / loop}
+
+
+def loadable(produced):
+    index = json.loads((produced / "artifacts.json").read_text())
+    return [a for a in index["artifacts"] if a["status"] == "ok"]
+
+
+def cell_args(produced, a):
+    folder = (produced / a["path"]).parent
+    m = a["manifest"]
+    return ["--format", a["format"], "--path", str(produced / a["path"]), "--inputs", str(folder / m["inputs"]),
+            "--outputs", ",".join(m["outputs"]),
+            "--trusted-types", json.dumps(m["format_details"].get("untrusted_types"))]
+
+
+def fresh(binary, matrix, env, produced, limit):
+    script = str(ROOT / "harness" / "worker" / "fresh_cell.py")
+    walls, inner, failed = [], [], 0
+    artifacts = loadable(produced)[:limit]
+    for i, a in enumerate(artifacts, 1):
+        cmd = [binary, "env", "shell", "--matrix", str(matrix), env, "--", script, "--root", str(ROOT),
+               *cell_args(produced, a)]
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        walls.append(time.perf_counter() - start)
+        try:
+            inner.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        except (IndexError, ValueError):
+            failed += 1  # a load error is a cell too: its time counts, its breakdown does not
+        if i % 10 == 0:
+            log(f"  fresh: {i}/{len(artifacts)} cells, {statistics.mean(walls):.2f} s per cell so far")
+    mean = lambda key: statistics.mean(d[key] for d in inner) if inner else None
+    return {"cells": len(walls), "failed_cells": failed, "seconds_per_cell": statistics.mean(walls),
+            "median_seconds": statistics.median(walls), "in_script_import_seconds": mean("import_seconds"),
+            "in_script_load_seconds": mean("load_seconds"), "in_script_predict_seconds": mean("predict_seconds"),
+            "outside_script_seconds": statistics.mean(walls) - (mean("script_seconds") or 0)}
+
+
+def fork_cost(binary, matrix, env, produced, sample):
+    """isolated_seconds - (load + predict) per load, from a long-lived worker spoken to directly."""
+    cmd = [binary, "env", "shell", "--matrix", str(matrix), env, "--",
+           str(ROOT / "harness" / "worker" / "worker.py"), "--root", str(ROOT)]
+    w = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+    def ask(i, req):
+        w.stdin.write(json.dumps({"id": i, **req}) + "\n")
+        w.stdin.flush()
+        return json.loads(w.stdout.readline())
+
+    ask(0, {"op": "hello"})
+    extra, rounds = [], []
+    for i, a in enumerate(loadable(produced)[:sample], 1):
+        args = cell_args(produced, a)
+        req = {"op": "load_predict", "format": a["format"], "path": args[3], "inputs": args[5],
+               "outputs": a["manifest"]["outputs"], "out_prefix": f"/tmp/bench/{i}",
+               "trusted_types": json.loads(args[9])}
+        start = time.perf_counter()
+        r = ask(i, req)
+        rounds.append(time.perf_counter() - start)
+        if r.get("ok"):
+            res = r["result"]
+            extra.append(res["isolated_seconds"] - res["load_seconds"] - res["predict_seconds"])
+    w.stdin.close()
+    w.wait(timeout=120)
+    # The first load imports the stack into the worker: leave it out of the steady state.
+    return {"loads": len(extra) - 1, "fork_seconds_per_load": statistics.mean(extra[1:]),
+            "request_seconds_per_load": statistics.mean(rounds[1:])}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--bin", default=str(ROOT / "build" / "crossload"))
+    p.add_argument("--matrix", default=str(ROOT / "matrix" / "quick.toml"), help="where the environment is declared")
+    p.add_argument("--env", default="bookworm-s390x")
+    p.add_argument("--work", default=str(ROOT / "build" / "bench-workers"),
+                   help="working directory; must lie inside the source tree, which the environment sees")
+    p.add_argument("--fresh-cells", type=int, default=100000, help="at most this many fresh-interpreter cells")
+    p.add_argument("--fork-sample", type=int, default=30)
+    a = p.parse_args(argv)
+    # One thread per native library in both modes, as ci/test runs: on shared cores OpenMP's
+    # spin-waits under QEMU turned one HGB predict into 9 s (the debian launch passes these on).
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    work = Path(a.work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    matrix = work / "bench.toml"
+    write_matrix(a.matrix, a.env, FIXTURES, matrix)
+    produced = work / "produced"
+    if not (produced / "artifacts.json").exists():
+        crossload(a.bin, "produce", "--matrix", matrix, "--env", a.env, "--out", produced, "-q", check=True)
+    n = len(loadable(produced))
+    log(f"{n} artifacts to load in {a.env}")
+    summary = {"environment": a.env, "artifacts": n, "cpu_count": os.cpu_count(),
+               "omp_num_threads": os.environ["OMP_NUM_THREADS"],
+               "load_average_at_start": os.getloadavg()}
+    summary["long_lived"] = long_lived(a.bin, matrix, a.env, produced, work / "long-lived")
+    log(f"long-lived: {summary['long_lived']['seconds_per_cell']:.3f} s per cell")
+    summary["fork_per_load"] = fork_cost(a.bin, matrix, a.env, produced, a.fork_sample)
+    summary["fresh"] = fresh(a.bin, matrix, a.env, produced, a.fresh_cells)
+    summary["load_average_at_end"] = os.getloadavg()
+    ll, fr, fk = summary["long_lived"], summary["fresh"], summary["fork_per_load"]
+    summary["ratio"] = fr["seconds_per_cell"] / ll["seconds_per_cell"]
+    summary["ratio_amortized"] = fr["seconds_per_cell"] / ll["amortized_seconds_per_cell"]
+    summary["fork_share_of_overhead"] = fk["fork_seconds_per_load"] / (ll["seconds_per_cell"] - ll["load_predict_seconds_per_cell"])
+    (work / "bench-workers.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(json.dumps(summary, indent=2))
+    print(f"long-lived {ll['seconds_per_cell']:.3f} s/cell (amortized with start-up {ll['amortized_seconds_per_cell']:.3f}), "
+          f"fresh interpreter {fr['seconds_per_cell']:.2f} s/cell: ratio {summary['ratio']:.1f} "
+          f"(amortized {summary['ratio_amortized']:.1f}); overhead outside load+predict "
+          f"{100 * ll['overhead_share']:.1f}% of a long-lived cell, fork-per-load {fk['fork_seconds_per_load'] * 1000:.0f} ms "
+          f"of it ({100 * summary['fork_share_of_overhead']:.0f}%)")
+
+
+if __name__ == "__main__":
+    main()
