@@ -12,6 +12,7 @@
 #include "harness/run/consume.h"
 #include "harness/run/environments.h"
 #include "harness/run/matrix.h"
+#include "harness/run/narrow.h"
 #include "harness/run/plan.h"
 #include "harness/run/produce.h"
 #include "harness/run/reuse.h"
@@ -155,10 +156,12 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   o.out_dir = fs::absolute(given.out_dir).lexically_normal().string();
   auto matrix = load_matrix(o.matrix_path);
   if (!matrix) return matrix.error();
+  if (auto s = narrow_matrix(*matrix, o.narrow); !s) return s.error();
   auto shard = o.shard.empty() ? Result<Shard>(Shard{}) : parse_shard(o.shard);
   if (!shard) return shard.error();
   auto sha = sha256_file(o.matrix_path);
   if (!sha) return sha.error();
+  if (!o.narrow.empty()) *sha += " " + o.narrow.describe();  // another slice is another run
   fs::create_directories(o.out_dir);
   auto store = Store::open(o.out_dir + "/results.db");
   if (!store) return store.error();

@@ -7,6 +7,7 @@
 
 #include "harness/compare/outcome.h"
 #include "harness/run/log.h"
+#include "harness/run/narrow.h"
 #include "harness/util/result.h"
 
 namespace crossload {
@@ -23,6 +24,7 @@ struct RunOptions {
   bool allow_unsafe = false;        // --allow-unsafe: load artifacts the audit judged UNSAFE (sandboxed only)
   std::string shard;                // "K/N": run only that slice of the (producer, fixture) pairs
   std::vector<std::string> recipes; // --recipe FILE.py: user recipes, crossed instead of the matrix's fixtures
+  Narrowing narrow;                 // --producers/--consumers/--fixtures/--formats override the file's lists
   std::vector<std::string> reports{"md", "json", "html", "junit"};
 };
 
