@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "harness/run/consume.h"
+
 namespace crossload::check {
 
 namespace {
@@ -10,40 +12,7 @@ using json = nlohmann::json;
 
 constexpr std::chrono::seconds kConvertTimeout{600};  // a large CSV under QEMU
 
-std::vector<CellWarning> warnings_of(const json& list) {
-  std::vector<CellWarning> out;
-  for (const auto& w : list) {
-    CellWarning cw{w.value("category", std::string()), w.value("message", std::string()), std::nullopt};
-    if (w.contains("original_sklearn_version") && w["original_sklearn_version"].is_string())
-      cw.original_sklearn_version = w["original_sklearn_version"].get<std::string>();
-    out.push_back(std::move(cw));
-  }
-  return out;
-}
 
-Outcome outcome_of(const std::string& stage) {
-  if (stage == "predict" || stage == "inputs") return Outcome::kPredictError;
-  if (stage == "crash") return Outcome::kCrash;
-  if (stage == "timeout") return Outcome::kTimeout;
-  return Outcome::kLoadError;
-}
-
-void record_error(CellRecord& c, const json& error) {
-  std::string stage = error.value("stage", std::string("load"));
-  c.outcome = outcome_of(stage);
-  std::string tb = error.value("traceback", std::string());
-  if (tb.size() > 4000) tb = "..." + tb.substr(tb.size() - 4000);
-  c.detail = {{"stage", stage}, {"error_type", error.value("type", std::string())},
-              {"message", error.value("message", std::string())}, {"traceback", tb}};
-  for (const char* key : {"signal", "exit_status", "limit", "seconds"})
-    if (error.contains(key)) c.detail[key] = error[key];
-  c.warnings = warnings_of(error.value("warnings", json::array()));
-}
-
-void record_no_answer(CellRecord& c, const WorkerFailure& f) {
-  c.outcome = f.kind == WorkerFailure::Kind::kTimeout ? Outcome::kTimeout : Outcome::kCrash;
-  c.detail = {{"message", f.message}};
-}
 
 json comparison_json(const Comparison& cmp) {
   return {{"outcome", to_string(cmp.outcome)}, {"n_values", cmp.n_values},
@@ -65,18 +34,18 @@ LoadResult load_in(EnvSession& env, const LoadRequest& req, CellRecord cell) {
   if (req.outputs) q["outputs"] = *req.outputs;
   auto reply = env.loader->request(q, req.timeout);
   if (!reply.ok()) {
-    record_no_answer(r.cell, reply.failure);
+    record_worker_failure(r.cell, reply.failure);
     return r;
   }
   if (!reply.answer.value("ok", false)) {
     const json& error = reply.answer["error"];
-    record_error(r.cell, error);
+    record_worker_error(r.cell, error);
     if (error.value("stage", "") == "inputs") r.inputs_error = error.value("message", std::string());
     return r;
   }
   const json& res = reply.answer["result"];
   r.cell.outcome = Outcome::kOkExact;
-  r.cell.warnings = warnings_of(res.value("warnings", json::array()));
+  r.cell.warnings = parse_warnings(res.value("warnings", json::array()));
   r.cell.measurements = {{"load", res.value("load_seconds", 0.0), "s"},
                          {"predict", res.value("predict_seconds", 0.0), "s"}};
   r.outputs = res.value("outputs", std::vector<std::string>{});

@@ -37,52 +37,7 @@ Status verify_artifact(const ArtifactRecord& a) {
   return ok_status();
 }
 
-std::vector<CellWarning> parse_warnings(const json& list) {
-  std::vector<CellWarning> out;
-  for (const auto& w : list) {
-    CellWarning cw{w.value("category", std::string()), w.value("message", std::string()), std::nullopt};
-    if (w.contains("original_sklearn_version") && w["original_sklearn_version"].is_string())
-      cw.original_sklearn_version = w["original_sklearn_version"].get<std::string>();
-    out.push_back(std::move(cw));
-  }
-  return out;
-}
 
-void record_failure(CellRecord& c, const WorkerFailure& f) {
-  c.outcome = f.kind == WorkerFailure::Kind::kTimeout ? Outcome::kTimeout : Outcome::kCrash;
-  c.detail = {{"message", f.message}};
-  if (f.signal) c.detail["signal"] = f.signal;
-  if (f.exit_status >= 0) c.detail["exit_status"] = f.exit_status;
-}
-
-Outcome outcome_of_stage(const std::string& stage) {
-  if (stage == "predict") return Outcome::kPredictError;
-  if (stage == "crash") return Outcome::kCrash;      // the load's child died (signal or exit status)
-  if (stage == "timeout") return Outcome::kTimeout;  // the worker killed it at the wall or CPU limit
-  if (stage == "unsupported") return Outcome::kUnsupported;  // a consumer that loads only some formats (onnx-native)
-  return Outcome::kLoadError;
-}
-
-void record_error(CellRecord& c, const json& error) {
-  std::string stage = error.value("stage", std::string("load"));
-  c.outcome = outcome_of_stage(stage);
-  std::string tb = error.value("traceback", std::string());
-  if (tb.size() > 4000) {
-    std::size_t from = tb.size() - 4000;
-    while (from < tb.size() && (static_cast<unsigned char>(tb[from]) & 0xC0) == 0x80) ++from;  // whole UTF-8 characters
-    tb = "..." + tb.substr(from);
-  }
-  c.detail = {{"stage", stage},
-              {"error_type", error.value("type", std::string())},
-              {"message", error.value("message", std::string())},
-              {"traceback", tb}};
-  for (const char* key : {"signal", "exit_status", "limit", "seconds"})
-    if (error.contains(key)) c.detail[key] = error[key];
-  // Beside the outcome, not among the measurements: the reports' costs are those of loads that worked.
-  for (auto [from, to] : {std::pair{"rss_at_fork_kb", "rss_at_fork_bytes"}, std::pair{"rss_peak_kb", "rss_peak_bytes"}})
-    if (error.contains(from) && error[from].is_number()) c.detail[to] = error[from].get<double>() * 1024.0;
-  c.warnings = parse_warnings(error.value("warnings", json::array()));
-}
 
 json comparison_json(const Comparison& cmp) {
   json j = {{"outcome", to_string(cmp.outcome)}, {"n_values", cmp.n_values},
@@ -134,6 +89,54 @@ json limits_json(const LoadLimits& l) {
 
 }  // namespace
 
+void record_worker_error(CellRecord& c, const json& error) {
+  std::string stage = error.value("stage", std::string("load"));
+  c.outcome = outcome_of_stage(stage);
+  std::string tb = error.value("traceback", std::string());
+  if (tb.size() > 4000) {
+    std::size_t from = tb.size() - 4000;
+    while (from < tb.size() && (static_cast<unsigned char>(tb[from]) & 0xC0) == 0x80) ++from;  // whole UTF-8 characters
+    tb = "..." + tb.substr(from);
+  }
+  c.detail = {{"stage", stage},
+              {"error_type", error.value("type", std::string())},
+              {"message", error.value("message", std::string())},
+              {"traceback", tb}};
+  for (const char* key : {"signal", "exit_status", "limit", "seconds"})
+    if (error.contains(key)) c.detail[key] = error[key];
+  // Beside the outcome, not among the measurements: the reports' costs are those of loads that worked.
+  for (auto [from, to] : {std::pair{"rss_at_fork_kb", "rss_at_fork_bytes"}, std::pair{"rss_peak_kb", "rss_peak_bytes"}})
+    if (error.contains(from) && error[from].is_number()) c.detail[to] = error[from].get<double>() * 1024.0;
+  c.warnings = parse_warnings(error.value("warnings", json::array()));
+}
+
+void record_worker_failure(CellRecord& c, const WorkerFailure& f) {
+  c.outcome = f.kind == WorkerFailure::Kind::kTimeout ? Outcome::kTimeout : Outcome::kCrash;
+  c.detail = {{"message", f.message}};
+  if (f.signal) c.detail["signal"] = f.signal;
+  if (f.exit_status >= 0) c.detail["exit_status"] = f.exit_status;
+}
+
+std::vector<CellWarning> parse_warnings(const json& list) {
+  std::vector<CellWarning> out;
+  for (const auto& w : list) {
+    CellWarning cw{w.value("category", std::string()), w.value("message", std::string()), std::nullopt};
+    if (w.contains("original_sklearn_version") && w["original_sklearn_version"].is_string())
+      cw.original_sklearn_version = w["original_sklearn_version"].get<std::string>();
+    out.push_back(std::move(cw));
+  }
+  return out;
+}
+
+Outcome outcome_of_stage(const std::string& stage) {
+  if (stage == "predict" || stage == "inputs") return Outcome::kPredictError;  // inputs: check's conversion
+  if (stage == "crash") return Outcome::kCrash;      // the load's child died (signal or exit status)
+  if (stage == "timeout") return Outcome::kTimeout;  // the worker killed it at the wall or CPU limit
+  if (stage == "unsupported") return Outcome::kUnsupported;  // a consumer that loads only some formats (onnx-native)
+  return Outcome::kLoadError;
+}
+
+
 ConsumeContext make_consume_context(const Matrix& m, const std::string& cells_dir) {
   ConsumeContext ctx;
   ctx.cells_dir = cells_dir;
@@ -154,7 +157,7 @@ CellRecord settle_failed_round_trip(const ArtifactRecord& a, const std::string& 
   const json error = a.manifest.is_object() ? a.manifest.value("error", json::object()) : json::object();
   std::string stage = error.value("stage", std::string("dump"));
   if (consumer == a.producer && (stage == "load" || stage == "predict")) {
-    record_error(c, error);
+    record_worker_error(c, error);
     c.detail["observed"] = "in the producer's own round trip, while dumping";
     return c;
   }
@@ -222,11 +225,11 @@ Status load_and_compare(EnvSession& consumer, const ArtifactRecord& a, const Con
               {"limits", limits_json(ctx.limits)}};
   auto r = consumer.loader->request(req, ctx.timeout);
   if (!r.ok()) {
-    record_failure(c, r.failure);  // the caller revives the worker, from its main thread
+    record_worker_failure(c, r.failure);  // the caller revives the worker, from its main thread
     return ok_status();
   }
   if (!r.answer.value("ok", false)) {
-    record_error(c, r.answer["error"]);
+    record_worker_error(c, r.answer["error"]);
     return ok_status();
   }
   const json& res = r.answer["result"];

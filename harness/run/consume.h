@@ -40,6 +40,18 @@ ConsumeContext make_consume_context(const Matrix& m, const std::string& cells_di
 Result<CellRecord> consume_cell(EnvSession& consumer, const ArtifactRecord& artifact,
                                 const ConsumeContext& ctx, RunLog& log);
 
+// The warnings a worker answer carries (harness/worker/PROTOCOL.md), with the version a
+// model was saved with when the warning names it.
+std::vector<CellWarning> parse_warnings(const nlohmann::json& list);
+
+// The outcome of a worker error by the stage it failed in ("load", "predict", "crash", ...).
+Outcome outcome_of_stage(const std::string& stage);
+
+// A worker's error answer (stage, type, message, traceback cut to whole UTF-8 characters,
+// signal, limits, RSS) into the cell; and a worker that gave no answer at all.
+void record_worker_error(CellRecord& c, const nlohmann::json& error);
+void record_worker_failure(CellRecord& c, const WorkerFailure& f);
+
 // A cell that needs no load: UNSUPPORTED or ENV_UNAVAILABLE, from the artifact's or the
 // environments' state, or BLOCKED by the artifact's audit (manifest "audit": UNSAFE, unparseable
 // or missing) unless ctx.allow_unsafe; std::nullopt when the cell must really be consumed.
