@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "harness/compare/compare.h"
 #include "harness/compare/npy.h"
@@ -53,25 +54,10 @@ Status compare_outputs(CellRecord& c, const ArtifactRecord& a, const std::string
   const json& m = a.manifest;
   Tolerance tol{m["tolerance"].value("rtol", 1e-7), m["tolerance"].value("atol", 0.0)};
   fs::path dir = fs::path(a.path).parent_path();
-  c.outcome = Outcome::kOkExact;
-  json outputs = json::object();
-  std::string worst_summary;
-  for (const auto& [output, ref_name] : m["references"].items()) {
-    auto ref = read_npy((dir / ref_name.get<std::string>()).string());
-    if (!ref) return ref.error();
-    auto got = read_npy(out_prefix + "." + output + ".npy");
-    if (!got) {
-      c.outcome = Outcome::kPredictError;
-      c.detail = {{"stage", "predict"}, {"message", "unreadable predictions: " + got.error().message}};
-      return ok_status();
-    }
-    Comparison cmp = compare_arrays(*ref, *got, tol);
-    outputs[output] = comparison_json(cmp);
-    if (severity(cmp.outcome) > severity(c.outcome)) c.outcome = cmp.outcome, worst_summary = output + ": " + cmp.summary;
-  }
-  c.detail = {{"outputs", outputs}};
-  if (!worst_summary.empty()) c.detail["summary"] = worst_summary;
-  return ok_status();
+  std::map<std::string, std::string> references;
+  for (const auto& [output, ref_name] : m["references"].items())
+    references[output] = (dir / ref_name.get<std::string>()).string();
+  return compare_to_references(c, references, out_prefix, tol);
 }
 
 void add_measurements(CellRecord& c, const json& res, const ArtifactRecord& a) {
@@ -88,6 +74,29 @@ json limits_json(const LoadLimits& l) {
 }
 
 }  // namespace
+
+Status compare_to_references(CellRecord& c, const std::map<std::string, std::string>& references,
+                             const std::string& out_prefix, Tolerance tolerance) {
+  c.outcome = Outcome::kOkExact;
+  json outputs = json::object();
+  std::string worst_summary;
+  for (const auto& [output, path] : references) {
+    auto ref = read_npy(path);
+    if (!ref) return ref.error();
+    auto got = read_npy(out_prefix + "." + output + ".npy");
+    if (!got) {
+      c.outcome = Outcome::kPredictError;
+      c.detail = {{"stage", "predict"}, {"message", "unreadable predictions: " + got.error().message}};
+      return ok_status();
+    }
+    Comparison cmp = compare_arrays(*ref, *got, tolerance);
+    outputs[output] = comparison_json(cmp);
+    if (severity(cmp.outcome) > severity(c.outcome)) c.outcome = cmp.outcome, worst_summary = output + ": " + cmp.summary;
+  }
+  c.detail = {{"outputs", outputs}};
+  if (!worst_summary.empty()) c.detail["summary"] = worst_summary;
+  return ok_status();
+}
 
 void record_worker_error(CellRecord& c, const json& error) {
   std::string stage = error.value("stage", std::string("load"));

@@ -3,8 +3,10 @@
 // compared with the producer's reference predictions — the outcome of one cell.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 
+#include "harness/compare/compare.h"
 #include "harness/run/environments.h"
 #include "harness/run/matrix.h"
 #include "harness/run/plan.h"
@@ -51,6 +53,12 @@ Outcome outcome_of_stage(const std::string& stage);
 // signal, limits, RSS) into the cell; and a worker that gave no answer at all.
 void record_worker_error(CellRecord& c, const nlohmann::json& error);
 void record_worker_failure(CellRecord& c, const WorkerFailure& f);
+
+// Compares a load's outputs (<out_prefix>.<output>.npy) with the reference .npy of each output:
+// the worst outcome, "outputs" and "summary" in the detail. An unreadable reference is an Error
+// naming it; unreadable predictions are the cell's PREDICT_ERROR.
+Status compare_to_references(CellRecord& c, const std::map<std::string, std::string>& references,
+                             const std::string& out_prefix, Tolerance tolerance);
 
 // A cell that needs no load: UNSUPPORTED or ENV_UNAVAILABLE, from the artifact's or the
 // environments' state, or BLOCKED by the artifact's audit (manifest "audit": UNSAFE, unparseable
