@@ -37,5 +37,8 @@ std::vector<std::string> reporter_names();
 std::unique_ptr<Reporter> find_reporter(std::string_view name);
 // Writes to path.tmp and renames, so a reader never sees half a report.
 Status write_report(const Reporter& reporter, const RunData& data, const std::string& path);
+// Each named report into out_dir under its default file name; the paths written, in order.
+Result<std::vector<std::string>> write_reports(const RunData& data, const std::vector<std::string>& names,
+                                               const std::string& out_dir);
 
 }  // namespace crossload

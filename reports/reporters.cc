@@ -34,6 +34,19 @@ Status write_report(const Reporter& reporter, const RunData& data, const std::st
   return ok_status();
 }
 
+Result<std::vector<std::string>> write_reports(const RunData& data, const std::vector<std::string>& names,
+                                               const std::string& out_dir) {
+  std::vector<std::string> written;
+  for (const auto& name : names) {
+    auto reporter = find_reporter(name);
+    if (!reporter) return make_error(fmt::format("unknown report format '{}'", name));
+    std::string path = out_dir + "/" + std::string(reporter->default_file());
+    if (auto s = write_report(*reporter, data, path); !s) return s.error();
+    written.push_back(path);
+  }
+  return written;
+}
+
 Result<RunData> load_run_data(const Store& store, int64_t run_id) {
   RunData d;
   auto run = store.run(run_id);

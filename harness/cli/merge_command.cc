@@ -27,12 +27,9 @@ int merge(const MergeFlags& f) {
   if (!store) return std::cerr << "error: " << store.error().message << '\n', exit_code::kStore;
   auto data = load_run_data(*store, s->run_id);
   if (!data) return std::cerr << "error: " << data.error().message << '\n', exit_code::kStore;
-  for (const auto& name : reporter_names()) {
-    auto r = find_reporter(name);
-    std::string path = f.out_dir + "/" + std::string(r->default_file());
-    if (auto st = write_report(*r, *data, path); !st) return std::cerr << "error: " << st.error().message << '\n', exit_code::kBadInput;
-    std::cout << "report: " << path << '\n';
-  }
+  auto written = write_reports(*data, reporter_names(), f.out_dir);
+  if (!written) return std::cerr << "error: " << written.error().message << '\n', exit_code::kBadInput;
+  for (const auto& path : *written) std::cout << "report: " << path << '\n';
   return exit_code::kOk;
 }
 

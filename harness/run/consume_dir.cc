@@ -122,13 +122,9 @@ Status record_environments(Consuming& c, const std::vector<Input>& inputs) {
 Status write_reports(Consuming& c) {
   auto data = load_run_data(c.store, c.run_id);
   if (!data) return data.error();
-  for (const auto& name : c.options.reports) {
-    auto reporter = find_reporter(name);
-    if (!reporter) return make_error(fmt::format("unknown report format '{}'", name));
-    std::string path = c.options.out_dir + "/" + std::string(reporter->default_file());
-    if (auto st = write_report(*reporter, *data, path); !st) return st;
-    c.summary.written.push_back(path);
-  }
+  auto written = write_reports(*data, c.options.reports, c.options.out_dir);
+  if (!written) return written.error();
+  c.summary.written.insert(c.summary.written.end(), written->begin(), written->end());
   return ok_status();
 }
 

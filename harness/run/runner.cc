@@ -18,7 +18,7 @@
 #include "harness/run/reuse.h"
 #include "harness/run/scheduler.h"
 #include "harness/run/shard.h"
-#include "harness/sandbox/sandbox.h"
+#include "harness/run/split_common.h"
 #include "harness/store/store.h"
 #include "harness/util/sha256.h"
 #include "reports/reporter.h"
@@ -123,31 +123,12 @@ Result<RunRecord> open_run(Store& store, const RunOptions& o, const std::string&
 Status write_reports(RunState& st) {
   auto data = load_run_data(st.store, st.run.id);
   if (!data) return data.error();
-  for (const auto& name : st.options.reports) {
-    auto reporter = find_reporter(name);
-    if (!reporter) return make_error(fmt::format("unknown report format '{}'", name));
-    std::string path = st.options.out_dir + "/" + std::string(reporter->default_file());
-    if (auto s = write_report(*reporter, *data, path); !s) return s;
-    st.summary.written.push_back(path);
-  }
+  auto written = write_reports(*data, st.options.reports, st.options.out_dir);
+  if (!written) return written.error();
+  st.summary.written.insert(st.summary.written.end(), written->begin(), written->end());
   return ok_status();
 }
 
-// Loads run sandboxed, or unsandboxed because the user said so; never silently either way.
-Status check_sandbox(const RunOptions& o, RunLog& log) {
-  if (!o.sandbox) {  // shown even with --quiet
-    log.always("warning: --no-sandbox: artifacts load WITHOUT the sandbox: with network access, and able "
-               "to write wherever the worker's user can. Use it only for artifacts you trust.");
-    return ok_status();
-  }
-  if (auto st = probe_sandbox(nullptr); !st)
-    return make_error("the consumer sandbox does not work on this machine: " + st.error().message +
-                      ". Install or fix bubblewrap, or pass --no-sandbox to load artifacts unsandboxed "
-                      "(only for artifacts you trust)");
-  log.info("loads run sandboxed: bwrap, no network, own PID namespace, run directory read-only but cells/, "
-           "private /tmp (docs/isolation.md)");
-  return ok_status();
-}
 
 }  // namespace
 
@@ -171,7 +152,7 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   RunState st{o, *matrix, *store, *run, {}, {}, log};
   st.summary.run_id = run->id;
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.echo()};
-  if (auto s = check_sandbox(o, log); !s) return s.error();
+  if (auto s = check_sandbox(o.sandbox, log); !s) return s.error();
   auto recipes = check::stage_recipes(o.recipes, o.out_dir);
   if (!recipes) return recipes.error();
   if (!o.recipes.empty()) matrix->fixtures = recipes->fixtures;

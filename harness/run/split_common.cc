@@ -41,8 +41,8 @@ Result<std::vector<FixtureInfo>> list_fixtures(EnvSession& producer) {
 
 Status check_sandbox(bool sandbox, RunLog& log) {
   if (!sandbox) {  // shown even with --quiet
-    log.stream() << "warning: --no-sandbox: artifacts load WITHOUT the sandbox: with network access, and able "
-                    "to write wherever the worker's user can. Use it only for artifacts you trust.\n";
+    log.always("warning: --no-sandbox: artifacts load WITHOUT the sandbox: with network access, and able "
+               "to write wherever the worker's user can. Use it only for artifacts you trust.");
     return ok_status();
   }
   if (auto st = probe_sandbox(nullptr); !st)
