@@ -74,8 +74,10 @@ def hostile_run(tmp_path_factory):
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
         listener.setblocking(False)
+        # One load at a time: with --jobs, the fork bomb's load (bounded, but busy) shared the two
+        # cores with the escape attempt's, which then met its wall limit (a TIMEOUT seen in CI).
         proc = crossload("run", "--matrix", write_matrix(tmp, ["hostile_*", "after_hostile_tree"]),
-                         "--out", out,
+                         "--out", out, "--jobs", "1",
                          env={"CROSSLOAD_EXTRA_FIXTURES": str(HOSTILE),
                               "HOSTILE_ESCAPE_PATHS": os.pathsep.join(map(str, targets)),
                               "HOSTILE_PROBE_PORT": str(listener.getsockname()[1])})
