@@ -46,7 +46,11 @@ class SlowToLoad:
 
 def wake(tree, dumped_by):
     if os.getpid() != dumped_by:
-        time.sleep(6)
+        import tempfile
+
+        # Held open while it sleeps: how the test tells this load from any other child of a worker.
+        with tempfile.NamedTemporaryFile(prefix="crossload-slow-load-"):
+            time.sleep(6)
     return tree
 
 
@@ -195,20 +199,18 @@ def test_rerun_computes_every_cell_again(tmp_path):
 
 
 def worker_with_a_load_in_flight(root_pid):
-    """The consumer worker while it waits for a load: the python whose child is a worker.py too."""
-    procs = {}
+    """The consumer worker while the slow load sleeps in its child: the parent of the process
+    holding the load's marker file open, if that parent is crossload's child."""
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
             continue
         try:
-            cmd = (d / "cmdline").read_bytes().split(b"\0")
+            held = [os.readlink(f) for f in (d / "fd").iterdir()]
             ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            grandparent = int((Path("/proc") / str(ppid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
-        procs[int(d.name)] = (ppid, any(part.endswith(b"worker.py") for part in cmd))
-    for pid, (ppid, is_worker) in procs.items():
-        parent = procs.get(ppid)
-        if is_worker and parent and parent[1] and parent[0] == root_pid:
+        if grandparent == root_pid and any("crossload-slow-load-" in h for h in held):
             return ppid
     return None
 
