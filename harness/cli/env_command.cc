@@ -299,13 +299,26 @@ void add_env_command(CLI::App& app, int& exit_code) {
     if (name == "build") cmd->add_option("names", f->names, "environment names (default: all)");
     if (name == "info" || name == "shell") cmd->add_option("name", f->name, "environment name")->required();
     if (name == "info") cmd->add_flag("--json", f->json, "print the fingerprint as JSON");
-    if (name == "shell") cmd->add_option("args", f->shell_args, "arguments for python3 (after --)");
+    // One argument through the option, the rest as the prefix command's remainder: an option
+    // taking them all would read an argument like ["a","b"] as a CLI11 list and split it.
+    if (name == "shell") {
+      cmd->add_option("args", f->shell_args, "arguments for python3 (after --)")->allow_extra_args(false);
+      cmd->prefix_command();
+    }
     if (name == "gc") {
       cmd->add_flag("--unused", f->unused, "also remove entries no environment of --matrix uses");
       cmd->add_flag("--dry-run,-n", f->dry_run, "only say what would be removed");
     }
     auto run = s.run;
-    cmd->callback([f, run, &exit_code] { exit_code = run(*f); });
+    cmd->callback([f, run, cmd, &exit_code] {
+      if (cmd->get_prefix_command()) {
+        auto rest = cmd->remaining();
+        auto from = rest.begin();
+        if (from != rest.end() && *from == "--") ++from;  // the separator itself, kept by CLI11
+        f->shell_args.insert(f->shell_args.end(), from, rest.end());
+      }
+      exit_code = run(*f);
+    });
   }
 }
 

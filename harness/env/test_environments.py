@@ -136,3 +136,14 @@ arch = "riscv64"
     assert r.returncode == 4  # exit_code::kEnvironment
     assert "ENV_UNAVAILABLE" in r.stdout
     assert "riscv64" in r.stdout and "full log: " in r.stdout
+
+
+def test_shell_passes_every_argument_after_the_separator_verbatim(matrix):
+    """A JSON list, commas and a second `--` reach python as they were typed (CLI11 splits an
+    argument like ["a","b"] when it is an option's value)."""
+    path, name, _, _ = matrix
+    args = ['["a","b"]', "x,y", "[1]", "run", "--", "--matrix"]
+    r = crossload("env", "shell", "--matrix", path, name, "--", "-c",
+                  "import json, sys; print(json.dumps(sys.argv[1:]))", *args)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads(r.stdout.strip().splitlines()[-1]) == args

@@ -90,9 +90,6 @@ def cell_args(produced, a):
     m = a["manifest"]
     return ["--format", a["format"], "--path", str(produced / a["path"]), "--inputs", str(folder / m["inputs"]),
             "--outputs", ",".join(m["outputs"]),
-            # Known limit: `crossload env shell` splits an argument at its commas, so a skops cell's
-            # list of trusted types arrives in pieces and that fresh cell fails after the interpreter
-            # start (counted with that time only: the fresh mean is understated).
             "--trusted-types", json.dumps(m["format_details"].get("untrusted_types"), separators=(",", ":"))]
 
 
