@@ -6,6 +6,7 @@
 #include <array>
 #include <deque>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -61,9 +62,10 @@ struct GlobalInfo {
   Role role = Role::kPlain;
 };
 
+// Views only (into the pickle, or literals): every array of a forest describes its dtype.
 struct DtypeDesc {
-  std::string code;        // "f8", "V64", "O8"; empty if unknown
-  std::string byte_order = "unknown";
+  std::string_view code;   // "f8", "V64", "O8"; empty if unknown
+  std::string_view byte_order = "unknown";
   std::uint64_t itemsize = 0;  // 0 if unknown
   bool object = false;
 };
@@ -277,6 +279,52 @@ bool is_opcode(std::uint8_t b) {
 // ---------------------------------------------------------------------------------------------
 // The abstract unpickler: one instance per pickle (each has its own stack and memo).
 // ---------------------------------------------------------------------------------------------
+// The unpickler's memo. Picklers number entries 0, 1, 2...: those live in a vector; an index
+// far past the others (a hostile file's) goes to a map, so memory follows the entries made.
+class Memo {
+ public:
+  std::optional<ValueId> get(std::uint64_t index) const {
+    if (index < dense_.size()) {
+      if (dense_[index] == kNoValue) return std::nullopt;
+      return dense_[index];
+    }
+    auto it = sparse_.find(index);
+    if (it == sparse_.end()) return std::nullopt;
+    return it->second;
+  }
+  void put(std::uint64_t index, ValueId v) {
+    if (index >= dense_.size() && index <= 2 * dense_.size() + 1024) {
+      if (auto it = sparse_.find(index); it != sparse_.end()) {
+        sparse_.erase(it);
+        --count_;
+      }
+      dense_.resize(std::max<std::size_t>(index + 1, 2 * dense_.size()), kNoValue);
+    }
+    if (index < dense_.size()) {
+      count_ += dense_[index] == kNoValue;
+      dense_[index] = v;
+      return;
+    }
+    count_ += sparse_.insert_or_assign(index, v).second;
+  }
+  // What CPython's MEMOIZE uses as the next index: the number of entries.
+  std::uint64_t size() const { return count_; }
+
+ private:
+  std::vector<ValueId> dense_;  // kNoValue where unset
+  std::unordered_map<std::uint64_t, ValueId> sparse_;
+  std::uint64_t count_ = 0;
+};
+
+// Opcodes that exist only in the binary protocols (1 and up).
+constexpr std::array<bool, 256> binary_opcodes() {
+  std::array<bool, 256> t{};
+  for (int op = 0x80; op < 0x100; ++op) t[op] = true;
+  for (unsigned char op : std::string_view("BCGJKMQTUXhjqr}])euo")) t[op] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kBinaryOpcode = binary_opcodes();
+
 class Machine {
  public:
   Machine(ByteReader& in, const Policy& policy, const PickleScanOptions& opts,
@@ -337,6 +385,9 @@ class Machine {
   // semantics
   Result<ValueId> import_global(std::string_view module, std::string_view name,
                                 std::uint64_t at);
+  Result<std::uint32_t> global_slot(std::string_view module, std::string_view name,
+                                    std::uint64_t at);
+  Result<ValueId> import_distrusted(const GlobalInfo& g, std::uint32_t slot, std::uint64_t at);
   Result<ValueId> call(ValueId callee, ValueId args, Kind kind, std::uint64_t at);
   Status check_callee(ValueId callee, std::uint64_t at);
   Status apply_role(Role role, ValueId result, std::uint64_t at);
@@ -344,7 +395,7 @@ class Machine {
   void role_code(Role role, ValueId result, std::uint64_t at);
   void role_class_setstate(ValueId result);
   void role_codecs(ValueId result, std::uint64_t at);
-  Status add_items(ValueId container, const std::vector<ValueId>& items, std::uint64_t at);
+  Status add_items(ValueId container, std::span<const ValueId> items, std::uint64_t at);
   Status check_mutation_target(ValueId target, std::uint64_t at, std::string_view how);
   void note_version(ValueId key, ValueId value);
 
@@ -367,10 +418,18 @@ class Machine {
   std::vector<Value> values_;
   std::vector<ValueId> stack_;
   std::vector<std::size_t> marks_;
-  std::unordered_map<std::uint64_t, ValueId> memo_;
-  std::unordered_map<std::int64_t, ValueId> scalars_;
+  Memo memo_;
+  // Shared scalars: None, False, True, any float, ints 0..1023 (see push_scalar).
+  std::array<ValueId, 4 + 1024> scalars_ = filled_scalars();
+  static std::array<ValueId, 4 + 1024> filled_scalars() {
+    std::array<ValueId, 4 + 1024> a;
+    a.fill(kNoValue);
+    return a;
+  }
   std::vector<GlobalInfo> globals_;
   std::unordered_map<std::string, std::uint32_t> global_index_;
+  std::unordered_map<std::string, std::uint32_t> spelled_index_;  // see global_slot
+  std::string spelled_;
   std::deque<std::string> owned_;
   int proto_ = 0;
   std::uint64_t opcodes_ = 0;
@@ -412,13 +471,13 @@ Status Machine::push_scalar(Value v) {
   else if (v.kind == Kind::kInt && v.number_known && v.number >= 0 && v.number < 1024)
     slot = 4 + v.number;
   if (slot < 0) return push_new(std::move(v));
-  auto [it, inserted] = scalars_.try_emplace(slot, kNoValue);
-  if (inserted) {
+  ValueId& shared = scalars_[static_cast<std::size_t>(slot)];
+  if (shared == kNoValue) {
     auto id = make(std::move(v));
     if (!id) return id.error();
-    it->second = *id;
+    shared = *id;
   }
-  return push(it->second);
+  return push(shared);
 }
 
 Result<ValueId> Machine::pop(std::uint64_t at) {
@@ -509,11 +568,7 @@ Status Machine::run() {
 }
 
 Status Machine::op_dispatch(std::uint8_t op, std::uint64_t at) {
-  if (op >= 0x80 || op == 'B' || op == 'C' || op == 'G' || op == 'J' || op == 'K' ||
-      op == 'M' || op == 'Q' || op == 'T' || op == 'U' || op == 'X' || op == 'h' ||
-      op == 'j' || op == 'q' || op == 'r' || op == '}' || op == ']' || op == ')' ||
-      op == 'e' || op == 'u' || op == 'o')
-    summary_.saw_binary_opcode = true;
+  if (kBinaryOpcode[op]) summary_.saw_binary_opcode = true;
   switch (op) {
     case 0x80: {  // PROTO
       auto v = read_le(1, at, "PROTO argument");
@@ -694,7 +749,7 @@ Status Machine::op_text(std::uint8_t op, std::uint64_t at) {
   return push_new(std::move(v));
 }
 
-Status Machine::add_items(ValueId container, const std::vector<ValueId>& items,
+Status Machine::add_items(ValueId container, std::span<const ValueId> items,
                           std::uint64_t at) {
   Value& c = val(container);
   switch (c.kind) {
@@ -756,8 +811,9 @@ Status Machine::op_container(std::uint8_t op, std::uint64_t at) {
       break;
     }
     case 'a': case 's': {  // APPEND, SETITEM
-      std::vector<ValueId> items(op == 'a' ? 1 : 2);
-      for (std::size_t i = items.size(); i-- > 0;) {
+      std::array<ValueId, 2> items{};
+      std::size_t n = op == 'a' ? 1 : 2;
+      for (std::size_t i = n; i-- > 0;) {
         auto id = pop(at);
         if (!id) return id.error();
         items[i] = *id;
@@ -765,7 +821,7 @@ Status Machine::op_container(std::uint8_t op, std::uint64_t at) {
       auto target = top(at);
       if (!target) return target.error();
       if (op == 's') note_version(items[0], items[1]);
-      return add_items(*target, items, at);
+      return add_items(*target, std::span<const ValueId>(items.data(), n), at);
     }
     default: {  // APPENDS, SETITEMS, ADDITEMS: items since the MARK go into the object below it
       auto items = pop_mark(at);
@@ -798,9 +854,9 @@ Status Machine::op_memo(std::uint8_t op, std::uint64_t at) {
     index = *n;
   }
   if (op == 'g' || op == 'h' || op == 'j') {
-    auto it = memo_.find(index);
-    if (it == memo_.end()) return fail(at, fmt::format("memo value not found at index {}", index));
-    return push(it->second);
+    auto found = memo_.get(index);
+    if (!found) return fail(at, fmt::format("memo value not found at index {}", index));
+    return push(*found);
   }
   if (op == 0x94) index = memo_.size();  // MEMOIZE: the next free slot, as CPython counts it
   auto v = top(at);
@@ -811,12 +867,18 @@ Status Machine::op_memo(std::uint8_t op, std::uint64_t at) {
                      fmt::format("memo index {} makes the loader allocate a table of ~{} MiB",
                                  index, index * 16 / (1024 * 1024)),
                      at);
-  memo_[index] = *v;
+  memo_.put(index, *v);
   return ok_status();
 }
 
-Result<ValueId> Machine::import_global(std::string_view module, std::string_view name,
-                                       std::uint64_t at) {
+Result<std::uint32_t> Machine::global_slot(std::string_view module, std::string_view name,
+                                           std::uint64_t at) {
+  // A model imports the same few names thousands of times (one per tree, per array): those
+  // are found by their spelling as read, before any name is mapped, joined or classified.
+  spelled_.assign(proto_ < 3 ? "2" : "3");
+  spelled_.append(module).append(1, '\n').append(name);
+  if (auto known = spelled_index_.find(spelled_); known != spelled_index_.end())
+    return known->second;
   // The loader maps Python 2 names only below protocol 3; the policy checks both spellings.
   QualifiedName loaded = proto_ < 3 ? map_python2_name(module, name)
                                     : QualifiedName{std::string(module), std::string(name)};
@@ -831,8 +893,28 @@ Result<ValueId> Machine::import_global(std::string_view module, std::string_view
     if (g.name.module.starts_with("cloudpickle")) summary_.cloudpickle = true;
     globals_.push_back(std::move(g));
   }
-  const GlobalInfo& g = globals_[it->second];
   rec_.add_global(joined);
+  spelled_index_.emplace(spelled_, it->second);
+  return it->second;
+}
+
+Result<ValueId> Machine::import_global(std::string_view module, std::string_view name,
+                                       std::uint64_t at) {
+  auto slot = global_slot(module, name, at);
+  if (!slot) return slot.error();
+  const GlobalInfo& g = globals_[*slot];
+  if (g.cls.trust != Trust::kTrusted) return import_distrusted(g, *slot, at);
+  Value v;
+  v.kind = Kind::kGlobal;
+  v.offset = at;
+  v.ref = *slot;
+  return make(std::move(v));
+}
+
+Result<ValueId> Machine::import_distrusted(const GlobalInfo& g, std::uint32_t slot,
+                                           std::uint64_t at) {
+  const QualifiedName& loaded = g.name;
+  std::string joined = loaded.joined();
   if (g.cls.trust == Trust::kDangerous) {
     rec_.add_finding(Severity::kError, Rule::kDangerousGlobal,
                      fmt::format("imports {} ({})", joined, g.cls.category), at);
@@ -847,7 +929,7 @@ Result<ValueId> Machine::import_global(std::string_view module, std::string_view
   Value v;
   v.kind = Kind::kGlobal;
   v.offset = at;
-  v.ref = it->second;
+  v.ref = slot;
   return make(std::move(v));
 }
 
@@ -1225,18 +1307,18 @@ DtypeDesc Machine::describe_dtype(ValueId id, int depth, int& budget) const {
       globals_[val(v.ref).ref].role != Role::kDtype)
     return d;
   const Value* code = tuple_item(v.args, 0);
-  if (code && code->kind == Kind::kStr) d.code = std::string(code->text.substr(0, 32));
+  if (code && code->kind == Kind::kStr) d.code = code->text.substr(0, 32);
   d.object = !d.code.empty() && d.code[0] == 'O';
   d.itemsize = itemsize_of_code(d.code);
   if (const Value* order = tuple_item(v.state, 1); order && order->kind == Kind::kStr)
-    d.byte_order = std::string(order_name(order->text));
+    d.byte_order = order_name(order->text);
   if (auto elsize = tuple_item(v.state, 5); elsize && elsize->kind == Kind::kInt &&
                                             elsize->number_known && elsize->number > 0)
     d.itemsize = static_cast<std::uint64_t>(elsize->number);
   // A structured dtype is '|' itself; its fields say how the numbers inside are stored.
   const Value* fields = tuple_item(v.state, 4);
   if (fields && fields->kind == Kind::kDict) {
-    std::string combined;
+    std::string_view combined;
     for (std::size_t i = 1; i < fields->items.size(); i += 2) {
       const Value& f = val(fields->items[i]);
       if (f.kind != Kind::kTuple || f.items.empty()) continue;
@@ -1280,7 +1362,7 @@ void Machine::add_array(const DtypeDesc& d, std::vector<std::uint64_t> shape,
                                    bytes),
                        offset);
   }
-  rec_.arrays.push_back(ArrayInfo{d.code.empty() ? "unknown" : d.code, d.byte_order,
+  rec_.arrays.push_back(ArrayInfo{d.code.empty() ? "unknown" : std::string(d.code), std::string(d.byte_order),
                                   std::move(shape), bytes, offset, std::move(where)});
 }
 

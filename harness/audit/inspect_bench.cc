@@ -1,10 +1,13 @@
 // Scan throughput of the static audit per format, on the zoo (and its large model) as written
-// by fixtures/hostile/bench_corpus.py into $CROSSLOAD_AUDIT_CORPUS (default build-bench-corpus).
+// by fixtures/hostile/bench_corpus.py into $CROSSLOAD_AUDIT_CORPUS (default build-bench-corpus),
+// and, when $CROSSLOAD_AUDIT_FILES names a file listing paths (one per line), on exactly those
+// ("Inspect/listed": how compare_scanners.py times the scan alone, beside picklescan's).
 // Registered at static-initialisation time: crossload_bench's main is BENCHMARK_MAIN.
 #include <benchmark/benchmark.h>
 
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -56,7 +59,17 @@ void scan_all(benchmark::State& state, Group& group) {
   state.counters["files"] = static_cast<double>(files.size());
 }
 
+void register_listed(const char* list_file) {
+  static Group listed;  // lives as long as the registered benchmark
+  std::ifstream in(list_file);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) listed.paths.emplace_back(line);
+  benchmark::RegisterBenchmark("Inspect/listed", [](benchmark::State& s) { scan_all(s, listed); })
+      ->Unit(benchmark::kMillisecond);
+}
+
 int register_all() {
+  if (const char* list = std::getenv("CROSSLOAD_AUDIT_FILES")) register_listed(list);
   fs::path zoo = corpus_dir() / "zoo";
   if (!fs::exists(zoo)) {
     benchmark::RegisterBenchmark("Inspect/no_corpus", [](benchmark::State& state) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <fstream>
+#include <unordered_map>
 #include <utility>
 
 namespace crossload::audit {
@@ -364,10 +365,28 @@ bool starts_with_entry(std::string_view path, std::string_view module, std::stri
          path[module.size()] == '.' && starts_with_module(path.substr(module.size() + 1), name);
 }
 
+std::string_view top_level(std::string_view path) { return path.substr(0, path.find('.')); }
+
+// kDangerous grouped by the top-level package of each entry's module, in table order: a name
+// can only match entries of its own top-level package, and every distinct import of every file
+// is classified (a linear walk of the whole table was most of the audit of a small model).
+const std::unordered_map<std::string_view, std::vector<const DangerEntry*>>& dangerous_by_package() {
+  static const auto index = [] {
+    std::unordered_map<std::string_view, std::vector<const DangerEntry*>> by;
+    for (const auto& e : kDangerous) by[top_level(e.module)].push_back(&e);
+    return by;
+  }();
+  return index;
+}
+
 // The category of the first dangerous entry matching `module`.`name`, or empty.
 std::string danger_category(std::string_view module, std::string_view name) {
   std::string full = module.empty() ? std::string(name) : fmt::format("{}.{}", module, name);
-  for (const auto& e : kDangerous) {
+  const auto& index = dangerous_by_package();
+  auto bucket = index.find(top_level(full));
+  if (bucket == index.end()) return {};
+  for (const DangerEntry* entry : bucket->second) {
+    const DangerEntry& e = *entry;
     if (e.name == "*") {
       if (starts_with_module(module, e.module) || starts_with_module(full, e.module))
         return std::string(e.category);
