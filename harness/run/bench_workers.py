@@ -128,7 +128,7 @@ def fork_cost(binary, matrix, env, produced, sample):
         return json.loads(w.stdout.readline())
 
     ask(0, {"op": "hello"})
-    extra, rounds = [], []
+    extra, rounds, phases = [], [], []
     for i, a in enumerate(loadable(produced)[:sample], 1):
         args = cell_args(produced, a)
         req = {"op": "load_predict", "format": a["format"], "path": args[3], "inputs": args[5],
@@ -140,11 +140,20 @@ def fork_cost(binary, matrix, env, produced, sample):
         if r.get("ok"):
             res = r["result"]
             extra.append(res["isolated_seconds"] - res["load_seconds"] - res["predict_seconds"])
+            ph = dict(res.get("phases", {}))
+            if "work" in ph:  # the child's work besides load+predict: reading inputs, saving outputs
+                ph["work_besides_load_predict"] = ph.pop("work") - res["load_seconds"] - res["predict_seconds"]
+            ph["request_outside_isolation"] = rounds[-1] - res["isolated_seconds"]
+            phases.append(ph)
     w.stdin.close()
     w.wait(timeout=120)
     # The first load imports the stack into the worker: leave it out of the steady state.
+    steady = phases[1:]
+    names = sorted({k for ph in steady for k in ph})
     return {"loads": len(extra) - 1, "fork_seconds_per_load": statistics.mean(extra[1:]),
-            "request_seconds_per_load": statistics.mean(rounds[1:])}
+            "request_seconds_per_load": statistics.mean(rounds[1:]),
+            # Where a load's time goes besides load+predict, per step (mean seconds per load).
+            "phase_seconds_per_load": {k: statistics.mean(ph.get(k, 0.0) for ph in steady) for k in names}}
 
 
 def main(argv=None):

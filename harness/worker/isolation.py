@@ -126,24 +126,36 @@ class Isolation:
         """Runs work(tmpdir) -> result dict in a child under `limits`; publish(result, tmpdir)
         then runs here, in the worker, before the private directory goes. Returns the result, or
         raises ReportedError with the child's error, a crash or a timeout."""
+        # Monotonic stamps (one clock for worker and child) of each step, for the phases the
+        # benchmark reports (ci/bench-workers: where a cell's time goes besides load+predict).
+        stamps = {"start": time.monotonic()}
         tmpdir = tempfile.mkdtemp(prefix="crossload-load-", dir=tmp_root)
         try:
             started = time.monotonic()
             rss_at_fork = _status_kb("VmRSS")
             with _ChildSignals() as wake:
+                stamps["fork"] = time.monotonic()
                 pid, result_fd = self._fork(work, limits, tmpdir, wake.fds())
                 try:
                     ending = _await(pid, result_fd, self._watch(limits, rss_at_fork), wake.read_fd)
                 finally:
                     os.close(result_fd)
+            stamps["reaped"] = time.monotonic()
             self._sweep()
             measured = {"rss_at_fork_kb": rss_at_fork, "rss_peak_kb": ending.rusage.ru_maxrss,
                         "isolated_seconds": time.monotonic() - started}
             result = _judge(ending, limits, measured)
+            stamps.update(result.pop("child_stamps", None) or {})
+            stamps["swept"] = time.monotonic()
             self._warm(result.pop("imported", []))
-            return publish(result, tmpdir)
+            stamps["warmed"] = time.monotonic()
+            result = publish(result, tmpdir)
+            stamps["published"] = time.monotonic()
         finally:
             shutil.rmtree(tmpdir, ignore_errors=True)
+        stamps["cleaned"] = time.monotonic()
+        result["phases"] = _phases(stamps)
+        return result
 
     def _fork(self, work, limits, tmpdir, wake_fds):
         read_fd, write_fd = os.pipe()
@@ -234,12 +246,16 @@ def _usable_sandbox_uid():
 def _child(work, limits, tmpdir, result_fd, close_fds, sandbox_uid):
     """The forked child: confine, work, answer over the pipe, _exit. Never returns."""
     code = 0
+    stamps = {"child_started": time.monotonic()}
     try:
         before = set(sys.modules)
         try:
             applied = _confine(limits, tmpdir, close_fds, sandbox_uid)
+            stamps["confined"] = time.monotonic()
             answer = {"ok": True, "result": work(tmpdir)}
+            stamps["worked"] = time.monotonic()
             answer["result"]["isolation"] = applied
+            answer["result"]["child_stamps"] = stamps
         except StageError as exc:
             answer = {"ok": False, "error": exc.error()}
         except BaseException as exc:  # a failure of the confinement itself, or a worker bug
@@ -328,6 +344,20 @@ def _set_limit(which, value, hard=None):
 
 
 # --- the worker waiting -----------------------------------------------------------------------
+
+# (phase, from stamp, to stamp): consecutive steps of one isolated load, worker and child.
+PHASES = (("mkdtemp", "start", "fork"), ("fork", "fork", "child_started"),
+          ("confine", "child_started", "confined"), ("work", "confined", "worked"),
+          ("answer", "worked", "reaped"), ("judge_sweep", "reaped", "swept"),
+          ("warm", "swept", "warmed"), ("publish", "warmed", "published"),
+          ("cleanup", "published", "cleaned"))
+
+
+def _phases(stamps):
+    """Seconds per phase; a phase whose stamps are missing (a child that died) is left out."""
+    return {name: round(stamps[b] - stamps[a], 6) for name, a, b in PHASES
+            if a in stamps and b in stamps}
+
 
 class _ChildSignals:
     """While a child runs, SIGCHLD writes to a pipe the worker selects on: a child that dies

@@ -103,6 +103,19 @@ def test_a_load_answers_from_a_child_with_clean_measurements(worker, files):
     assert result["rss_at_fork_kb"] > 0 and result["rss_peak_kb"] > 0
     assert result["isolated_seconds"] >= result["load_seconds"] + result["predict_seconds"]
     assert "imported" not in result  # the warm-up list stays between child and worker
+    assert "child_stamps" not in result  # turned into phases by the worker
+
+
+def test_a_load_reports_each_phase_of_its_isolation(worker, files):
+    result = assert_small_model_still_loads(worker, files)
+    phases = result["phases"]
+    assert list(phases) == ["mkdtemp", "fork", "confine", "work", "answer", "judge_sweep", "warm",
+                            "publish", "cleanup"]
+    assert all(seconds >= 0 for seconds in phases.values()), phases
+    assert phases["work"] >= result["load_seconds"] + result["predict_seconds"]
+    # The phases from the fork to the verdict are the isolated time, measured on one clock.
+    isolated = sum(phases[k] for k in ("fork", "confine", "work", "answer", "judge_sweep"))
+    assert isolated == pytest.approx(result["isolated_seconds"], abs=0.05)
 
 
 def test_a_segfault_is_a_crash_with_signal_11(worker, files):
