@@ -144,6 +144,8 @@ def fork_cost(binary, matrix, env, produced, sample):
             if "work" in ph:  # the child's work besides load+predict: reading inputs, saving outputs
                 ph["work_besides_load_predict"] = ph.pop("work") - res["load_seconds"] - res["predict_seconds"]
             ph["request_outside_isolation"] = rounds[-1] - res["isolated_seconds"]
+            for key in ("inputs_seconds", "save_seconds"):
+                ph["work:" + key.replace("_seconds", "")] = res.get(key, 0.0)
             phases.append(ph)
     w.stdin.close()
     w.wait(timeout=120)

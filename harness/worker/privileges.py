@@ -132,15 +132,33 @@ def kill_uid(uid):
 
 def count_tasks(uid):
     """How many tasks (threads count: RLIMIT_NPROC counts them) run as real uid `uid` now."""
+    # Runs after every load where the worker cannot be a subreaper (QEMU user mode), over every
+    # process of the machine: raw reads and two field lookups, not a parsed file per process.
     total = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            with open("/proc/%s/status" % entry) as f:
-                fields = dict(line.split(":", 1) for line in f if ":" in line)
+            fd = os.open("/proc/%s/status" % entry, os.O_RDONLY)
         except OSError:
             continue  # gone meanwhile
-        if int(fields.get("Uid", "-1").split()[0]) == uid:
-            total += int(fields.get("Threads", "1").strip() or 1)
+        try:
+            status = os.read(fd, 8192)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+        if _status_field(status, b"Uid") == uid:
+            total += _status_field(status, b"Threads") or 1
     return total
+
+
+def _status_field(status, name):
+    """The first number of a /proc/<pid>/status line, or None."""
+    at = status.find(b"\n" + name + b":")
+    if at < 0:
+        return None
+    try:
+        return int(status[at + len(name) + 2:status.find(b"\n", at + 1)].split()[0])
+    except (ValueError, IndexError):
+        return None

@@ -228,6 +228,25 @@ def test_an_inconsistent_version_warning_carries_the_writing_version(worker, tmp
     assert warning["original_sklearn_version"] == older.decode()
 
 
+def test_inputs_rewritten_at_the_same_path_are_read_again(worker, tmp_path):
+    # The worker keeps recent inputs for the loads that follow; a changed file is not the same.
+    from sklearn.linear_model import LinearRegression
+
+    X = _inputs(tmp_path)
+    model = tmp_path / "lin.pkl"
+    model.write_bytes(pickle.dumps(LinearRegression().fit(np.load(str(X)), np.arange(3.0)), protocol=5))
+    request = dict(format="pickle-p5", path=str(model), inputs=str(X), outputs=["predict"])
+    worker.result("load_predict", out_prefix=str(tmp_path / "first"), **request)
+    np.save(str(X), np.load(str(X)) * 2 + 1)
+    worker.result("load_predict", out_prefix=str(tmp_path / "second"), **request)
+    first, second = (np.load(str(tmp_path / name) + ".predict.npy") for name in ("first", "second"))
+    assert not np.array_equal(first, second)
+    X.unlink()
+    gone = worker.call("load_predict", out_prefix=str(tmp_path / "third"), **request)
+    assert gone["ok"] is False and gone["error"]["stage"] == "protocol"
+    assert gone["error"]["type"] == "FileNotFoundError"
+
+
 @pytest.mark.parametrize("line,message", [
     (b"this is not json", "not a JSON line"),
     (b"[1, 2]", "not a JSON object"),
