@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/cli/commands.h"
+#include "harness/cli/narrow_flags.h"
 #include "harness/cli/paths.h"
 #include "harness/run/matrix.h"
 #include "harness/run/plan.h"
@@ -21,6 +22,7 @@ struct PlanFlags {
   std::string root = default_source_root();
   int shards = 1;
   std::string emit = "text";
+  Narrowing narrow;
 };
 
 // Listing the zoo imports no scikit-learn, so any python3 answers it: plan provisions nothing.
@@ -40,6 +42,8 @@ Result<std::vector<FixtureInfo>> list_zoo(const std::string& root) {
 int plan(const PlanFlags& f) {
   auto m = load_matrix(f.matrix_path);
   if (!m) return std::cerr << "error: " << m.error().message << '\n', exit_code::kBadInput;
+  if (auto st = narrow_matrix(*m, f.narrow); !st)
+    return std::cerr << "error: " << st.error().message << '\n', exit_code::kUsage;
   auto zoo = list_zoo(f.root);
   if (!zoo) return std::cerr << "error: " << zoo.error().message << '\n', exit_code::kEnvironment;
   auto sel = select(*m, *zoo);
@@ -72,6 +76,7 @@ void add_plan_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--emit", flags->emit, "text, or github (a job-matrix JSON for strategy.matrix)")
       ->check(CLI::IsMember({"text", "github"}))->capture_default_str();
   cmd->add_option("--root", flags->root, "crossload source tree")->capture_default_str();
+  add_narrowing_flags(cmd, flags->narrow);
   cmd->callback([flags, &exit_code] { exit_code = plan(*flags); });
 }
 

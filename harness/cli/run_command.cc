@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "harness/cli/commands.h"
+#include "harness/cli/narrow_flags.h"
 #include "harness/cli/paths.h"
 #include "harness/run/runner.h"
 #include "harness/util/exit_codes.h"
@@ -98,14 +99,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--recipe", flags->options.recipes,
                   "a training recipe FILE.py (repeatable): crossed instead of the matrix's fixtures (README)");
   cmd->add_option("--shard", flags->options.shard, "K/N: run only the K-th of N deterministic slices");
-  cmd->add_option("--producers", flags->options.narrow.producers, "only these environments produce (comma list)")
-      ->delimiter(',');
-  cmd->add_option("--consumers", flags->options.narrow.consumers, "only these environments consume (comma list)")
-      ->delimiter(',');
-  cmd->add_option("--fixtures", flags->options.narrow.fixtures, "only these fixtures (globs, '-' excludes)")
-      ->delimiter(',');
-  cmd->add_option("--formats", flags->options.narrow.formats, "only these formats (globs, '-' excludes)")
-      ->delimiter(',');
+  add_narrowing_flags(cmd, flags->options.narrow);
   cmd->add_option("--report", flags->options.reports, "reports to write: " + join(reporter_names(), ", "))
       ->delimiter(',')->capture_default_str();
   cmd->add_option("--fail-on", flags->fail_on, "exit 1 if any cell has one of these outcomes (comma list)")
