@@ -42,6 +42,13 @@ enum class Role : std::uint8_t {
   kBuiltinType,
 };
 
+// A run of the Machine's item pool. Values hold no heap memory of their own: a model's pickle
+// makes tens of thousands of tuples and dicts, each an allocation and a free when they held a
+// vector.
+struct Items {
+  std::uint32_t first = 0, size = 0, capacity = 0;
+};
+
 struct Value {
   Kind kind = Kind::kUnknown;
   std::uint8_t flags = 0;
@@ -53,7 +60,7 @@ struct Value {
   bool number_known = false;
   std::string_view text;  // kStr (UTF-8) and kBytes
   std::uint64_t units = 0;  // kBytes: byte count (of the latin-1 text for _codecs.encode)
-  std::vector<ValueId> items;  // tuple/list/set items; dict: key, value, key, value...
+  Items items;  // tuple/list/set items; dict: key, value, key, value... (in the item pool)
 };
 
 struct GlobalInfo {
@@ -353,12 +360,16 @@ class Machine {
   Status push_scalar(Value v);
   Result<ValueId> pop(std::uint64_t at);
   Result<ValueId> top(std::uint64_t at);
-  Result<std::vector<ValueId>> pop_mark(std::uint64_t at);
+  Result<std::span<const ValueId>> pop_mark(std::uint64_t at);
   const Value& val(ValueId id) const { return values_[id]; }
   Value& val(ValueId id) { return values_[id]; }
   std::optional<std::string_view> const_str(ValueId id) const;
   std::optional<std::int64_t> const_int(ValueId id) const;
   const Value* tuple_item(ValueId tuple, std::size_t i) const;
+  std::span<const ValueId> items_of(const Value& v) const;
+  std::span<const ValueId> items_of(ValueId id) const { return items_of(val(id)); }
+  Items store_items(std::span<const ValueId> ids);
+  Status append_items(ValueId container, std::span<const ValueId> ids, std::uint64_t at);
   ValueId dict_get(ValueId dict, std::string_view key) const;
 
   // reading arguments
@@ -417,6 +428,8 @@ class Machine {
   PickleScanSummary& summary_;
   std::vector<Value> values_;
   std::vector<ValueId> stack_;
+  std::vector<ValueId> pool_;    // every container's items (see Items)
+  std::vector<ValueId> marked_;  // pop_mark's result
   std::vector<std::size_t> marks_;
   Memo memo_;
   // Shared scalars: None, False, True, any float, ints 0..1023 (see push_scalar).
@@ -494,13 +507,49 @@ Result<ValueId> Machine::top(std::uint64_t at) {
   return stack_.back();
 }
 
-Result<std::vector<ValueId>> Machine::pop_mark(std::uint64_t at) {
+// The items above the topmost MARK, valid until the next pop_mark (a reused buffer).
+Result<std::span<const ValueId>> Machine::pop_mark(std::uint64_t at) {
   if (marks_.empty()) return fail(at, "could not find MARK");
   std::size_t mark = marks_.back();
   marks_.pop_back();
-  std::vector<ValueId> items(stack_.begin() + static_cast<std::ptrdiff_t>(mark), stack_.end());
+  marked_.assign(stack_.begin() + static_cast<std::ptrdiff_t>(mark), stack_.end());
   stack_.resize(mark);
-  return items;
+  return std::span<const ValueId>(marked_);
+}
+
+std::span<const ValueId> Machine::items_of(const Value& v) const {
+  return {pool_.data() + v.items.first, v.items.size};
+}
+
+Items Machine::store_items(std::span<const ValueId> ids) {
+  Items run{static_cast<std::uint32_t>(pool_.size()), static_cast<std::uint32_t>(ids.size()),
+            static_cast<std::uint32_t>(ids.size())};
+  pool_.insert(pool_.end(), ids.begin(), ids.end());
+  return run;
+}
+
+// Appends in place while the run has room or ends the pool; else moves the run to the end with
+// twice the room, so a list built by many APPENDs costs amortised O(1) per item.
+Status Machine::append_items(ValueId container, std::span<const ValueId> ids, std::uint64_t at) {
+  Items& run = val(container).items;
+  std::size_t needed = std::size_t{run.size} + ids.size();
+  if (pool_.size() + needed > opts_.max_values * 4)
+    return fail(at, fmt::format("more than {} container items in one pickle: refusing to go on "
+                                "(a bound of the inspector)", opts_.max_values * 4));
+  if (needed > run.capacity) {
+    if (run.first + run.capacity == pool_.size()) {
+      pool_.resize(run.first + std::max(needed, std::size_t{run.capacity} * 2));
+    } else {
+      std::size_t first = pool_.size();
+      pool_.resize(first + std::max(needed, std::size_t{run.capacity} * 2));
+      std::copy_n(pool_.begin() + run.first, run.size, pool_.begin() + static_cast<std::ptrdiff_t>(first));
+      run.first = static_cast<std::uint32_t>(first);
+    }
+    run.capacity = static_cast<std::uint32_t>(pool_.size() - run.first);
+  }
+  std::copy(ids.begin(), ids.end(), pool_.begin() + run.first + run.size);
+  run.size = static_cast<std::uint32_t>(needed);
+  return ok_status();
 }
 
 std::optional<std::string_view> Machine::const_str(ValueId id) const {
@@ -517,13 +566,13 @@ std::optional<std::int64_t> Machine::const_int(ValueId id) const {
 
 const Value* Machine::tuple_item(ValueId tuple, std::size_t i) const {
   if (tuple == kNoValue || val(tuple).kind != Kind::kTuple) return nullptr;
-  const auto& items = val(tuple).items;
+  auto items = items_of(tuple);
   return i < items.size() ? &val(items[i]) : nullptr;
 }
 
 ValueId Machine::dict_get(ValueId dict, std::string_view key) const {
   if (dict == kNoValue || val(dict).kind != Kind::kDict) return kNoValue;
-  const auto& items = val(dict).items;
+  auto items = items_of(dict);
   ValueId found = kNoValue;  // the last assignment wins, as in a dict
   for (std::size_t i = 0; i + 1 < items.size(); i += 2)
     if (const_str(items[i]) == key) found = items[i + 1];
@@ -765,10 +814,8 @@ Status Machine::add_items(ValueId container, std::span<const ValueId> items,
   }
   std::uint8_t flags = 0;
   for (ValueId id : items) flags |= val(id).flags & kFlagCode;
-  Value& target = val(container);
-  target.flags |= flags;
-  target.items.insert(target.items.end(), items.begin(), items.end());
-  return ok_status();
+  val(container).flags |= flags;
+  return append_items(container, items, at);
 }
 
 void Machine::note_version(ValueId key, ValueId value) {
@@ -794,12 +841,12 @@ Status Machine::op_container(std::uint8_t op, std::uint64_t at) {
       if (op == 'd')
         for (std::size_t i = 0; i + 1 < items->size(); i += 2)
           note_version((*items)[i], (*items)[i + 1]);
-      v.items = std::move(*items);
+      v.items = store_items(*items);
       break;
     }
     case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
       std::size_t n = op - 0x84u;
-      std::vector<ValueId> items(n);
+      std::array<ValueId, 3> items{};
       for (std::size_t i = n; i-- > 0;) {
         auto id = pop(at);
         if (!id) return id.error();
@@ -807,7 +854,7 @@ Status Machine::op_container(std::uint8_t op, std::uint64_t at) {
         v.flags |= val(*id).flags & kFlagCode;
       }
       v.kind = Kind::kTuple;
-      v.items = std::move(items);
+      v.items = store_items(std::span<const ValueId>(items.data(), n));
       break;
     }
     case 'a': case 's': {  // APPEND, SETITEM
@@ -1046,16 +1093,17 @@ Status Machine::op_call(std::uint8_t op, std::uint64_t at) {
     }
     auto items = pop_mark(at);
     if (!items) return items.error();
+    std::span<const ValueId> rest = *items;
     if (op == 'o') {
-      if (items->empty()) return fail(at, "OBJ without a class");
-      cls = items->front();
-      items->erase(items->begin());
+      if (rest.empty()) return fail(at, "OBJ without a class");
+      cls = rest.front();
+      rest = rest.subspan(1);
     }
     Value tuple;
     tuple.kind = Kind::kTuple;
     tuple.offset = at;
-    tuple.items = std::move(*items);
-    for (ValueId id : tuple.items) tuple.flags |= val(id).flags & kFlagCode;
+    tuple.items = store_items(rest);
+    for (ValueId id : rest) tuple.flags |= val(id).flags & kFlagCode;
     auto t = make(std::move(tuple));
     if (!t) return t.error();
     callee = cls;
@@ -1110,12 +1158,12 @@ void Machine::role_codecs(ValueId result, std::uint64_t at) {
 Status Machine::role_import_by_name(Role role, ValueId result, std::uint64_t at) {
   ValueId args = val(result).args;
   auto first = const_str(args != kNoValue && val(args).kind == Kind::kTuple &&
-                                 !val(args).items.empty()
-                             ? val(args).items[0]
+                                 !items_of(args).empty()
+                             ? items_of(args)[0]
                              : kNoValue);
   auto second = const_str(args != kNoValue && val(args).kind == Kind::kTuple &&
-                                  val(args).items.size() > 1
-                              ? val(args).items[1]
+                                  items_of(args).size() > 1
+                              ? items_of(args)[1]
                               : kNoValue);
   if (!first || (role == Role::kUfuncReconstruct && !second)) {
     rec_.add_finding(Severity::kError, Rule::kUnresolvedGlobal,
@@ -1178,13 +1226,13 @@ void Machine::role_class_setstate(ValueId result) {
   const Value* cls = tuple_item(args, 0);
   const Value* state = tuple_item(args, 1);
   if (!cls || !state) return;
-  ValueId dict = state->kind == Kind::kTuple && !state->items.empty() ? state->items[0]
-                                                                        : val(args).items[1];
+  ValueId dict = state->kind == Kind::kTuple && !items_of(*state).empty() ? items_of(*state)[0]
+                                                                        : items_of(args)[1];
   if (dict == kNoValue || val(dict).kind != Kind::kDict) return;
-  for (std::size_t i = 0; i < val(dict).items.size(); i += 2) {
-    auto key = const_str(val(dict).items[i]);
+  for (std::size_t i = 0; i < items_of(dict).size(); i += 2) {
+    auto key = const_str(items_of(dict)[i]);
     if (key && std::find(kLoadHooks.begin(), kLoadHooks.end(), *key) != kLoadHooks.end())
-      val(val(args).items[0]).flags |= kFlagHooked;
+      val(items_of(args)[0]).flags |= kFlagHooked;
   }
 }
 
@@ -1319,11 +1367,11 @@ DtypeDesc Machine::describe_dtype(ValueId id, int depth, int& budget) const {
   const Value* fields = tuple_item(v.state, 4);
   if (fields && fields->kind == Kind::kDict) {
     std::string_view combined;
-    for (std::size_t i = 1; i < fields->items.size(); i += 2) {
-      const Value& f = val(fields->items[i]);
-      if (f.kind != Kind::kTuple || f.items.empty()) continue;
+    for (std::size_t i = 1; i < items_of(*fields).size(); i += 2) {
+      const Value& f = val(items_of(*fields)[i]);
+      if (f.kind != Kind::kTuple || items_of(f).empty()) continue;
       if (budget <= 0) break;
-      DtypeDesc fd = describe_dtype(f.items[0], depth + 1, budget);
+      DtypeDesc fd = describe_dtype(items_of(f)[0], depth + 1, budget);
       d.object = d.object || fd.object;
       if (fd.byte_order == "not-applicable") continue;
       combined = combined.empty() || combined == fd.byte_order ? fd.byte_order : "mixed";
@@ -1340,7 +1388,7 @@ std::optional<std::vector<std::uint64_t>> Machine::shape_of(ValueId id) const {
     return std::vector<std::uint64_t>{static_cast<std::uint64_t>(v.number)};
   if (v.kind != Kind::kTuple) return std::nullopt;
   std::vector<std::uint64_t> shape;
-  for (ValueId item : v.items) {
+  for (ValueId item : items_of(v)) {
     auto n = const_int(item);
     if (!n || *n < 0) return std::nullopt;
     shape.push_back(static_cast<std::uint64_t>(*n));
@@ -1370,7 +1418,7 @@ void Machine::array_from_reconstruct(ValueId state, std::uint64_t at) {
   // ndarray.__setstate__((version, shape, dtype, is_fortran, data)) or the 4-tuple without
   // the version.
   if (state == kNoValue || val(state).kind != Kind::kTuple) return;
-  const auto& items = val(state).items;
+  auto items = items_of(state);
   std::size_t base = items.size() == 5 ? 1 : items.size() == 4 ? 0 : 99;
   if (base == 99) return;
   auto shape = shape_of(items[base]);
@@ -1386,8 +1434,8 @@ void Machine::array_from_buffer(ValueId args, std::uint64_t at) {
   // numpy's protocol-5 path: _frombuffer(buffer, dtype, shape, order)
   const Value* buf = tuple_item(args, 0);
   if (!buf) return;
-  auto shape = shape_of(val(args).items.size() > 2 ? val(args).items[2] : kNoValue);
-  DtypeDesc d = describe_dtype(val(args).items.size() > 1 ? val(args).items[1] : kNoValue);
+  auto shape = shape_of(items_of(args).size() > 2 ? items_of(args)[2] : kNoValue);
+  DtypeDesc d = describe_dtype(items_of(args).size() > 1 ? items_of(args)[1] : kNoValue);
   bool in_band = buf->kind == Kind::kBytes;
   add_array(d, shape.value_or(std::vector<std::uint64_t>{}), in_band ? buf->units : 0,
             in_band ? buf->offset : at, in_band ? "pickle" : "out-of-band",
