@@ -31,7 +31,15 @@ Status greet(WorkerClient& worker, EnvRecord& record) {
 // What the workers of one environment are started from, and which it needs.
 struct Roles {
   bool produces = false, consumes = false;
+  std::vector<std::string> load_formats;  // the matrix's format patterns, for prepare_loads
 };
+
+// The consumer worker imports the runtimes of the formats it will load now, at start-up, not
+// inside the first cell of each format (seconds under QEMU). Best effort: a worker that cannot
+// (the native ONNX consumer knows no such op) warms each runtime at its first load instead.
+void prepare_loads(WorkerClient& loader, const std::vector<std::string>& formats) {
+  (void)loader.request({{"op", "prepare_loads"}, {"formats", formats}}, kStartTimeout);
+}
 
 Result<std::unique_ptr<WorkerClient>> start_worker(const std::string& name, const Launch& launch,
                                                    const std::string& log_path, const ProvisionContext& ctx,
@@ -57,6 +65,8 @@ Status start_workers(EnvSession& s, const Launch& launch, Roles roles, const Pro
   if (!l) return make_error((sandbox ? "the sandboxed consumer worker: " : "the consumer worker: ") + l.error().message);
   s.loader = std::move(*l);
   s.loading = *loading;
+  s.load_formats = roles.load_formats;
+  prepare_loads(*s.loader, s.load_formats);
   s.record.where += sandbox ? "; loads sandboxed" : "; loads NOT sandboxed (--no-sandbox)";
   return ok_status();
 }
@@ -143,10 +153,12 @@ Result<EnvSession> another_loader(const EnvSession& s, int index, const Provisio
   copy.record = s.record;
   copy.emulated = s.emulated;
   copy.loading = s.loading;
+  copy.load_formats = s.load_formats;
   std::string log = fmt::format("{}/logs/{}.consumer-{}.worker.log", ctx.run_dir, s.spec.name, index);
   auto l = start_worker(fmt::format("{} consumer #{}", s.spec.name, index), s.loading, log, ctx, copy.record);
   if (!l) return l.error();
   copy.loader = std::move(*l);
+  prepare_loads(*copy.loader, copy.load_formats);
   return Result<EnvSession>(std::move(copy));
 }
 
@@ -155,7 +167,10 @@ EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, boo
   std::filesystem::create_directories(ctx.run_dir + "/logs");
   std::map<std::string, Roles> roles;
   for (const auto& name : m.producers) roles[name].produces = true;
-  for (const auto& name : m.consumers) roles[name].consumes = true;
+  for (const auto& name : m.consumers) {
+    roles[name].consumes = true;
+    roles[name].load_formats = m.formats;
+  }
   // Provisioning is mostly waiting (downloads, QEMU byte-compiling): build side by side,
   // then start the workers here, on the main thread (see start_one).
   std::map<std::string, std::future<Provisioned>> pending;

@@ -24,6 +24,7 @@ struct EnvSession {
   bool emulated = false;                   // runs under QEMU: minutes where native takes seconds
   std::map<std::string, nlohmann::json> retrained;  // retrain_cv answers by fixture (run --recipe)
   Launch loading;                          // how its consumer worker started: more can join (another_loader)
+  std::vector<std::string> load_formats;   // what its consumer workers prepared to load
   bool available() const { return record.status == "ok" && worker && worker->running(); }
   bool can_load() const { return record.status == "ok" && loader && loader->running(); }
   // Restarts a worker that died or timed out; false (and unavailable) if it cannot come back.

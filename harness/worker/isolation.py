@@ -112,6 +112,7 @@ class Isolation:
 
     def __init__(self, protected_fds=()):
         self.protected_fds = tuple(protected_fds)  # the protocol stream: never a child's to touch
+        self.unwarmable = set()
         self.subreaper_problem = privileges.become_subreaper()
         if self.subreaper_problem:
             _log("cannot become a subreaper (%s): a load's orphans escape the sweep"
@@ -147,7 +148,7 @@ class Isolation:
             result = _judge(ending, limits, measured)
             stamps.update(result.pop("child_stamps", None) or {})
             stamps["swept"] = time.monotonic()
-            self._warm(result.pop("imported", []))
+            self.warm(result.pop("imported", []))
             stamps["warmed"] = time.monotonic()
             result = publish(result, tmpdir)
             stamps["published"] = time.monotonic()
@@ -196,19 +197,22 @@ class Isolation:
         if self.subreaper_problem is None and _children_left():
             _log("processes of a load survived %d s of killing" % SWEEP_SECONDS)
 
-    def _warm(self, modules):
-        """Imports into the worker the stack's modules the last load needed (see WARM_PACKAGES)."""
+    def warm(self, modules):
+        """Imports into the worker the stack's modules a load needs (see WARM_PACKAGES): those
+        the last load imported, or a format's runtime before its first load. One that fails is
+        not tried again."""
         import importlib
         import warnings
 
         for name in modules:
-            if name in sys.modules or name.split(".")[0] not in WARM_PACKAGES:
+            if name in sys.modules or name in self.unwarmable or name.split(".")[0] not in WARM_PACKAGES:
                 continue
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     importlib.import_module(name)
             except BaseException as exc:  # a module that imports only in a load is not fatal
+                self.unwarmable.add(name)
                 _log("could not pre-import %s: %s: %s" % (name, type(exc).__name__, exc))
 
 

@@ -115,11 +115,47 @@ def dump(session, req):
         raise
 
 
+# The estimator packages of scikit-learn models (the zoo's and most users'), and each format
+# family's runtime: imported into the worker before its first load of that family, so the import
+# is paid once there, not in the child (inside load_seconds) and then again by the warm-up.
+SKLEARN_MODULES = ("sklearn.base", "sklearn.pipeline", "sklearn.compose", "sklearn.preprocessing",
+                   "sklearn.impute", "sklearn.linear_model", "sklearn.tree", "sklearn.ensemble",
+                   "sklearn.svm", "sklearn.neighbors", "sklearn.naive_bayes", "sklearn.cluster",
+                   "sklearn.decomposition", "sklearn.neural_network")
+RUNTIME_MODULES = {"pickle": SKLEARN_MODULES, "joblib": SKLEARN_MODULES + ("joblib",),
+                   "cloudpickle": SKLEARN_MODULES + ("cloudpickle",),
+                   "skops": SKLEARN_MODULES + ("skops.io",), "onnx": ("onnxruntime",)}
+
+
+def prepare_loads(session, req):
+    """Imports, once, the runtimes of the formats this consumer worker will load (the matrix's
+    format patterns; a leading '-' excludes): the harness asks it at start-up, so no cell pays
+    for them. A load of a format left out still warms its own runtime first (load_predict)."""
+    import fnmatch
+
+    from formats import registry
+
+    patterns = req.get("formats") or ["*"]
+    include = [p for p in patterns if not p.startswith("-")] or ["*"]
+    exclude = [p[1:] for p in patterns if p.startswith("-")]
+    names = [v.name for v in registry.VARIANTS
+             if any(fnmatch.fnmatchcase(v.name, p) for p in include)
+             and not any(fnmatch.fnmatchcase(v.name, p) for p in exclude)]
+    modules = []
+    for name in names:
+        modules += [m for m in RUNTIME_MODULES.get(name.split("-")[0], ()) if m not in modules]
+    start = time.perf_counter()
+    session.isolation().warm(modules)
+    return {"formats": names, "imported": [m for m in modules if m in sys.modules],
+            "seconds": time.perf_counter() - start}
+
+
 def load_predict(session, req):
     """Loads and predicts in a forked child under the request's limits (isolation.py)."""
     from isolation import Limits
 
     variant = _variant(param(req, "format"))
+    session.isolation().warm(RUNTIME_MODULES.get(variant.name.split("-")[0], ()))
     # The child works in its private directory: relative paths would mean something else there.
     path, inputs, out_prefix = (os.path.abspath(param(req, name))
                                 for name in ("path", "inputs", "out_prefix"))
@@ -180,6 +216,7 @@ OPS = {
     "list": list_op,
     "train": train,
     "dump": dump,
+    "prepare_loads": prepare_loads,
     "load_predict": load_predict,
     "convert_inputs": check_ops.convert_inputs,
     "check_predict": check_ops.check_predict,

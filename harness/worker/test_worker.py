@@ -228,6 +228,13 @@ def test_an_inconsistent_version_warning_carries_the_writing_version(worker, tmp
     assert warning["original_sklearn_version"] == older.decode()
 
 
+def test_prepare_loads_imports_the_runtimes_of_the_matched_formats(worker):
+    r = worker.result("prepare_loads", formats=["joblib*", "-joblib-mmap", "skops"])
+    assert r["formats"] == ["joblib", "joblib-zlib3", "joblib-lz4", "skops"]
+    assert {"joblib", "skops.io", "sklearn.ensemble"} <= set(r["imported"])
+    assert worker.result("prepare_loads")["formats"][-1] == "onnx"  # no patterns: every format
+
+
 def test_inputs_rewritten_at_the_same_path_are_read_again(worker, tmp_path):
     # The worker keeps recent inputs for the loads that follow; a changed file is not the same.
     from sklearn.linear_model import LinearRegression
