@@ -113,9 +113,11 @@ def test_a_load_reports_each_phase_of_its_isolation(worker, files):
                             "publish", "cleanup"]
     assert all(seconds >= 0 for seconds in phases.values()), phases
     assert phases["work"] >= result["load_seconds"] + result["predict_seconds"]
-    # The phases from the fork to the verdict are the isolated time, measured on one clock.
+    # The phases from the fork to the verdict are the isolated time, measured on one clock (the
+    # two windows differ by a few statements at either end; the bound allows a preempted one on
+    # a busy CI machine).
     isolated = sum(phases[k] for k in ("fork", "confine", "work", "answer", "judge_sweep"))
-    assert isolated == pytest.approx(result["isolated_seconds"], abs=0.05)
+    assert isolated == pytest.approx(result["isolated_seconds"], abs=0.25)
 
 
 def test_a_segfault_is_a_crash_with_signal_11(worker, files):
