@@ -58,9 +58,9 @@ struct Value {
   std::uint64_t offset = 0;      // of the opcode that made it
   std::int64_t number = 0;       // kInt (when it fits), kBool
   bool number_known = false;
-  std::string_view text;  // kStr (UTF-8) and kBytes
+  std::string_view text{};  // kStr (UTF-8) and kBytes
   std::uint64_t units = 0;  // kBytes: byte count (of the latin-1 text for _codecs.encode)
-  Items items;  // tuple/list/set items; dict: key, value, key, value... (in the item pool)
+  Items items{};  // tuple/list/set items; dict: key, value, key, value... (in the item pool)
 };
 
 struct GlobalInfo {

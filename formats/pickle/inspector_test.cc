@@ -259,7 +259,9 @@ TEST_F(RealPickles, EveryProtocolOfRealModelsIsSafe) {
     EXPECT_GT(r->arrays.size(), 10u);
     EXPECT_EQ(r->protocol, proto);
     for (const auto& a : r->arrays)
-      if (a.dtype == "f8") EXPECT_EQ(a.byte_order, "little") << "protocol " << proto;
+      if (a.dtype == "f8") {
+        EXPECT_EQ(a.byte_order, "little") << "protocol " << proto;
+      }
   }
 }
 

@@ -120,7 +120,7 @@ struct SchemaWalk {
   const InspectContext& ctx;
   InspectionRecord& rec;
   std::vector<std::string> array_files;  // members the schema loads as arrays
-  std::unordered_map<std::string, Classification> seen;  // a forest repeats its types
+  std::unordered_map<std::string, Classification> seen{};  // a forest repeats its types
   std::size_t nodes = 0;
   bool too_many = false;
 };

@@ -22,7 +22,7 @@ struct Launch {
   std::string where;                        // human-readable: "host", "bookworm/s390x rootfs under qemu-s390x"
   // When set, the consumer worker is this program inside the environment in place of python3
   // (the native ONNX consumer, harness/env/native_onnx.h); producing still uses python.
-  std::string loader_program;
+  std::string loader_program{};
 };
 
 struct ProvisionContext {

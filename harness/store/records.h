@@ -48,7 +48,7 @@ struct ArtifactRecord {
   nlohmann::json manifest;
   // Content address (harness/run/reuse.h): equal keys mean the same artifact, so a later run
   // loads it again without training. Empty: never reused.
-  std::string reuse_key;
+  std::string reuse_key{};
 
   bool operator==(const ArtifactRecord&) const = default;
 };
@@ -81,7 +81,7 @@ struct CellRecord {
   std::vector<Measurement> measurements;  // in the order they were recorded
   // Equal keys mean the same artifact loaded in the same environment under the same limits
   // (harness/run/reuse.h). Empty: never reused (e.g. ENV_UNAVAILABLE).
-  std::string reuse_key;
+  std::string reuse_key{};
   int64_t reused_from = 0;  // the run this cell was copied from, 0 when computed in its own run
 
   bool operator==(const CellRecord&) const = default;
