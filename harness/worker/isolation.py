@@ -535,23 +535,9 @@ def _signal_name(number):
 # --- small helpers --------------------------------------------------------------------------
 
 def _status_kb(field, pid="self"):
-    """A 'kB' field of /proc/<pid>/status (VmRSS, VmSize); 0 when the kernel does not say.
-    A raw read: it runs at every fork and every RSS poll, slow as a parsed file under QEMU."""
-    try:
-        fd = os.open("/proc/%s/status" % pid, os.O_RDONLY)
-        try:
-            status = os.read(fd, 8192)
-        finally:
-            os.close(fd)
-    except OSError:
-        return 0
-    at = status.find(b"\n" + field.encode() + b":")
-    if at < 0:
-        return 0
-    try:
-        return int(status[at + len(field) + 2:status.find(b"\n", at + 1)].split()[0])
-    except (ValueError, IndexError):
-        return 0
+    """A 'kB' field of /proc/<pid>/status (VmRSS, VmSize); 0 when the kernel does not say."""
+    status = privileges.read_status(pid)
+    return (status is not None and privileges.status_field(status, field)) or 0
 
 
 def _children_left():

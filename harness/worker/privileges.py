@@ -147,25 +147,35 @@ def count_tasks(uid):
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            fd = os.open("/proc/%s/status" % entry, os.O_RDONLY)
-        except OSError:
-            continue  # gone meanwhile
-        try:
-            status = os.read(fd, 8192)
-        except OSError:
-            continue
-        finally:
-            os.close(fd)
-        if _status_field(status, b"Uid") == uid:
-            total += _status_field(status, b"Threads") or 1
+        status = read_status(entry)
+        if status is not None and status_field(status, "Uid") == uid:
+            total += status_field(status, "Threads") or 1
     return total
 
 
-def _status_field(status, name):
-    """The first number of a /proc/<pid>/status line, or None."""
-    at = status.find(b"\n" + name + b":")
+def read_status(pid="self"):
+    """The raw bytes of /proc/<pid>/status, or None for a process gone meanwhile. Raw, because
+    the worker reads it at every fork, RSS poll and sweep, and a parsed file is slow under QEMU."""
+    try:
+        fd = os.open("/proc/%s/status" % pid, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, 8192)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def status_field(status, name):
+    """The first number of the `name:` line of a /proc/<pid>/status read, or None."""
+    at = status.find(b"\n" + name.encode() + b":")
     if at < 0:
+        return None
+    try:
+        return int(status[at + len(name) + 2:status.find(b"\n", at + 1)].split()[0])
+    except (ValueError, IndexError):
         return None
     try:
         return int(status[at + len(name) + 2:status.find(b"\n", at + 1)].split()[0])
