@@ -5,6 +5,7 @@ so a test can change one recipe between two runs.
 """
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import threading
@@ -16,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CROSSLOAD_BIN", str(ROOT / "build" / "crossload"))
 VENV_PYTHON = str(ROOT / ".venv" / "bin" / "python")
+WRAPPED_TREE = ROOT / "harness" / "run" / "testdata" / "wrapped_tree.py"
 FORMATS = ["pickle-p5", "joblib", "skops"]
 
 RECIPES = '''
@@ -23,22 +25,11 @@ import os
 import time
 
 from fixtures import datasets, zoo
+from wrapped_tree import WrappedTree
 
 
-class SlowToLoad:
+class SlowToLoad(WrappedTree):
     """A tree whose loading, anywhere but in the process that dumped it, first sleeps."""
-
-    def __init__(self):
-        self.tree = None
-
-    def fit(self, X, y):
-        from sklearn.tree import DecisionTreeClassifier
-
-        self.tree = DecisionTreeClassifier(random_state=0).fit(X, y)
-        return self
-
-    def predict(self, X):
-        return self.tree.predict(X)
 
     def __reduce__(self):
         return wake, (self.tree, os.getpid())
@@ -84,6 +75,7 @@ FIXTURES = (
 def write_recipes(tmp_path, depth_a=3):
     path = tmp_path / "scale_fixtures.py"
     path.write_text(RECIPES.replace("DEPTH_A", str(depth_a)))
+    shutil.copy(WRAPPED_TREE, tmp_path / "wrapped_tree.py")  # the recipes' base class, beside them
     return path
 
 

@@ -7,11 +7,13 @@ that dumped it (the producer's own round trip runs there), it says so on stderr 
 worker's log) and tries to append a line to each file named in AUDIT_GATE_MARKERS, so the test
 can tell whether a consumer really loaded it, and that the sandbox kept it from writing. `gate_plain_tree` is a plain tree in the same run, which loads as usual.
 
-Only the standard library and `fixtures` at module level, as the worker's `list` op requires.
+Only the standard library, `fixtures` and wrapped_tree.py beside it at module level, as the
+worker's `list` op requires.
 """
 import os
 
 from fixtures import datasets, zoo
+from wrapped_tree import WrappedTree
 
 MARKERS_VAR = "AUDIT_GATE_MARKERS"
 
@@ -42,20 +44,8 @@ class ExecOnLoad:
         return exec, (PAYLOAD % (self.dumped_by, MARKERS_VAR), {})
 
 
-class GatedTree:
+class GatedTree(WrappedTree):
     """A decision tree persisted as tree_after(tree, exec(...)): loading runs the exec first."""
-
-    def __init__(self):
-        self.tree = None
-
-    def fit(self, X, y):
-        from sklearn.tree import DecisionTreeClassifier
-
-        self.tree = DecisionTreeClassifier(random_state=0).fit(X, y)
-        return self
-
-    def predict(self, X):
-        return self.tree.predict(X)
 
     def __reduce__(self):
         return tree_after, (self.tree, ExecOnLoad(os.getpid()))

@@ -7,12 +7,14 @@ trip happens in the very process that dumped it (same pid), and there loading is
 producer must be able to write the artifact and its reference predictions. `after_hostile_tree`
 is a plain tree that comes after them all, to show the consumer carried on.
 
-Only the standard library and `fixtures` at module level, as the worker's `list` op requires.
+Only the standard library, `fixtures` and wrapped_tree.py beside it at module level, as the
+worker's `list` op requires.
 """
 import os
 import sys
 
 from fixtures import datasets, zoo
+from wrapped_tree import WrappedTree
 
 # For the escape attempt, from the test: files to try to create, and a port listening on the
 # host's 127.0.0.1.
@@ -21,21 +23,12 @@ PROBE_PORT_VAR = "HOSTILE_PROBE_PORT"
 PUBLIC_ADDRESS = ("1.1.1.1", 53)
 
 
-class Hostile:
+class Hostile(WrappedTree):
     """A decision tree persisted as a call to detonate(kind, tree, pid of the dumping process)."""
 
     def __init__(self, kind):
+        super().__init__()
         self.kind = kind
-        self.tree = None
-
-    def fit(self, X, y):
-        from sklearn.tree import DecisionTreeClassifier
-
-        self.tree = DecisionTreeClassifier(random_state=0).fit(X, y)
-        return self
-
-    def predict(self, X):
-        return self.tree.predict(X)
 
     def __reduce__(self):
         return detonate, (self.kind, self.tree, os.getpid())
