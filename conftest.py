@@ -1,7 +1,12 @@
-"""Shared pytest set-up: one thread per native library, each zoo model trained once per session."""
+"""Shared pytest set-up: one thread per native library, each zoo model trained once per session,
+the crossload binary a test drives, and whether bwrap can build a sandbox here."""
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent
 
 # Before numpy or scikit-learn load their OpenMP/BLAS runtimes (they read these once): on the
 # 2 shared cores an oversubscribed OpenMP spin-waits, and HGB tests took 30 s instead of 0.1 s.
@@ -24,3 +29,26 @@ def trained():
         return cache[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def crossload_bin():
+    """$CROSSLOAD_BIN, else the newest `crossload` in a build directory of the tree."""
+    if os.environ.get("CROSSLOAD_BIN"):
+        return os.environ["CROSSLOAD_BIN"]
+    found = [p for p in ROOT.glob("build*/crossload") if os.access(p, os.X_OK)]
+    if not found:
+        pytest.fail("no crossload binary: build it (meson setup build && ninja -C build) or set CROSSLOAD_BIN")
+    return str(max(found, key=lambda p: p.stat().st_mtime))
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """Skips the test where bwrap cannot build a sandbox (no user namespaces, say)."""
+    try:
+        works = subprocess.run(["bwrap", "--unshare-net", "--ro-bind", "/", "/", "true"],
+                               capture_output=True, timeout=30).returncode == 0
+    except OSError:
+        works = False
+    if not works:
+        pytest.skip("bwrap cannot build a sandbox on this machine")

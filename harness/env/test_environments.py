@@ -10,7 +10,6 @@ The environments: those of matrix/quick.toml when it has them (so CI builds each
 else a matrix written here.
 """
 import json
-import os
 import pathlib
 import subprocess
 import time
@@ -20,15 +19,6 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT = 1500  # seconds; a fresh s390x rootfs takes 1-4 minutes on 2 cores
-
-
-def crossload_binary():
-    if os.environ.get("CROSSLOAD_BIN"):
-        return os.environ["CROSSLOAD_BIN"]
-    found = [p for p in ROOT.glob("build*/crossload") if os.access(p, os.X_OK)]
-    if not found:
-        pytest.fail("no crossload binary: build it (meson setup build && ninja -C build) or set CROSSLOAD_BIN")
-    return str(max(found, key=lambda p: p.stat().st_mtime))
 
 
 def quick_env(predicate):
@@ -79,27 +69,32 @@ def matrix(tmp_path_factory):
     return str(path), "bookworm-s390x", "sklearn-1.5.2", "1.5.2"
 
 
-def crossload(*args, timeout=BUILD_TIMEOUT):
-    cmd = [crossload_binary(), *args]
-    print("+", " ".join(cmd), "  [host]", flush=True)
-    start = time.monotonic()
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
-    print(f"  exit {r.returncode} after {time.monotonic() - start:.1f} s")
-    print(r.stderr[-4000:])
-    return r
+@pytest.fixture(scope="module")
+def crossload(crossload_bin):
+    """crossload(*args, timeout=...) -> the finished process, echoed with its exit and time."""
+    def run(*args, timeout=BUILD_TIMEOUT):
+        cmd = [crossload_bin, *args]
+        print("+", " ".join(cmd), "  [host]", flush=True)
+        start = time.monotonic()
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+        print(f"  exit {r.returncode} after {time.monotonic() - start:.1f} s")
+        print(r.stderr[-4000:])
+        return r
+
+    return run
 
 
-def info(matrix_path, name):
+def info(crossload, matrix_path, name):
     r = crossload("env", "info", name, "--matrix", matrix_path, "--json")
     assert r.returncode == 0, f"env info {name} failed:\n{r.stdout}\n{r.stderr[-3000:]}"
     return json.loads(r.stdout)
 
 
-def test_bookworm_s390x_is_big_endian_with_scikit_learn_1_2(matrix):
+def test_bookworm_s390x_is_big_endian_with_scikit_learn_1_2(matrix, crossload):
     path, name, _, _ = matrix
     r = crossload("env", "build", name, "--matrix", path)
     assert r.returncode == 0, r.stdout + r.stderr[-3000:]
-    out = info(path, name)
+    out = info(crossload, path, name)
     fp = out["fingerprint"]
     assert out["emulated"] is True
     assert fp["byteorder"] == "big"
@@ -109,15 +104,15 @@ def test_bookworm_s390x_is_big_endian_with_scikit_learn_1_2(matrix):
     assert "qemu-s390x" in out["qemu"]
 
 
-def test_pip_environment_has_the_pinned_scikit_learn(matrix):
+def test_pip_environment_has_the_pinned_scikit_learn(matrix, crossload):
     path, _, name, version = matrix
-    out = info(path, name)
+    out = info(crossload, path, name)
     assert out["emulated"] is False
     assert out["fingerprint"]["packages"]["scikit-learn"] == version
     assert out["provision"]["facts"]["smoke"]["packages"]["scikit-learn"] == version
 
 
-def test_a_suite_arch_pair_that_does_not_exist_is_unavailable_quickly(tmp_path):
+def test_a_suite_arch_pair_that_does_not_exist_is_unavailable_quickly(tmp_path, crossload):
     path = tmp_path / "bad.toml"
     path.write_text("""
 [matrix]
@@ -138,7 +133,7 @@ arch = "riscv64"
     assert "riscv64" in r.stdout and "full log: " in r.stdout
 
 
-def test_shell_passes_every_argument_after_the_separator_verbatim(matrix):
+def test_shell_passes_every_argument_after_the_separator_verbatim(matrix, crossload):
     """A JSON list, commas and a second `--` reach python as they were typed (CLI11 splits an
     argument like ["a","b"] when it is an option's value)."""
     path, name, _, _ = matrix

@@ -20,17 +20,6 @@ GATE = ROOT / "harness" / "run" / "testdata" / "audit_gate_fixtures.py"
 CONSUMERS = ["host", "host_again"]
 
 
-def bwrap_works():
-    try:
-        return subprocess.run(["bwrap", "--unshare-net", "--ro-bind", "/", "/", "true"],
-                              capture_output=True, timeout=30).returncode == 0
-    except OSError:
-        return False
-
-
-needs_sandbox = pytest.mark.skipif(not bwrap_works(), reason="bwrap cannot build a sandbox on this machine")
-
-
 def write_matrix(tmp_path):
     path = tmp_path / "m.toml"
     envs = "".join(f'\n[env.{name}]\nprovider = "host"\npython = "{VENV_PYTHON}"\n' for name in CONSUMERS)
@@ -77,15 +66,13 @@ def manifest(out, fixture):
 
 
 @pytest.fixture(scope="module")
-def blocked(tmp_path_factory):
-    if not bwrap_works():
-        pytest.skip("bwrap cannot build a sandbox on this machine")
+def blocked(tmp_path_factory, sandbox):
     out, proc = run(tmp_path_factory.mktemp("gate"), "blocked")
     assert proc.returncode == 0, proc.stderr
     return out, proc
 
 
-@needs_sandbox
+@pytest.mark.usefixtures("sandbox")
 def test_an_unsafe_artifact_is_blocked_in_every_consumer_and_never_runs(blocked):
     out, _ = blocked
     by_cell = cells(out)
@@ -102,7 +89,7 @@ def test_an_unsafe_artifact_is_blocked_in_every_consumer_and_never_runs(blocked)
     assert not any(p.exists() for p in markers(out).values())
 
 
-@needs_sandbox
+@pytest.mark.usefixtures("sandbox")
 def test_the_manifest_on_disk_carries_the_audit_that_blocked_it(blocked):
     out, _ = blocked
     audit = manifest(out, "gate_exec_tree")["audit"]
@@ -115,7 +102,7 @@ def test_the_manifest_on_disk_carries_the_audit_that_blocked_it(blocked):
     assert cell["detail"]["audit_rule"] == errors[0]["rule"] == "CL100"
 
 
-@needs_sandbox
+@pytest.mark.usefixtures("sandbox")
 def test_a_plain_artifact_in_the_same_run_is_audited_and_loads(blocked):
     out, _ = blocked
     assert manifest(out, "gate_plain_tree")["audit"]["verdict"] in ("SAFE", "UNTRUSTED")
@@ -125,7 +112,7 @@ def test_a_plain_artifact_in_the_same_run_is_audited_and_loads(blocked):
     assert "audit verdict <b>UNSAFE</b>" in html
 
 
-@needs_sandbox
+@pytest.mark.usefixtures("sandbox")
 def test_allow_unsafe_really_loads_it_but_only_inside_the_sandbox(tmp_path):
     out, proc = run(tmp_path, "allowed", "--allow-unsafe")
     assert proc.returncode == 0, proc.stderr

@@ -20,14 +20,6 @@ VENV_PYTHON = str(ROOT / ".venv" / "bin" / "python")
 HOSTILE = ROOT / "harness" / "run" / "testdata" / "hostile_fixtures.py"
 
 
-def bwrap_works():
-    try:
-        return subprocess.run(["bwrap", "--unshare-net", "--ro-bind", "/", "/", "true"],
-                              capture_output=True, timeout=30).returncode == 0
-    except OSError:
-        return False
-
-
 def write_matrix(tmp_path, fixtures):
     path = tmp_path / "m.toml"
     path.write_text(f"""
@@ -61,9 +53,7 @@ def cells_by_fixture(out):
 
 
 @pytest.fixture(scope="module")
-def hostile_run(tmp_path_factory):
-    if not bwrap_works():
-        pytest.skip("bwrap cannot build a sandbox on this machine")
+def hostile_run(tmp_path_factory, sandbox):
     tmp = tmp_path_factory.mktemp("hostile")
     out = tmp / "out"
     token = uuid.uuid4().hex

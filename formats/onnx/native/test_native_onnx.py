@@ -40,24 +40,15 @@ native_onnx = true
 """
 
 
-def crossload_binary():
-    if os.environ.get("CROSSLOAD_BIN"):
-        return os.environ["CROSSLOAD_BIN"]
-    found = [p for p in ROOT.glob("build*/crossload") if os.access(p, os.X_OK)]
-    if not found:
-        pytest.fail("no crossload binary: build it (meson setup build && ninja -C build) or set CROSSLOAD_BIN")
-    return str(max(found, key=lambda p: p.stat().st_mtime))
-
-
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, crossload_bin):
     """(results.json as a dict, out dir) of one crossload run with the native consumer."""
     work = tmp_path_factory.mktemp("native")
     matrix = work / "native.toml"
     matrix.write_text(MATRIX.format(fixtures=json.dumps(FIXTURES), native=NATIVE,
                                     python=ROOT / ".venv" / "bin" / "python"))
     out = work / "out"
-    proc = subprocess.run([crossload_binary(), "run", "--matrix", str(matrix), "--out", str(out),
+    proc = subprocess.run([crossload_bin, "run", "--matrix", str(matrix), "--out", str(out),
                            "--report", "json"], capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads((out / "results.json").read_text()), out
