@@ -79,23 +79,12 @@ def bench_op(session, req):
 # --- making the artifacts -------------------------------------------------------------------
 
 def _train(session, req):
-    import numpy as np
-
-    from stages import in_stage
+    import ops
 
     f = fixture(_param(req, "fixture"))
-    out_dir = _param(req, "out_dir")
-    with in_stage("train"):
-        model, X, y, X_predict = f.build()
-        start = time.perf_counter()
-        model.fit(X, y)
-        seconds = time.perf_counter() - start
-        os.makedirs(out_dir, exist_ok=True)
-        inputs = os.path.join(out_dir, "inputs.npy")
-        np.save(inputs, np.ascontiguousarray(X_predict, dtype=np.float64), allow_pickle=False)
-    session.models[f.name] = model
-    return {"inputs": inputs, "train_seconds": seconds, "outputs": list(f.outputs),
-            "rtol": f.rtol, "atol": f.atol}
+    facts, _, _ = ops.train_fixture(session, f, _param(req, "out_dir"), cv=False)
+    return {"inputs": facts["inputs"], "train_seconds": facts["train_seconds"],
+            "outputs": list(f.outputs), "rtol": f.rtol, "atol": f.atol}
 
 
 def _dump(session, req):

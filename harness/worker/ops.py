@@ -79,25 +79,33 @@ def list_op(session, req):
 
 
 def train(session, req):
-    import numpy as np
     from fixtures import datasets, zoo
 
     fixture = _lookup(get_fixture, param(req, "fixture"))
-    out_dir = param(req, "out_dir")
+    # Five more trainings cost minutes under QEMU: the harness may ask to skip them there.
+    result, X, y = train_fixture(session, fixture, param(req, "out_dir"), cv=req.get("cv", True))
+    result.update(data_sha256=datasets.data_sha256(X, y), recipe_sha256=zoo.recipe_sha256(fixture))
+    return result
+
+
+def train_fixture(session, fixture, out_dir, cv):
+    """Trains `fixture` into the session and writes the inputs to predict on to
+    <out_dir>/inputs.npy: the train op's work, which the bench op's train step shares.
+    Returns (facts, X, y)."""
+    import numpy as np
+
     with in_stage("train"):
         model, X, y, X_predict = fixture.build()
         start = time.perf_counter()
         model.fit(X, y)
         train_seconds = time.perf_counter() - start
-        # Five more trainings cost minutes under QEMU: the harness may ask to skip them there.
-        cv_score, cv_std = _cross_validate(fixture, model, X, y) if req.get("cv", True) else (None, None)
+        cv_score, cv_std = _cross_validate(fixture, model, X, y) if cv else (None, None)
         os.makedirs(out_dir, exist_ok=True)
         inputs = os.path.join(out_dir, "inputs.npy")
         np.save(inputs, np.ascontiguousarray(X_predict, dtype=np.float64), allow_pickle=False)
     session.models[fixture.name] = model
-    return {"inputs": inputs, "train_seconds": train_seconds,
-            "data_sha256": datasets.data_sha256(X, y), "recipe_sha256": zoo.recipe_sha256(fixture),
-            "cv_score": cv_score, "cv_std": cv_std, "n_features": int(X.shape[1])}
+    return ({"inputs": inputs, "train_seconds": train_seconds, "cv_score": cv_score,
+             "cv_std": cv_std, "n_features": int(X.shape[1])}, X, y)
 
 
 def dump(session, req):
