@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "harness/cli/commands.h"
+#include "harness/cli/fail_on.h"
 #include "harness/cli/paths.h"
 #include "harness/run/split.h"
 #include "harness/util/exit_codes.h"
@@ -20,15 +21,6 @@ struct ConsumeFlags {
   bool quiet = false, verbose = false;
 };
 
-// As `run`: a finding is not a failure of the tool; --fail-on names the outcomes that are.
-int exit_for(const ConsumeSummary& s, const std::vector<std::string>& fail_on) {
-  if (!s.bad_inputs.empty()) return exit_code::kBadInput;
-  for (const auto& [outcome, n] : s.counts)
-    for (const auto& name : fail_on)
-      if (n && to_string(outcome) == name) return exit_code::kCellsFailed;
-  return exit_code::kOk;
-}
-
 void print_summary(const ConsumeSummary& s, std::ostream& out) {
   std::string counts;
   for (const auto& [outcome, n] : s.counts) counts += fmt::format(", {} {}", n, to_string(outcome));
@@ -44,19 +36,14 @@ int consume(const ConsumeFlags& f) {
               "be combined with --no-sandbox");
     return exit_code::kUsage;
   }
-  for (const auto& name : f.fail_on) {
-    if (!outcome_from_string(name)) {
-      log.error("--fail-on: unknown outcome '{}'", name);
-      return exit_code::kUsage;
-    }
-  }
+  if (!valid_fail_on(f.fail_on, log)) return exit_code::kUsage;
   auto s = consume_from_dirs(f.options, log);
   if (!s) {
     log.error("{}", s.error().message);
     return exit_code::kBadInput;
   }
   print_summary(*s, std::cout);
-  return exit_for(*s, f.fail_on);
+  return exit_for(s->counts, !s->bad_inputs.empty(), f.fail_on);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "harness/cli/commands.h"
+#include "harness/cli/fail_on.h"
 #include "harness/cli/narrow_flags.h"
 #include "harness/cli/paths.h"
 #include "harness/run/runner.h"
@@ -22,16 +23,6 @@ struct RunFlags {
   std::vector<std::string> fail_on;
   bool quiet = false, verbose = false;
 };
-
-// Outcomes named in --fail-on make the exit code 1; the default fails on nothing but the
-// run itself, because a finding (a LOAD_ERROR across versions) is the product, not a bug.
-int exit_for(const RunSummary& s, const std::vector<std::string>& fail_on) {
-  if (!s.bad_inputs.empty()) return exit_code::kBadInput;
-  for (const auto& [outcome, n] : s.counts)
-    for (const auto& name : fail_on)
-      if (n && to_string(outcome) == name) return exit_code::kCellsFailed;
-  return exit_code::kOk;
-}
 
 void print_summary(const RunSummary& s, std::ostream& out) {
   std::string counts;
@@ -58,19 +49,14 @@ int run(const RunFlags& f) {
               "--allow-unsafe");
     return exit_code::kUsage;
   }
-  for (const auto& name : f.fail_on) {
-    if (!outcome_from_string(name)) {
-      log.error("--fail-on: unknown outcome '{}'", name);
-      return exit_code::kUsage;
-    }
-  }
+  if (!valid_fail_on(f.fail_on, log)) return exit_code::kUsage;
   auto summary = run_matrix(f.options, log);
   if (!summary) {
     log.error("{}", summary.error().message);
     return exit_code::kBadInput;
   }
   print_summary(*summary, std::cout);
-  return exit_for(*summary, f.fail_on);
+  return exit_for(summary->counts, !summary->bad_inputs.empty(), f.fail_on);
 }
 
 }  // namespace

@@ -1,0 +1,37 @@
+#pragma once
+// --fail-on, the same on every command that loads cells (run, consume): outcomes named there
+// make the exit code 1; by default only the run itself fails, because a finding (a LOAD_ERROR
+// across versions) is the product, not a bug.
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "harness/compare/outcome.h"
+#include "harness/run/log.h"
+#include "harness/util/exit_codes.h"
+
+namespace crossload::cli {
+
+// False (after saying which) when a name is not an outcome.
+inline bool valid_fail_on(const std::vector<std::string>& fail_on, RunLog& log) {
+  for (const auto& name : fail_on) {
+    if (!outcome_from_string(name)) {
+      log.error("--fail-on: unknown outcome '{}'", name);
+      return false;
+    }
+  }
+  return true;
+}
+
+// The exit code of a finished run: bad input first, then any cell with a --fail-on outcome.
+inline int exit_for(const std::map<Outcome, std::size_t>& counts, bool bad_inputs,
+                    const std::vector<std::string>& fail_on) {
+  if (bad_inputs) return exit_code::kBadInput;
+  for (const auto& [outcome, n] : counts)
+    for (const auto& name : fail_on)
+      if (n && to_string(outcome) == name) return exit_code::kCellsFailed;
+  return exit_code::kOk;
+}
+
+}  // namespace crossload::cli
