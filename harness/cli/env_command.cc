@@ -69,7 +69,7 @@ ProvisionContext context(const EnvFlags& f) {
 
 // The cache entry an environment maps to; nullopt for providers without one (host).
 std::optional<CacheKey> cache_key_of(const EnvSpec& e) {
-  if (e.provider == "debian") return debian_cache_key(e);
+  if (e.provider == "debian" || (e.provider == "pip" && !e.arch.empty())) return debian_cache_key(e);
   if (e.provider == "pip") {
     auto base = find_interpreter(e.python.empty() ? "python3" : e.python, StepContext{});
     if (base) return pip_cache_key(e, *base);
@@ -83,6 +83,7 @@ std::string describe(const EnvSpec& e) {
     if (!e.pip.empty()) extra += " +pip:" + join(e.pip, ",");
     return fmt::format("{}/{}{}", e.suite, e.arch, extra);
   }
+  if (e.provider == "pip" && !e.arch.empty()) return fmt::format("{}/{} wheels: {}", e.suite, e.arch, join(e.pip, " "));
   if (e.provider == "pip") return fmt::format("{} {}", e.python.empty() ? "python3" : e.python, join(e.pip, " "));
   return e.python;
 }

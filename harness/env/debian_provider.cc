@@ -18,6 +18,7 @@
 
 #include "harness/env/build_step.h"
 #include "harness/env/native_onnx.h"
+#include "harness/env/platform_wheels.h"
 #include "harness/env/pure_wheels.h"
 #include "harness/env/smoke.h"
 #include "harness/util/text.h"
@@ -31,15 +32,15 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 const std::vector<DebianArch> kArches{
-    {"amd64", "x86_64-linux-gnu", "x86_64", ""},
-    {"i386", "i386-linux-gnu", "i386", "i686"},
-    {"arm64", "aarch64-linux-gnu", "aarch64", ""},
-    {"armhf", "arm-linux-gnueabihf", "arm", ""},
-    {"armel", "arm-linux-gnueabi", "arm", ""},
-    {"s390x", "s390x-linux-gnu", "s390x", ""},
-    {"ppc64el", "powerpc64le-linux-gnu", "ppc64le", ""},
-    {"riscv64", "riscv64-linux-gnu", "riscv64", ""},
-    {"mips64el", "mips64el-linux-gnuabi64", "mips64el", ""},
+    {"amd64", "x86_64-linux-gnu", "x86_64", "", "x86_64"},
+    {"i386", "i386-linux-gnu", "i386", "i686", "i686"},
+    {"arm64", "aarch64-linux-gnu", "aarch64", "", "aarch64"},
+    {"armhf", "arm-linux-gnueabihf", "arm", "", "armv7l"},
+    {"armel", "arm-linux-gnueabi", "arm", "", "armv5tel"},
+    {"s390x", "s390x-linux-gnu", "s390x", "", "s390x"},
+    {"ppc64el", "powerpc64le-linux-gnu", "ppc64le", "", "ppc64le"},
+    {"riscv64", "riscv64-linux-gnu", "riscv64", "", "riscv64"},
+    {"mips64el", "mips64el-linux-gnuabi64", "mips64el", "", "mips64"},
 };
 
 constexpr const char* kMirror = "http://deb.debian.org/debian";
@@ -75,10 +76,13 @@ std::string env_or_empty(const char* name) {
 
 // --- mmdebstrap ------------------------------------------------------------------------------
 
+bool wheels_stack(const EnvSpec& spec) { return spec.provider == "pip"; }
+
 std::vector<std::string> include_list(const EnvSpec& spec) {
-  std::vector<std::string> pkgs = debian_base_packages();
+  std::vector<std::string> pkgs = wheels_stack(spec) ? wheel_base_packages() : debian_base_packages();
   // An apt pattern that matches nothing installs nothing: optional packages cost no probe.
-  for (const auto& p : debian_optional_packages()) pkgs.push_back("?exact-name(" + p + ")");
+  if (!wheels_stack(spec))
+    for (const auto& p : debian_optional_packages()) pkgs.push_back("?exact-name(" + p + ")");
   for (const auto& p : spec.packages) pkgs.push_back(p);
   if (spec.native_onnx)
     for (const auto& p : native_onnx_packages()) pkgs.push_back(p);
@@ -290,6 +294,25 @@ std::string qemu_version(const std::string& host_qemu, const StepContext& sc) {
   return r->out.substr(0, r->out.find('\n'));
 }
 
+// The `pip` provider's stack is binary wheels for this CPU; a `debian` environment's comes from
+// the suite, topped up with pure-Python wheels.
+Status add_wheels(const Build& b, const std::string& pyver, const std::string& work, nlohmann::json& facts) {
+  if (b.spec.pip.empty()) return ok_status();
+  Result<nlohmann::json> wheels = nlohmann::json();
+  if (wheels_stack(b.spec)) {
+    auto glibc = rootfs_glibc_version(b.root.string(), b.arch.triplet);
+    if (!glibc) return glibc.error();
+    facts["glibc"] = *glibc;
+    wheels = install_platform_wheels(b.spec.pip, b.root.string(), pyver, manylinux_tags(b.arch.wheel, *glibc), b.sc,
+                                     work, b.left());
+  } else {
+    wheels = install_pure_wheels(b.spec.pip, b.root.string(), pyver, b.sc, work, b.left());
+  }
+  if (!wheels) return wheels.error();
+  facts["pip"] = *wheels;
+  return ok_status();
+}
+
 Result<nlohmann::json> build_rootfs(const EnvSpec& spec, const DebianArch& arch, bool native,
                                     const std::string& host_qemu, const BuildDir& dir,
                                     const ProvisionContext& ctx) {
@@ -313,11 +336,7 @@ Result<nlohmann::json> build_rootfs(const EnvSpec& spec, const DebianArch& arch,
   }
   auto pyver = rootfs_python_version(b.root);
   if (!pyver) return pyver.error();
-  if (!spec.pip.empty()) {
-    auto wheels = install_pure_wheels(spec.pip, b.root.string(), *pyver, b.sc, dir.dir, b.left());
-    if (!wheels) return wheels.error();
-    facts["pip"] = *wheels;
-  }
+  if (auto st = add_wheels(b, *pyver, dir.dir, facts); !st) return st.error();
   if (auto st = byte_compile(b, *pyver, facts); !st) return st.error();
   auto smoke = smoke_test(b);
   if (!smoke) return smoke.error();
@@ -365,6 +384,9 @@ std::vector<std::string> debian_base_packages() {
 // Measured on this archive: bookworm has onnx, cloudpickle and lz4 but no onnxruntime; trixie
 // and sid have onnxruntime on some architectures; no suite has skops or skl2onnx (PyPI's pure
 // wheels fill those in through `pip`).
+// What binary wheels from PyPI assume of the system (manylinux): the rest they bundle.
+std::vector<std::string> wheel_base_packages() { return {"python3", "libstdc++6", "libgomp1"}; }
+
 std::vector<std::string> debian_optional_packages() {
   return {"python3-cloudpickle", "python3-lz4", "python3-onnx", "python3-onnxruntime", "python3-skops",
           "python3-skl2onnx"};
@@ -375,18 +397,19 @@ CacheKey debian_cache_key(const EnvSpec& spec) {
     std::sort(v.begin(), v.end());
     return join(v, ",");
   };
-  std::vector<std::pair<std::string, std::string>> fields{{"provider", "debian"},
+  bool wheels = wheels_stack(spec);
+  std::vector<std::pair<std::string, std::string>> fields{{"provider", wheels ? "pip" : "debian"},
                                                           {"suite", spec.suite},
                                                           {"arch", spec.arch},
-                                                          {"base", join(debian_base_packages(), ",")},
-                                                          {"optional", join(debian_optional_packages(), ",")},
+                                                          {"base", join(wheels ? wheel_base_packages() : debian_base_packages(), ",")},
+                                                          {"optional", wheels ? "" : join(debian_optional_packages(), ",")},
                                                           {"packages", sorted(spec.packages)},
                                                           {"pip", sorted(spec.pip)},
                                                           {"mirror", kMirror},
                                                           {"fixup_version", std::to_string(kFixupVersion)}};
   // Only when asked for, so the keys (and cached rootfs) of every other environment stay as they were.
   if (spec.native_onnx) fields.emplace_back("native_onnx", join(native_onnx_packages(), ","));
-  return make_cache_key(fmt::format("debian-{}-{}", spec.suite, spec.arch), fields);
+  return make_cache_key(fmt::format("{}-{}-{}", wheels ? "pip" : "debian", spec.suite, spec.arch), fields);
 }
 
 namespace {
@@ -464,6 +487,7 @@ Launch debian_launch(const std::string& rootfs, const DebianArch& arch, const En
   l.where = fmt::format("{}/{} rootfs{}", spec.suite, spec.arch,
                         native ? (arch.personality.empty() ? "" : " (native, " + arch.personality + ")")
                                : " under " + qemu_binary(arch));
+  if (wheels_stack(spec)) l.where += " with PyPI wheels";
   return l;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// A Debian rootfs of one suite for one architecture, built by `mmdebstrap --variant=extract`
+// A Debian rootfs of one suite for one architecture (also the base of a `pip` environment with an
+// `arch`: the suite's python3 only, the stack from PyPI's binary wheels for that CPU), built by `mmdebstrap --variant=extract`
 // (no maintainer scripts run, so it works for any CPU without binfmt), fixed up so its Python
 // runs (merged-/usr and BLAS/LAPACK links, a static QEMU for foreign CPUs), byte-compiled once,
 // optionally topped up with pure-Python wheels from PyPI, and entered with bwrap: no network,
@@ -19,6 +20,7 @@ struct DebianArch {
   std::string triplet;  // multiarch directory under /usr/lib
   std::string qemu;     // qemu-user name: s390x for qemu-s390x-static
   std::string personality;  // setarch name for a 32-bit CPU run natively ("i686"), else ""
+  std::string wheel;        // the machine in a wheel's platform tag: aarch64 for manylinux_2_17_aarch64
 };
 
 // Debian's architectures crossload knows; nullopt (and the known names in the error) otherwise.
@@ -30,6 +32,8 @@ std::string host_machine();  // uname -m
 // The Debian packages every rootfs gets, and those included only where the suite has them.
 std::vector<std::string> debian_base_packages();
 std::vector<std::string> debian_optional_packages();
+// The packages of a rootfs whose stack comes from binary wheels (the `pip` provider with an `arch`).
+std::vector<std::string> wheel_base_packages();
 
 CacheKey debian_cache_key(const EnvSpec& spec);
 

@@ -60,6 +60,21 @@ TEST(DebianLaunch, Arm64GetsTheFastPointerAuthAndI386RunsNatively) {
   EXPECT_FALSE(has(x86.python, "/usr/bin/qemu-i386-static"));
 }
 
+TEST(DebianProvider, APipEnvironmentWithAnArchIsItsOwnCacheEntryWithOnlyPythonFromTheSuite) {
+  EnvSpec wheels = spec("bookworm", "arm64");
+  wheels.provider = "pip";
+  wheels.pip = {"scikit-learn==1.5.2"};
+  EnvSpec suite = spec("bookworm", "arm64");
+  suite.pip = wheels.pip;
+  CacheKey a = debian_cache_key(wheels), b = debian_cache_key(suite);
+  EXPECT_EQ(a.id.rfind("pip-bookworm-arm64-", 0), 0u) << a.id;
+  EXPECT_EQ(b.id.rfind("debian-bookworm-arm64-", 0), 0u) << b.id;
+  EXPECT_NE(a.canonical.find("base=python3,libstdc++6,libgomp1"), std::string::npos) << a.canonical;
+  EXPECT_EQ(a.canonical.find("python3-sklearn"), std::string::npos) << a.canonical;
+  auto l = debian_launch("/r", *find_debian_arch("arm64"), wheels, {}, false, false);
+  EXPECT_NE(l.where.find("with PyPI wheels"), std::string::npos) << l.where;
+}
+
 TEST(MmdebstrapErrors, MissingPoolFilesAndPackagesFitOnOneLine) {
   std::string log =
       "I: running apt-get update...\n"

@@ -10,8 +10,9 @@ struct EnvSpec {
   std::string name;
   std::string provider;               // "host" | "pip" | "debian"
   std::string python;                 // host: interpreter path (absolute after parsing); pip: base interpreter
-  std::string suite;                  // debian: bookworm, trixie, forky, sid
-  std::string arch;                   // debian: amd64, arm64, s390x, ppc64el, riscv64, i386, armhf
+  std::string suite;                  // debian: bookworm, trixie, forky, sid; pip with arch: the rootfs's suite
+  std::string arch;                   // debian: amd64, arm64, s390x, ppc64el, riscv64, i386, armhf;
+                                      // pip: wheels for that CPU in a Debian rootfs (default suite bookworm)
   std::vector<std::string> packages;  // debian: extra Debian packages
   std::vector<std::string> pip;       // pip: pinned requirements; debian: pure-Python wheels added with --no-deps
   bool native_onnx = false;           // debian: loads run in the native C++ ONNX consumer (formats/onnx/native)

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "harness/env/build_step.h"
+#include "harness/env/debian_provider.h"
 #include "harness/env/smoke.h"
 #include "harness/util/text.h"
 
@@ -66,6 +67,8 @@ CacheKey pip_cache_key(const EnvSpec& spec, const Interpreter& base) {
 }
 
 Result<Launch> PipProvider::provision(const EnvSpec& spec, const ProvisionContext& ctx) {
+  // Another CPU's wheels need that CPU's Python: a Debian rootfs holds it (debian_provider.h).
+  if (!spec.arch.empty()) return DebianProvider().provision(spec, ctx);
   if (ctx.cache_dir.empty()) return make_error("no cache directory given for the pip provider");
   StepContext sc{ctx.log, ""};
   auto base = find_interpreter(spec.python.empty() ? "python3" : spec.python, sc);

@@ -112,6 +112,40 @@ def test_pip_environment_has_the_pinned_scikit_learn(matrix, crossload):
     assert out["provision"]["facts"]["smoke"]["packages"]["scikit-learn"] == version
 
 
+FOREIGN_WHEELS = """
+[matrix]
+producers = ["sklearn-1.5-arm64"]
+consumers = ["sklearn-1.5-arm64"]
+
+[env."sklearn-1.5-arm64"]
+provider = "pip"
+arch = "arm64"
+pip = ["scikit-learn==1.5.2", "numpy==1.26.4", "scipy==1.13.1"]
+"""
+
+
+def test_pip_on_a_foreign_cpu_installs_that_cpus_wheels_into_a_debian_rootfs(tmp_path, crossload):
+    """PyPI's aarch64 wheels of a pinned scikit-learn, in bookworm arm64's Python under QEMU:
+    the pins hold (not Debian's scikit-learn 1.2 / numpy 1.24) and the CPU is the foreign one."""
+    path = tmp_path / "wheels.toml"
+    path.write_text(FOREIGN_WHEELS)
+    r = crossload("env", "build", "sklearn-1.5-arm64", "--matrix", str(path))
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+    out = info(crossload, str(path), "sklearn-1.5-arm64")
+    fp = out["fingerprint"]
+    assert out["emulated"] is True
+    assert fp["machine"] == "aarch64" and fp["byteorder"] == "little"
+    assert fp["python"].startswith("3.11.")
+    assert fp["packages"]["scikit-learn"] == "1.5.2"
+    assert fp["packages"]["numpy"] == "1.26.4"
+    facts = out["provision"]["facts"]
+    wheels = {w["name"]: w["wheel"] for w in facts["pip"]}
+    assert "aarch64" in wheels["numpy"] and "cp311" in wheels["numpy"], wheels
+    assert "aarch64" in wheels["scikit-learn"], wheels
+    assert facts["glibc"] == "2.36"
+    assert "python3-sklearn" not in facts["include"]
+
+
 def test_a_suite_arch_pair_that_does_not_exist_is_unavailable_quickly(tmp_path, crossload):
     path = tmp_path / "bad.toml"
     path.write_text("""

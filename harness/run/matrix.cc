@@ -140,6 +140,7 @@ Result<EnvSpec> parse_env(const std::string& path, const std::string& name, cons
     *field = *v;
   }
   e.python = resolve_python(path, e.python);
+  if (e.provider == "pip" && !e.arch.empty() && e.suite.empty()) e.suite = "bookworm";
   auto packages = get_strings(path, *t, table, "packages");
   if (!packages) return packages.error();
   auto pip = get_strings(path, *t, table, "pip");
@@ -166,6 +167,9 @@ Status check_provider_fields(const std::string& path, const EnvSpec& e) {
                                   "(it needs the suite's libonnxruntime-dev), not provider '{}'",
                                   e.origin, e.name, e.provider));
   if (e.provider == "host") return need(!e.python.empty(), "python");
+  if (e.provider == "pip" && !e.suite.empty() && e.arch.empty())
+    return make_error(fmt::format("{}: [env.{}] suite: a pip environment takes a suite only with an arch "
+                                  "(wheels for that CPU in a Debian rootfs of that suite)", e.origin, e.name));
   if (e.provider == "pip") return need(!e.pip.empty(), "pip");
   if (e.provider == "debian") {
     if (auto st = need(!e.suite.empty(), "suite"); !st) return st;

@@ -63,6 +63,29 @@ TEST(Matrix, WrongTypeAndMissingProviderField) {
   EXPECT_EQ(m.error().message, "m.toml:8: [env.host] python: required by provider 'host'");
 }
 
+TEST(Matrix, PipWithAnArchDefaultsToBookwormAndASuiteAloneIsAnError) {
+  const char* text = R"(
+[matrix]
+producers = ["arm"]
+consumers = ["arm"]
+
+[env.arm]
+provider = "pip"
+arch = "arm64"
+pip = ["scikit-learn==1.5.2"]
+)";
+  auto m = parse_matrix(text, "m.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->envs[0].suite, "bookworm");
+  std::string no_arch = text;
+  no_arch.replace(no_arch.find("arch = \"arm64\""), 14, "suite = \"sid\"");
+  m = parse_matrix(no_arch, "m.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message,
+            "m.toml:6: [env.arm] suite: a pip environment takes a suite only with an arch "
+            "(wheels for that CPU in a Debian rootfs of that suite)");
+}
+
 TEST(Matrix, UnknownProviderListsKnownOnes) {
   std::string text = kGood;
   text.replace(text.find("provider = \"host\""), 17, "provider = \"conda\"");
