@@ -89,12 +89,13 @@ std::string explain_failure(const CellRecord& c) {
   return explain_outcome(c);
 }
 
-// run --recipe: the guide's retrain check (harness/check/retrain.h), beside the load outcome.
+// run --recipe and check --recipe: the guide's retrain check (harness/check/retrain.h), beside the
+// load outcome. "the model", not "this recipe": in a check the thing that failed is the user's file.
 std::string retrain_text(const CellRecord& c) {
   if (!c.detail.is_object() || !c.detail.contains("retrain")) return "";
   const auto& r = c.detail["retrain"];
   if (!r.is_object() || !r.contains("sentence") || !r["sentence"].is_string()) return "";
-  return "Retrain check: this recipe " + r["sentence"].get<std::string>() + ".";
+  return "Retrain check: the model " + r["sentence"].get<std::string>() + ".";
 }
 
 }  // namespace

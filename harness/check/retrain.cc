@@ -12,8 +12,27 @@ using json = nlohmann::json;
 
 constexpr std::chrono::seconds kRetrainTimeout{900};  // five fits of a user's model
 
-// The consumer's retrain_cv answer for the fixture: asked once, remembered in the session.
-json retrained(EnvSession& env, const std::string& fixture) {
+json compare_scores(const json& producer_cv, const json& answer) {
+  json out = {{"producer_cv", producer_cv}};
+  if (answer.contains("skipped")) {
+    out["skipped"] = answer["skipped"];
+    return out;
+  }
+  out["consumer_cv"] = answer.value("cv_score", json());
+  if (!producer_cv.is_number() || !out["consumer_cv"].is_number()) {
+    out["skipped"] = "no CV score to compare (the model has no score, or none was computed where it was made)";
+    return out;
+  }
+  double p = producer_cv.get<double>(), c = out["consumer_cv"].get<double>();
+  double rel = std::fabs(c - p) / std::max(std::fabs(p), 1e-12);
+  out["relative_difference"] = rel;
+  out["reproduces"] = rel <= kReproducedWithin;
+  return out;
+}
+
+}  // namespace
+
+json retrain_once(EnvSession& env, const std::string& fixture) {
   if (auto it = env.retrained.find(fixture); it != env.retrained.end()) return it->second;
   json answer;
   if (env.emulated) {
@@ -31,43 +50,23 @@ json retrained(EnvSession& env, const std::string& fixture) {
   return answer;
 }
 
-json compare_scores(const json& producer_cv, const json& answer) {
-  json out = {{"producer_cv", producer_cv}};
-  if (answer.contains("skipped")) {
-    out["skipped"] = answer["skipped"];
-    return out;
-  }
-  out["consumer_cv"] = answer.value("cv_score", json());
-  if (!producer_cv.is_number() || !out["consumer_cv"].is_number()) {
-    out["skipped"] = "no CV score to compare (the model has no score, or the producer skipped CV)";
-    return out;
-  }
-  double p = producer_cv.get<double>(), c = out["consumer_cv"].get<double>();
-  double rel = std::fabs(c - p) / std::max(std::fabs(p), 1e-12);
-  out["relative_difference"] = rel;
-  out["reproduces"] = rel <= kReproducedWithin;
-  return out;
-}
-
-}  // namespace
-
 std::string retrain_sentence(const std::string& consumer, bool loads_but_fails_predict, const json& r) {
   std::string head = fmt::format("does not {} on {}", loads_but_fails_predict ? "predict" : "load", consumer);
-  if (r.contains("skipped")) return head + "; retrain check " + r["skipped"].get<std::string>();
+  if (r.contains("skipped")) return head + "; not compared: " + r["skipped"].get<std::string>();
   double pct = r.value("relative_difference", 0.0) * 100.0;
   double c = r.value("consumer_cv", 0.0), p = r.value("producer_cv", 0.0);
   if (r.value("reproduces", false))
-    return fmt::format("{}, but retraining there reproduces its CV score within {:.1f} % ({:.4f} vs {:.4f})", head,
-                       std::max(0.1, std::ceil(pct * 10.0) / 10.0), c, p);
-  return fmt::format("{}, and retraining there does not reproduce its CV score: {:.4f} vs {:.4f} ({:.1f} % apart)",
-                     head, c, p, pct);
+    return fmt::format("{}, but retraining its recipe there reproduces its CV score within {:.1f} % ({:.4f} vs "
+                       "{:.4f})", head, std::max(0.1, std::ceil(pct * 10.0) / 10.0), c, p);
+  return fmt::format("{}, and retraining its recipe there does not reproduce its CV score: {:.4f} vs {:.4f} ({:.1f} "
+                     "% apart)", head, c, p, pct);
 }
 
 void add_retrain_check(EnvSession& consumer, const ArtifactRecord& a, CellRecord& cell) {
   if (cell.outcome != Outcome::kLoadError && cell.outcome != Outcome::kPredictError) return;
   json producer_cv = a.manifest.is_object() ? a.manifest.value("training", json::object()).value("cv_score", json())
                                              : json();
-  json r = compare_scores(producer_cv, retrained(consumer, a.fixture));
+  json r = compare_scores(producer_cv, retrain_once(consumer, a.fixture));
   r["sentence"] = retrain_sentence(cell.consumer, cell.outcome == Outcome::kPredictError, r);
   if (!cell.detail.is_object()) cell.detail = json::object();
   cell.detail["retrain"] = r;

@@ -1,7 +1,8 @@
 #pragma once
 // The check scikit-learn's persistence guide recommends when an artifact cannot be used in
 // another environment: retrain the recipe there and see whether its cross-validation score is in
-// the producer's range. For recipe cells (run --recipe) that fail to load or predict.
+// the producer's range. For recipe cells (run --recipe) and checked artifacts (check --recipe)
+// that fail to load or predict.
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -20,7 +21,15 @@ inline constexpr double kReproducedWithin = 0.01;
 // sentence}. Any other cell is left as it is.
 void add_retrain_check(EnvSession& consumer, const ArtifactRecord& artifact, CellRecord& cell);
 
-// "does not load on X, but retraining there reproduces its CV score within 0.3 % (0.953 vs 0.951)".
+// The environment's retrain_cv answer for the fixture ({cv_score, cv_std, train_seconds}), asked
+// once per session and remembered; {skipped: why} under emulation, when its consumer worker is
+// not running, or when retraining failed. check --recipe asks the reference environment through
+// it, so the CV score it compares with obeys the same guards as the failing environments'.
+nlohmann::json retrain_once(EnvSession& env, const std::string& fixture);
+
+// "does not load on X, but retraining its recipe there reproduces its CV score within 0.3 % (0.9530 vs
+// 0.9510)"; reports prefix "Retrain check: the model " (reports/explain.cc), for a recipe's cell
+// and a checked artifact alike.
 std::string retrain_sentence(const std::string& consumer, bool loads_but_fails_predict, const nlohmann::json& retrain);
 
 }  // namespace crossload::check

@@ -1,29 +1,16 @@
 """End-to-end: `crossload check` and `crossload run --recipe` with the real binary, the real
-workers (sandboxed) and two environments that differ in dependency versions: the host venv
-(newest scikit-learn, numpy 2) and the pip environment `sklearn-1.5` of matrix/quick.toml
-(scikit-learn 1.5.2, numpy 1.26; built once by `crossload env build`, then cached).
-
-The artifacts, inputs and recipe are made here, with the host venv's libraries.
+workers (sandboxed) and two environments that differ in dependency versions (check_e2e.py).
+Options and inputs: test_check_options.py, test_check_inputs.py.
 """
 import json
 import os
 import pickle
 import re
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = os.environ.get("CROSSLOAD_BIN", str(ROOT / "build" / "crossload"))
-QUICK = ROOT / "matrix" / "quick.toml"
-OLD = "sklearn-1.5"  # numpy 1.26: cannot unpickle what numpy 2 wrote
-BOTH = ["--matrix", QUICK, "--env", "host", "--env", OLD]
-
-
-def crossload(*args, timeout=900):
-    return subprocess.run([BIN, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+from check_e2e import BOTH, OLD, QUICK, ROOT, crossload, worker_logs
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +127,11 @@ OUTPUTS = ("predict", "predict_proba")
 
 
 def recipe():
+    import sys
+
     import numpy as np
+
+    sys.stderr.write("churn recipe() ran\\n")  # in the worker's log: where it was retrained
     from sklearn.linear_model import LogisticRegression
 
     rng = np.random.RandomState(0)
@@ -185,8 +176,9 @@ def test_a_recipe_is_produced_cross_loaded_and_retrained_where_it_does_not_load(
     retrain = broken["detail"]["retrain"]
     assert retrain["reproduces"] is True
     assert abs(retrain["consumer_cv"] - retrain["producer_cv"]) <= 0.01 * retrain["producer_cv"]
-    assert retrain["sentence"].startswith(f"does not load on {OLD}, but retraining there reproduces its CV score")
-    assert "Retrain check: this recipe does not load on" in (out / "report.md").read_text()
+    assert retrain["sentence"].startswith(f"does not load on {OLD}, but retraining its recipe there reproduces its "
+                                          "CV score")
+    assert "Retrain check: the model does not load on" in (out / "report.md").read_text()
     ok = cells[f"churn/onnx/host/{OLD}"]
     assert ok["outcome"] in ("OK_EXACT", "OK_TOLERANCE") and "retrain" not in ok["detail"]
 
@@ -200,7 +192,8 @@ def test_a_recipe_without_recipe_function_is_a_clear_error(tmp_path):
            "defines no function recipe()" in r.stderr, r.stderr
 
 
-def test_check_with_the_recipe_retrains_where_the_artifact_does_not_load(tmp_path):
+def churn_artifact(tmp_path):
+    """The recipe, and the model it trains pickled with numpy 2 (protocol 5), and its inputs."""
     import importlib.util
 
     recipe = tmp_path / "churn.py"
@@ -211,8 +204,25 @@ def test_check_with_the_recipe_retrains_where_the_artifact_does_not_load(tmp_pat
     made = module.recipe()
     (tmp_path / "churn.pkl").write_bytes(pickle.dumps(made["estimator"].fit(made["X"], made["y"]), protocol=5))
     np.save(tmp_path / "inputs.npy", made["inputs"])
-    r = crossload("check", tmp_path / "churn.pkl", "--inputs", tmp_path / "inputs.npy", "--recipe", recipe, *BOTH,
-                  "--out", tmp_path / "o")
+    return recipe, tmp_path / "churn.pkl", tmp_path / "inputs.npy"
+
+
+def test_check_with_the_recipe_retrains_where_the_artifact_does_not_load(tmp_path):
+    recipe, artifact, inputs = churn_artifact(tmp_path)
+    r = crossload("check", artifact, "--inputs", inputs, "--recipe", recipe, *BOTH, "--out", tmp_path / "o")
     assert r.returncode == 1, r.stdout + r.stderr
-    assert re.search(rf"Retrain check: this recipe does not load on {re.escape(OLD)}, but retraining there "
-                     r"reproduces its CV score within \d+\.\d %", r.stdout), r.stdout
+    assert re.search(rf"Retrain check: the model does not load on {re.escape(OLD)}, but retraining its recipe "
+                     r"there reproduces its CV score within \d+\.\d %", r.stdout), r.stdout
+    # Retrained where it failed, and where the reference came from (the score compared with).
+    for env in ("host", OLD):
+        assert worker_logs(tmp_path / "o", env).count("churn recipe() ran") == 1, env
+
+
+def test_check_with_the_recipe_retrains_nothing_when_nothing_fails(tmp_path):
+    recipe, artifact, inputs = churn_artifact(tmp_path)
+    r = crossload("check", artifact, "--inputs", inputs, "--recipe", recipe, "--matrix", QUICK, "--env", "host",
+                  "--json", "--out", tmp_path / "o")
+    assert r.returncode == 0, r.stdout + r.stderr
+    [host] = json.loads(r.stdout)["environments"]
+    assert host["outcome"] == "OK_EXACT" and "retrain" not in host["detail"]
+    assert "churn recipe() ran" not in worker_logs(tmp_path / "o", "host")
