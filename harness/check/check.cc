@@ -265,8 +265,11 @@ Result<CheckReport> run_check(const CheckOptions& given, RunLog& log) {
   auto matrix = check_matrix(o);
   if (!matrix) return matrix.error();
   if (auto s = prepare(st); !s) return s.error();
-  if (auto s = probe_sandbox(nullptr); !s)
-    return make_error("check loads only inside the sandbox, which does not work here: " + s.error().message);
+  if (auto s = probe_sandbox(nullptr); !s) {  // not the user's input: this machine's (exit 4, like env build)
+    st.report.unavailable = "check loads only inside the sandbox, which does not work on this machine: " +
+                            s.error().message + ". Install or fix bubblewrap (docs/isolation.md)";
+    return st.report;
+  }
   auto recipes = stage_recipes(o.recipe.empty() ? std::vector<std::string>{} : std::vector{o.recipe}, o.out_dir);
   if (!recipes) return recipes.error();
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.stream()};
@@ -287,6 +290,7 @@ Result<CheckReport> run_check(const CheckOptions& given, RunLog& log) {
 }
 
 int check_exit_code(const CheckReport& r) {
+  if (r.unavailable) return exit_code::kEnvironment;
   if (r.bad_input) return exit_code::kBadInput;
   if (r.envs.empty()) return exit_code::kCellsFailed;
   for (const auto& e : r.envs)

@@ -43,14 +43,17 @@ struct CheckReport {
   std::vector<std::string> reference_outputs;
   std::vector<EnvCheck> envs;
   std::optional<std::string> bad_input;     // found while loading (the inputs' width): exit 3
+  std::optional<std::string> unavailable;   // the sandbox does not work here: nothing loaded, exit 4
 };
 
-// An Error is a failure before any environment could judge the artifact: unreadable or refused
-// artifact, bad inputs, unknown environment, no sandbox. It names the file and the problem.
+// An Error is a failure of the user's input before any environment could judge the artifact:
+// unreadable or refused artifact, bad inputs, unknown environment. It names the file and the
+// problem. A machine whose sandbox does not work is no such error: the report says so in
+// `unavailable` and holds no environment.
 Result<CheckReport> run_check(const CheckOptions& options, RunLog& log);
 
 // 0 when every environment loads and predicts within tolerance, 1 when any does not,
-// 3 (bad input) when the inputs turned out not to fit the model.
+// 3 (bad input) when the inputs turned out not to fit the model, 4 when the sandbox does not work.
 int check_exit_code(const CheckReport& report);
 
 }  // namespace crossload::check

@@ -25,6 +25,10 @@ int run_check_command(const CheckFlags& f) {
     log.error("{}", report.error().message);
     return exit_code::kBadInput;
   }
+  if (report->unavailable) {  // nothing was loaded, so there is no screen to print
+    log.error("{}", *report->unavailable);
+    return check::check_exit_code(*report);
+  }
   if (f.json) std::cout << check::render_json(*report).dump(2) << '\n';
   else std::cout << check::render_text(*report);
   return check::check_exit_code(*report);
