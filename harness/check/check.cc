@@ -59,6 +59,7 @@ Status audit_artifact(CheckState& st) {
       return make_error(fmt::format("{}: refused: the static audit judged it UNSAFE ({}); loading it could run "
                                     "code. See `crossload inspect {}`; pass --allow-unsafe to load it anyway, "
                                     "inside the sandbox only", st.o.artifact, why, st.o.artifact));
+    st.report.audit_finding = why;
     st.log.info("warning: {} is UNSAFE ({}): loading it anyway (--allow-unsafe), sandboxed", st.o.artifact, why);
   }
   auto variant = load_variant(st.o.artifact, st.o.format, rec->format);

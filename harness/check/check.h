@@ -38,6 +38,7 @@ struct EnvCheck {
 
 struct CheckReport {
   std::string artifact, variant, verdict;   // as audited
+  std::string audit_finding;                // UNSAFE, loaded anyway (--allow-unsafe): the audit's reason
   std::vector<std::string> recorded_versions;
   std::string reference_note;               // which environment gave the reference, and why
   std::vector<std::string> reference_outputs;

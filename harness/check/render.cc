@@ -60,6 +60,9 @@ std::string versions_line(const CheckReport& r) {
 std::string render_text(const CheckReport& r) {
   std::string out = fmt::format("crossload check {}  ({}, audit {}, {})\n", r.artifact, r.variant, r.verdict,
                                 versions_line(r));
+  if (!r.audit_finding.empty())  // on the screen, not only in the log: loading it may have run code
+    out += fmt::format("audit: {}: {}; loaded anyway (--allow-unsafe), only in the sandbox\n", r.verdict,
+                       r.audit_finding);
   out += r.reference_note + "\n";
   if (!r.reference_outputs.empty()) {
     std::string outputs;
@@ -98,6 +101,7 @@ json render_json(const CheckReport& r) {
                     {"detail", e.cell.detail}, {"warnings", warnings}, {"explanation", e.explanation}});
   }
   return {{"schema_version", 1}, {"artifact", r.artifact}, {"format", r.variant}, {"verdict", r.verdict},
+          {"audit_finding", r.audit_finding.empty() ? json() : json(r.audit_finding)},
           {"recorded_versions", r.recorded_versions},
           {"reference", {{"note", r.reference_note}, {"outputs", r.reference_outputs}}},
           {"environments", envs}, {"bad_input", r.bad_input ? json(*r.bad_input) : json()},

@@ -60,6 +60,19 @@ TEST(CheckRender, JsonCarriesTheSameFactsAndTheExitCode) {
   wide.bad_input = "x.npy: the inputs have 3 columns, but the model expects 4 features";
   EXPECT_EQ(render_json(wide)["exit_code"], 3);
   EXPECT_NE(render_text(wide).find("error: x.npy: the inputs have 3 columns"), std::string::npos);
+  EXPECT_TRUE(j["audit_finding"].is_null());
+}
+
+TEST(CheckRender, AnUnsafeArtifactLoadedAnywayShowsTheAuditFindingUnderTheHeader) {
+  CheckReport r = sample();
+  r.verdict = "UNSAFE";
+  r.audit_finding = "builtins.exec is called while loading";
+  std::string text = render_text(r);
+  EXPECT_EQ(text.substr(0, text.find("reference computed")),
+            "crossload check model.pkl  (pickle-p5, audit UNSAFE, records scikit-learn 1.9.1)\n"
+            "audit: UNSAFE: builtins.exec is called while loading; loaded anyway (--allow-unsafe), only in the "
+            "sandbox\n");
+  EXPECT_EQ(render_json(r)["audit_finding"], "builtins.exec is called while loading");
 }
 
 }  // namespace
