@@ -276,8 +276,10 @@ Result<CheckReport> run_check(const CheckOptions& given, RunLog& log) {
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.stream()};
   st.envs = start_environments(*matrix, ctx, true, log, recipes->worker_env);
   st.order = reference_order(fingerprints(st, *matrix), st.report.recorded_versions);
-  if (auto s = convert_inputs(st.envs, st.order.envs, st.request.inputs, o.inputs_key, st.inputs_npy); !s)
-    return make_error(fmt::format("{}: {}", o.inputs, s.error().message));
+  auto read = convert_inputs(st.envs, st.order.envs, st.request.inputs, o.inputs_key, st.inputs_npy);
+  if (!read) return make_error(fmt::format("{}: {}", o.inputs, read.error().message));
+  for (const auto& passed : read->passed) log.info("inputs: not readable in {}", passed);
+  log.info("inputs: {} read in {}", o.inputs, read->env);
   std::vector<std::string> rest = st.order.envs;
   if (!o.reference.empty()) {
     if (auto s = given_reference(st); !s) return s.error();

@@ -61,10 +61,11 @@ Status compare_with(CellRecord& c, const std::map<std::string, std::string>& ref
   return ok_status();
 }
 
-Status convert_inputs(EnvSessions& envs, const std::vector<std::string>& order, const std::string& path,
-                      const std::string& key, const std::string& out) {
+Result<InputsRead> convert_inputs(EnvSessions& envs, const std::vector<std::string>& order, const std::string& path,
+                                  const std::string& key, const std::string& out) {
   json q = {{"op", "convert_inputs"}, {"path", path}, {"out", out}};
   if (!key.empty()) q["key"] = key;
+  InputsRead read;
   std::string problems;
   for (const auto& name : order) {
     EnvSession& env = envs.at(name);
@@ -74,12 +75,16 @@ Status convert_inputs(EnvSessions& envs, const std::vector<std::string>& order, 
       problems += fmt::format("; in {}: {}", name, reply.failure.message);
       continue;
     }
-    if (reply.answer.value("ok", false)) return ok_status();
+    if (reply.answer.value("ok", false)) {
+      read.env = name;
+      return read;
+    }
     const json& error = reply.answer["error"];
     std::string message = error.value("message", std::string());
     // Only a missing reader (pyarrow) is worth asking the next environment about.
     if (error.value("type", "") != "ImportError") return make_error(message);
     problems += fmt::format("; in {}: {}", name, message);
+    read.passed.push_back(fmt::format("{}: {}", name, message));
   }
   if (problems.empty()) return make_error("no environment could start to read it");
   return make_error("no environment could read it" + problems);

@@ -38,9 +38,14 @@ LoadResult load_in(EnvSession& env, const LoadRequest& req, CellRecord cell);
 Status compare_with(CellRecord& cell, const std::map<std::string, std::string>& references,
                     const std::string& out_prefix, Tolerance tolerance);
 
+struct InputsRead {
+  std::string env;                  // the environment that read them
+  std::vector<std::string> passed;  // "<env>: <why>" for each asked before it that lacked the reader
+};
+
 // Converts the inputs file to float64 .npy at `out` in the first environment of `order` that
 // can read it (Parquet needs pyarrow where it is read). An Error names the file and the problem.
-Status convert_inputs(EnvSessions& envs, const std::vector<std::string>& order, const std::string& path,
+Result<InputsRead> convert_inputs(EnvSessions& envs, const std::vector<std::string>& order, const std::string& path,
                       const std::string& key, const std::string& out);
 
 }  // namespace crossload::check

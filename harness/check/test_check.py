@@ -107,20 +107,6 @@ def test_an_unsafe_artifact_is_refused(made, tmp_path):
     assert not (tmp_path / "o" / "logs").exists()
 
 
-def test_parquet_without_pyarrow_is_a_clear_error(made, tmp_path):
-    parquet = tmp_path / "inputs.parquet"
-    parquet.write_bytes(b"PAR1")
-    r = crossload("check", made / "model.pkl", "--inputs", parquet, "--matrix", QUICK, "--env", "host",
-                  "--out", tmp_path / "o")
-    try:
-        import pyarrow  # noqa: F401
-        pytest.skip("pyarrow is importable here: the error this test wants cannot happen")
-    except ImportError:
-        pass
-    assert r.returncode == 3, r.stdout + r.stderr
-    assert f"{parquet}: no environment could read it; in host: reading Parquet needs pyarrow" in r.stderr
-
-
 RECIPE = '''
 """A team's training script, as crossload's recipe interface wants it."""
 OUTPUTS = ("predict", "predict_proba")
