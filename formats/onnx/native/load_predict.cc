@@ -32,6 +32,10 @@ json load_predict(const LoadPredictRequest& req) {
   std::vector<int64_t> shape;
   std::string err;
   if (!read_float_matrix(req.inputs, &rows, &shape, &err)) return error("protocol", "InputError", err);
+  if (req.max_rows > 0 && shape.size() == 2 && shape[0] > static_cast<int64_t>(req.max_rows)) {
+    shape[0] = static_cast<int64_t>(req.max_rows);
+    rows.resize(req.max_rows * static_cast<std::size_t>(shape[1]));
+  }
   std::unique_ptr<Ort::Env> own_env;
   std::unique_ptr<OnnxModel> model;
   double load_seconds = 0;
@@ -49,6 +53,7 @@ json load_predict(const LoadPredictRequest& req) {
   auto start = Clock::now();
   try {
     for (const auto& output : req.outputs) {
+      if (req.skip_missing && !model->serves(output)) continue;
       Array a = model->run(output, rows, shape);
       if (!write_npy(req.out_dir + "/" + req.out_name + "." + output + ".npy", a, &err)) return error("predict", "OSError", err);
       written.push_back(output);

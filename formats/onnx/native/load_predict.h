@@ -18,6 +18,11 @@ struct LoadPredictRequest {
   // onnxruntime's environment (logging, registries), made once by the consumer before it forks,
   // so each load pays for its own session, not for the library's start-up; null: one of its own.
   Ort::Env* env = nullptr;
+  // The bench's first-prediction latency is of one row, as the Python bench times it: 1 here.
+  std::size_t max_rows = 0;  // 0: every row of the inputs
+  // Outputs the artifact does not serve are left out, not an error (the Python adapter's
+  // skip_missing): the bench asks for the fixture's outputs, and ONNX may serve fewer.
+  bool skip_missing = false;
 };
 
 // The whole answer: {"ok": true, "result": {load_seconds, predict_seconds, outputs, warnings}}

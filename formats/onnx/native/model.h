@@ -22,6 +22,7 @@ class OnnxModel {
   // One method's output on `rows` (n x d float32), shaped as scikit-learn shapes it. Throws
   // Ort::Exception or std::runtime_error.
   Array run(const std::string& method, const std::vector<float>& rows, const std::vector<int64_t>& shape);
+  bool serves(const std::string& method) const { return output_map_.count(method) > 0; }
 
  private:
   Ort::Session session_{nullptr};
