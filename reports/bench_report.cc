@@ -84,7 +84,7 @@ Table case_table(const BenchResults& r) {
            "batch rows/s", "RSS growth", fmt::format("PSS of {} loaders", r.processes), "cold peak RSS"}, {}};
   for (const auto& c : r.cases) {
     auto dump = c.values.find(kDumpSeconds);
-    t.rows.push_back({c.fixture + " / " + c.format + " / " + c.env + (c.emulated ? " (emulated)" : ""), c.outcome,
+    t.rows.push_back({c.fixture + " / " + c.format + " / " + c.consumer() + (c.emulated ? " (emulated)" : ""), c.outcome,
                       value_text(c, kSizeBytes), dump == c.values.end() ? "—" : time_text(dump->second),
                       series_text(c, kWarmLoad), series_text(c, kColdLoad), series_text(c, kFirstPredict),
                       throughput_text(c), value_text(c, kRssGrowth), value_text(c, kPssGrowthTotal),
@@ -96,7 +96,7 @@ Table case_table(const BenchResults& r) {
 std::vector<std::string> failure_lines(const BenchResults& r) {
   std::vector<std::string> out;
   for (const auto& c : r.cases)
-    for (const auto& [step, why] : c.failures) out.push_back(fmt::format("{}/{}/{} {}: {}", c.fixture, c.format, c.env, step, why));
+    for (const auto& [step, why] : c.failures) out.push_back(fmt::format("{}/{}/{} {}: {}", c.fixture, c.format, c.consumer(), step, why));
   return out;
 }
 
@@ -143,7 +143,7 @@ BarChart warm_load_chart(const BenchResults& r) {
     std::string group = c.fixture + " in " + c.env + (c.emulated ? " (emulated)" : "");
     if (chart.groups.empty() || chart.groups.back().label != group) chart.groups.push_back({group, {}});
     double median = summarize(it->second).median;
-    chart.groups.back().bars.push_back({c.format, median, time_text(median), "#4c78a8", c.format});
+    chart.groups.back().bars.push_back({c.native ? c.format + " (native)" : c.format, median, time_text(median), "#4c78a8", c.format});
   }
   return chart;
 }

@@ -54,6 +54,32 @@ TEST(BenchClaims, OnnxRamNeedsHalfThePeak) {
   EXPECT_NEAR(v.numbers["ratio"].get<double>(), 120.0 / 90.0, 1e-9);
 }
 
+TEST(BenchClaims, OnnxRamComparesTheNativeProcessWhenMeasured) {
+  BenchCase native = make_case(kSmallFixture, "onnx", around(0.004), {{kColdPeakRss, 25e6}});
+  native.native = true;
+  auto r = results_of({make_case(kSmallFixture, "pickle-p5", around(0.001), {{kColdPeakRss, 125e6}}),
+                       make_case(kSmallFixture, "onnx", around(0.002), {{kColdPeakRss, 64e6}}), native});
+  auto verdicts = judge_claims(r);
+  const Verdict& v = find(verdicts, "onnx_ram");
+  EXPECT_EQ(v.status, "confirmed");
+  EXPECT_NEAR(v.numbers["ratio"].get<double>(), 5.0, 1e-9);  // Python + scikit-learn over the native process
+  EXPECT_NEAR(v.numbers["ratio_python_onnxruntime"].get<double>(), 64.0 / 25.0, 1e-9);
+  EXPECT_NEAR(v.numbers["load_ratio_native_to_python"].get<double>(), 2.0, 1e-9);
+  EXPECT_NE(v.measured.find("native C++ consumer"), std::string::npos) << v.measured;
+  EXPECT_NE(v.measured.find("25.0 MB"), std::string::npos) << v.measured;
+  EXPECT_NE(v.measured.find("5.00x"), std::string::npos) << v.measured;
+}
+
+TEST(BenchClaims, OnnxRamWithoutANativeCaseSaysSo) {
+  auto r = results_of({make_case(kSmallFixture, "pickle-p5", around(0.001), {{kColdPeakRss, 125e6}}),
+                       make_case(kSmallFixture, "onnx", around(0.002), {{kColdPeakRss, 25e6}})});
+  auto verdicts = judge_claims(r);
+  const Verdict& v = find(verdicts, "onnx_ram");
+  EXPECT_EQ(v.status, "confirmed");
+  EXPECT_FALSE(v.numbers.contains("peak_rss_native_bytes"));
+  EXPECT_NE(v.measured.find("no native C++ consumer"), std::string::npos) << v.measured;
+}
+
 TEST(BenchClaims, CompressionPerCodecSizeAndSlowerLoad) {
   auto r = results_of({make_case(kCodecFixture, "joblib", around(0.001), {{kSizeBytes, 1000}}),
                        make_case(kCodecFixture, "joblib-xz-3", around(0.004), {{kSizeBytes, 200}}),

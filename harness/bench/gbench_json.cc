@@ -112,7 +112,7 @@ json context(const BenchResults& r, const WriteInfo& info) {
                     {"emulated", e.emulated}, {"fingerprint", e.fingerprint}});
   for (const auto& c : r.cases)
     for (const auto& [step, message] : c.failures)
-      failures.push_back({{"case", c.fixture + "/" + c.format + "/" + c.env}, {"step", step}, {"message", message}});
+      failures.push_back({{"case", c.fixture + "/" + c.format + "/" + c.consumer()}, {"step", step}, {"message", message}});
   const json host = r.host.is_object() ? r.host : json::object();  // no fingerprint: empty fields, not a throw
   return {{"date", info.date},
           {"host_name", host.value("host_name", std::string())},

@@ -46,22 +46,8 @@ std::vector<double> numbers(const json& list) {
   return out;
 }
 
-// The first load's predictions against the producer's own: the case's outcome.
-void judge_outputs(BenchCase& c, const Trained& t, const Artifact& a, const std::string& prefix) {
-  Outcome worst = Outcome::kOkExact;
-  for (const auto& output : t.outputs) {
-    auto ref = read_npy(a.path + ".ref." + output + ".npy");
-    auto got = read_npy(prefix + "." + output + ".npy");
-    if (!ref || !got) continue;  // an output this format's runtime does not serve (ONNX)
-    Comparison cmp = compare_arrays(*ref, *got, {t.rtol, t.atol});
-    if (severity(cmp.outcome) > severity(worst)) worst = cmp.outcome;
-  }
-  c.outcome = std::string(to_string(worst));
-}
-
 void measure(BenchEnv& env, BenchCase& c, const Trained& t, const Artifact& a, const CaseSettings& s) {
-  std::string prefix = (fs::path(s.out_dir) / "cells" / c.env / c.fixture / c.format).string();
-  fs::create_directories(fs::path(prefix).parent_path());
+  std::string prefix = output_prefix(c, s);
   json req = base_request("measure", c, a, s);
   req.update({{"inputs", t.inputs}, {"outputs", t.outputs}, {"repetitions", s.repetitions}, {"out_prefix", prefix}});
   auto r = request_step(env, req, answer_timeout(s));
@@ -72,7 +58,7 @@ void measure(BenchEnv& env, BenchCase& c, const Trained& t, const Artifact& a, c
   c.samples[kBatchPredict] = numbers(res["batch_seconds"]);
   c.values[kBatchRows] = res.value("batch_rows", 0);
   c.values[kFirstLoadSeconds] = res.value("first_load_seconds", 0.0);
-  judge_outputs(c, t, a, prefix);
+  judge_outputs(c, t, a.path, prefix);
 }
 
 void rss(BenchEnv& env, BenchCase& c, const Artifact& a, const CaseSettings& s) {
@@ -94,16 +80,21 @@ void share(BenchEnv& env, BenchCase& c, const Artifact& a, const CaseSettings& s
   c.values[kPssProcesses] = s.processes;
 }
 
-// One fresh interpreter up to the loaded model: seconds until its "loaded" line, and its peak RSS.
-Result<std::pair<double, double>> cold_once(const BenchEnv& env, const BenchCase& c, const Artifact& a,
-                                            const CaseSettings& s) {
-  ProcessOptions o;
-  o.argv = env.launch.python;
+ColdCommand python_cold(const BenchEnv& env, const BenchCase& c, const Artifact& a, const CaseSettings& s) {
+  ColdCommand cmd{env.launch.python, env.launch.env};
   for (const auto& arg : {s.source_root + "/harness/worker/bench.py", std::string("cold"), std::string("--root"),
                           s.source_root, std::string("--format"), c.format, std::string("--path"), a.path,
                           std::string("--trusted-types"), a.trusted_types.dump()})
-    o.argv.push_back(arg);
-  o.set_env = env.launch.env;
+    cmd.argv.push_back(arg);
+  return cmd;
+}
+
+// One fresh process up to the loaded model: seconds until its "loaded" line, and its peak RSS;
+// a StepError "timeout" when it outlived the wall limit, "crash" when it ended before loading.
+std::variant<std::pair<double, double>, StepError> cold_once(const ColdCommand& cmd, const CaseSettings& s) {
+  ProcessOptions o;
+  o.argv = cmd.argv;
+  o.set_env = cmd.env;
   o.timeout = std::chrono::milliseconds(static_cast<long>(s.wall_seconds * 1000));
   Stopwatch clock;
   double loaded_at = -1;
@@ -112,29 +103,15 @@ Result<std::pair<double, double>> cold_once(const BenchEnv& env, const BenchCase
     if (loaded_at < 0) loaded_at = clock.seconds(), line = json::parse(text, nullptr, false);
   };
   auto p = run_process(o);
-  if (!p) return p.error();
+  if (!p) return StepError{"crash", p.error().message};
   if (loaded_at < 0 || !line.is_object() || !line.value("loaded", false))
-    return make_error(fmt::format("the cold load ended with {} before loading: {}", p->status_text(), p->tail()));
+    return StepError{p->timed_out ? "timeout" : "crash",
+                     fmt::format("the cold load ended with {} before loading: {}", p->status_text(), p->tail())};
   return std::pair{loaded_at, line.value("max_rss_kb", 0.0) * 1024};
 }
 
-void cold(const BenchEnv& env, BenchCase& c, const Artifact& a, const CaseSettings& s) {
-  double peak = 0;
-  for (int i = 0; i < s.cold_repetitions; ++i) {
-    auto r = cold_once(env, c, a, s);
-    if (!r) {
-      c.failures["cold"] = "crash: " + r.error().message;
-      c.samples.erase(kColdLoad);
-      return;
-    }
-    c.samples[kColdLoad].push_back(r->first);
-    peak = std::max(peak, r->second);
-  }
-  if (s.cold_repetitions > 0) c.values[kColdPeakRss] = peak;
-}
-
 std::optional<Artifact> dump(BenchEnv& env, BenchCase& c, const Trained& t, const CaseSettings& s) {
-  Artifact a{(fs::path(t.dir) / ("model-" + c.format + artifact_extension(c.format))).string()};
+  Artifact a{artifact_path(t, c.format)};
   auto r = request_step(env, {{"op", "bench"}, {"step", "dump"}, {"fixture", t.fixture}, {"format", c.format},
                               {"path", a.path}, {"inputs", t.inputs}}, answer_timeout(s));
   if (fail(c, "dump", r)) return std::nullopt;
@@ -143,6 +120,47 @@ std::optional<Artifact> dump(BenchEnv& env, BenchCase& c, const Trained& t, cons
   c.values[kDumpSeconds] = res.value("dump_seconds", 0.0);
   a.trusted_types = res["format_details"].value("untrusted_types", json::array());
   return a;
+}
+
+}  // namespace
+
+std::string artifact_path(const Trained& t, const std::string& format) {
+  return (fs::path(t.dir) / ("model-" + format + artifact_extension(format))).string();
+}
+
+std::string output_prefix(const BenchCase& c, const CaseSettings& s) {
+  std::string prefix = (fs::path(s.out_dir) / "cells" / c.consumer() / c.fixture / c.format).string();
+  fs::create_directories(fs::path(prefix).parent_path());
+  return prefix;
+}
+
+// The first load's predictions against the producer's own: the case's outcome.
+void judge_outputs(BenchCase& c, const Trained& t, const std::string& artifact, const std::string& prefix) {
+  Outcome worst = Outcome::kOkExact;
+  for (const auto& output : t.outputs) {
+    auto ref = read_npy(artifact + ".ref." + output + ".npy");
+    auto got = read_npy(prefix + "." + output + ".npy");
+    if (!ref || !got) continue;  // an output this format's runtime does not serve (ONNX)
+    Comparison cmp = compare_arrays(*ref, *got, {t.rtol, t.atol});
+    if (severity(cmp.outcome) > severity(worst)) worst = cmp.outcome;
+  }
+  c.outcome = std::string(to_string(worst));
+}
+
+void measure_cold(BenchCase& c, const ColdCommand& command, const CaseSettings& s) {
+  double peak = 0;
+  for (int i = 0; i < s.cold_repetitions; ++i) {
+    auto r = cold_once(command, s);
+    if (const auto* e = std::get_if<StepError>(&r)) {
+      c.failures["cold"] = e->stage + ": " + e->message;
+      c.samples.erase(kColdLoad);
+      return;
+    }
+    const auto& [seconds, rss] = std::get<std::pair<double, double>>(r);
+    c.samples[kColdLoad].push_back(seconds);
+    peak = std::max(peak, rss);
+  }
+  if (s.cold_repetitions > 0) c.values[kColdPeakRss] = peak;
 }
 
 // The outcome when the dump or the first load did not get as far as predictions.
@@ -155,7 +173,11 @@ void settle_failed(BenchCase& c) {
               : stage_is("predict") ? "PREDICT_ERROR" : "LOAD_ERROR";
 }
 
-}  // namespace
+
+void log_case(const BenchCase& c, double seconds, RunLog& log) {
+  for (const auto& [step, why] : c.failures) log.error("{}/{}/{} {}: {}", c.fixture, c.format, c.consumer(), step, why);
+  log.info("benched {}/{} in {} ({:.1f} s)", c.fixture, c.format, c.consumer(), seconds);
+}
 
 Result<Trained> train_fixture(BenchEnv& env, const std::string& fixture, const CaseSettings& s) {
   Trained t;
@@ -182,11 +204,10 @@ BenchCase run_case(BenchEnv& env, const Trained& t, const std::string& format, c
     measure(env, c, t, *a, s);
     rss(env, c, *a, s);
     share(env, c, *a, s);
-    cold(env, c, *a, s);
+    measure_cold(c, python_cold(env, c, *a, s), s);
   }
   settle_failed(c);
-  for (const auto& [step, why] : c.failures) log.error("{}/{}/{} {}: {}", c.fixture, c.format, c.env, step, why);
-  log.info("benched {}/{} in {} ({:.1f} s)", c.fixture, c.format, c.env, clock.seconds());
+  log_case(c, clock.seconds(), log);
   return c;
 }
 

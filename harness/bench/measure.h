@@ -3,6 +3,7 @@
 // first prediction and batch throughput, the load's RSS growth, the PSS of concurrent loaders
 // (each in its own forked child of the worker) and cold starts (fresh interpreters spawned
 // through the environment's launch). A step that fails is recorded and the next one still runs.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,29 @@ Result<Trained> train_fixture(BenchEnv& env, const std::string& fixture, const C
 
 BenchCase run_case(BenchEnv& env, const Trained& trained, const std::string& format, const CaseSettings& s,
                    RunLog& log);
+
+// The pieces a case of another consumer (native_case.h) shares with the Python one.
+
+// The file a format's dump writes for a trained fixture.
+std::string artifact_path(const Trained& t, const std::string& format);
+// Where a case's first-load outputs go: <out_dir>/cells/<consumer>/<fixture>/<format>.<output>.npy.
+std::string output_prefix(const BenchCase& c, const CaseSettings& s);
+// The outputs written at `prefix` against the producer's references beside the artifact: c.outcome.
+void judge_outputs(BenchCase& c, const Trained& t, const std::string& artifact, const std::string& prefix);
+
+// One cold start: a fresh process that prints one JSON line {"loaded": true, "max_rss_kb": N}
+// once the model is loaded (harness/worker/bench.py's cold script, or the native consumer's).
+struct ColdCommand {
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+};
+// `cold_repetitions` cold starts: the load_cold samples and the peak RSS, or failures["cold"]
+// ("timeout: ..." when one outlived the step's wall limit, "crash: ..." when one died first).
+void measure_cold(BenchCase& c, const ColdCommand& command, const CaseSettings& s);
+
+// The outcome (CRASH, TIMEOUT, LOAD_ERROR, ...) when the dump or the first load failed.
+void settle_failed(BenchCase& c);
+// Each failed step as an error line, then how long the case took.
+void log_case(const BenchCase& c, double seconds, RunLog& log);
 
 }  // namespace crossload::bench

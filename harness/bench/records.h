@@ -26,10 +26,15 @@ inline constexpr const char* kPssProcesses = "pss_processes";
 inline constexpr const char* kColdPeakRss = "cold_peak_rss_bytes";  // the fresh interpreter's peak
 inline constexpr const char* kBatchRows = "batch_rows";
 
+inline constexpr const char* kNativeSuffix = ":native";
+
 struct BenchCase {
   std::string env, fixture, format;
   bool emulated = false;             // absolute times are QEMU's, not the CPU's
   std::string where;                 // how the environment ran
+  // Loaded by the environment's native ONNX consumer (C++, no Python in the process) rather than
+  // its Python: the same artifact as the Python case of the same fixture, format and env.
+  bool native = false;
   std::string outcome = "OK_EXACT";  // of the first load's predictions against the producer's
   std::map<std::string, std::vector<double>> samples;
   std::map<std::string, double> values;
@@ -42,7 +47,9 @@ struct BenchCase {
     c.format = format;
     return c;
   }
-  std::string name(const std::string& metric) const { return metric + "/" + fixture + "/" + format + "/" + env; }
+  // Who loaded it: the environment's name, with ":native" for the native consumer.
+  std::string consumer() const { return native ? env + kNativeSuffix : env; }
+  std::string name(const std::string& metric) const { return metric + "/" + fixture + "/" + format + "/" + consumer(); }
   bool ok() const { return failures.empty(); }
 };
 

@@ -11,6 +11,7 @@
 #include "harness/bench/environment.h"
 #include "harness/bench/fingerprint.h"
 #include "harness/bench/gbench_json.h"
+#include "harness/bench/native_case.h"
 #include "harness/bench/plan.h"
 #include "harness/bench/store_writer.h"
 #include "harness/run/matrix.h"
@@ -33,6 +34,7 @@ Result<std::vector<const EnvSpec*>> chosen_envs(const Matrix& m, const std::vect
 }
 
 // Every case of the plan in one environment; a worker that dies is revived and the fixture retrained.
+// ONNX cases in an environment with the native consumer get a native case each, right after.
 void bench_env(BenchEnv& env, const std::vector<PlanItem>& plan, const CaseSettings& s, BenchResults& out,
                RunLog& log) {
   for (const auto& item : plan) {
@@ -48,6 +50,8 @@ void bench_env(BenchEnv& env, const std::vector<PlanItem>& plan, const CaseSetti
         continue;
       }
       out.cases.push_back(run_case(env, *trained, format, s, log));
+      // The same artifact again, loaded by the environment's native consumer beside Python's.
+      if (measures_natively(env, format)) out.cases.push_back(run_native_case(env, *trained, out.cases.back(), s, log));
       if (!env.ready() && env.revive(log)) trained = train_fixture(env, item.fixture, s);
     }
     if (!trained) log.error("{}", trained.error().message);

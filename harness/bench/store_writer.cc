@@ -22,10 +22,12 @@ EnvRecord env_record(const EnvironmentInfo& e) {
 
 CellRecord cell_record(const BenchCase& c) {
   CellRecord cell;
-  cell.id = cell_id(c.fixture, c.format, c.env, c.env);
+  // The native consumer's case is a cell of its own: produced by the env's Python, loaded natively.
+  cell.id = cell_id(c.fixture, c.format, c.env, c.consumer());
   cell.fixture = c.fixture;
   cell.format = c.format;
-  cell.producer = cell.consumer = c.env;
+  cell.producer = c.env;
+  cell.consumer = c.consumer();
   cell.outcome = outcome_from_string(c.outcome).value_or(Outcome::kLoadError);
   json samples = json::object(), failures = json::object();
   for (const auto& [metric, v] : c.samples) {
@@ -37,7 +39,8 @@ CellRecord cell_record(const BenchCase& c) {
   for (const auto& [key, value] : c.values)
     cell.measurements.push_back({key, value, key.ends_with("_bytes") ? "bytes" : key.ends_with("_seconds") ? "s" : ""});
   for (const auto& [step, why] : c.failures) failures[step] = why;
-  cell.detail = {{"bench", {{"samples", samples}, {"failures", failures}, {"emulated", c.emulated}}}};
+  cell.detail = {{"bench", {{"samples", samples}, {"failures", failures}, {"emulated", c.emulated},
+                          {"consumer", c.native ? "onnx-native" : "python"}}}};
   if (!c.failures.empty()) cell.detail["message"] = c.failures.begin()->first + ": " + c.failures.begin()->second;
   return cell;
 }

@@ -91,30 +91,42 @@ Launch consumer_launch(const Launch& launch) {
   return out;
 }
 
-Result<std::vector<NativeLoad>> measure_native_onnx(const Launch& launch, const std::string& model,
-                                                    const std::string& inputs, const std::vector<std::string>& outputs,
-                                                    int repeat, std::chrono::milliseconds timeout) {
-  if (launch.loader_program.empty()) return make_error("this environment has no native ONNX consumer (native_onnx = true)");
+Result<std::vector<NativeLoad>> measure_native_onnx(const Launch& launch, const NativeMeasure& m) {
+  if (launch.loader_program.empty())
+    return make_error("environment: this environment has no native ONNX consumer (native_onnx = true)");
   ProcessOptions o;
   o.argv = consumer_launch(launch).python;
-  o.argv.insert(o.argv.end(), {"measure", "--model", model, "--inputs", inputs, "--outputs", join(outputs, ","),
-                               "--repeat", std::to_string(repeat)});
-  o.timeout = timeout;
+  o.argv.insert(o.argv.end(), {"measure", "--model", m.model, "--inputs", m.inputs, "--outputs", join(m.outputs, ","),
+                               "--repeat", std::to_string(m.repeat), "--rows", std::to_string(m.rows)});
+  if (m.skip_missing) o.argv.push_back("--skip-missing");
+  if (!m.out_prefix.empty()) o.argv.insert(o.argv.end(), {"--out-prefix", m.out_prefix});
+  o.set_env = launch.env;
+  o.timeout = m.timeout;
   o.where = launch.where;
   auto r = run_process(o);
-  if (!r) return r.error();
+  if (!r) return make_error("crash: " + r.error().message);
   auto report = nlohmann::json::parse(r->out, nullptr, false);
-  if (!report.is_object() || !report.contains("runs"))
-    return make_error(fmt::format("{} measure {}: {} ({})", kProgramName, model, r->status_text(), r->tail()));
+  if (r->timed_out || !report.is_object() || !report.contains("runs"))
+    return make_error(fmt::format("{}: {} measure {}: {} ({})", r->timed_out ? "timeout" : "crash", kProgramName,
+                                  m.model, r->status_text(), r->tail()));
   std::vector<NativeLoad> loads;
   for (const auto& run : report["runs"]) {
-    if (!run.value("ok", false))
-      return make_error(fmt::format("{}: {}", model, run["error"].value("message", std::string("load failed"))));
+    if (!run.value("ok", false)) {
+      const auto& e = run["error"];
+      return make_error(fmt::format("{}: {}: {}", e.value("stage", std::string("load")),
+                                    e.value("type", std::string("Error")), e.value("message", std::string("load failed"))));
+    }
     const auto& res = run["result"];
     loads.push_back({res.value("load_seconds", 0.0), res.value("predict_seconds", 0.0), res.value("rss_peak_kb", 0L),
                      res.value("rss_at_fork_kb", 0L)});
   }
   return loads;
+}
+
+std::vector<std::string> native_cold_argv(const Launch& launch, const std::string& model) {
+  std::vector<std::string> argv = consumer_launch(launch).python;
+  argv.insert(argv.end(), {"cold", "--model", model});
+  return argv;
 }
 
 }  // namespace crossload

@@ -38,17 +38,32 @@ Launch consumer_launch(const Launch& launch);
 // One load of an ONNX artifact by the native consumer, in a fresh isolated child.
 struct NativeLoad {
   double load_seconds = 0;     // onnxruntime session creation (reading the file included)
-  double predict_seconds = 0;  // every requested output on the inputs
+  double predict_seconds = 0;  // every requested output on the inputs (or their first `rows`)
   long rss_peak_kb = 0;        // the child's peak RSS (ru_maxrss)
   long rss_at_fork_kb = 0;     // the consumer's RSS when it forked the child
 };
 
-// Loads `model` `repeat` times with the environment's native consumer (`launch` as the debian
-// provider returns it for a `native_onnx = true` environment; the model and inputs must be
-// visible inside it, e.g. under the run directory) and returns each load's costs. For
-// benchmarks: `crossload-onnx-native measure` does the work. An Error names the command and why.
-Result<std::vector<NativeLoad>> measure_native_onnx(const Launch& launch, const std::string& model,
-                                                    const std::string& inputs, const std::vector<std::string>& outputs,
-                                                    int repeat, std::chrono::milliseconds timeout);
+// What `crossload-onnx-native measure` is asked to do; the model and inputs must be visible
+// inside the environment (e.g. under the run directory).
+struct NativeMeasure {
+  std::string model, inputs;
+  std::vector<std::string> outputs;
+  int repeat = 1;
+  std::size_t rows = 0;       // predict on the first `rows` rows only; 0: every row
+  bool skip_missing = false;  // leave out outputs the artifact does not serve (ONNX may serve fewer)
+  std::string out_prefix;     // the first run's outputs are copied to <out_prefix>.<output>.npy
+  std::chrono::milliseconds timeout{std::chrono::minutes(5)};
+};
+
+// Runs the request with the environment's native consumer (`launch` as the debian provider
+// returns it for a `native_onnx = true` environment) and returns each load's costs. For
+// benchmarks (harness/bench/native_case.h). An Error's message starts with the stage, as bench
+// failures do: "timeout: ...", "crash: ..." (died, or printed no report), or the failed load's
+// own stage ("load: InvalidProtobuf: ...").
+Result<std::vector<NativeLoad>> measure_native_onnx(const Launch& launch, const NativeMeasure& m);
+
+// The argv of one native cold start: a fresh consumer process that loads `model` in itself and
+// prints {"loaded": true, "max_rss_kb": ...} (the Python bench's cold script's line).
+std::vector<std::string> native_cold_argv(const Launch& launch, const std::string& model);
 
 }  // namespace crossload
