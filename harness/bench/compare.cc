@@ -24,9 +24,19 @@ const char* to_string(Change c) {
 
 namespace {
 
+// One label for the row: the sides' own when they agree, else each side's, named (a run emulated
+// on one side only is compared with one that was not).
+std::string label_of(const Series& a, const Series& b) {
+  if (a.label == b.label) return a.label;
+  std::string out = a.label.empty() ? "" : "baseline: " + a.label;
+  if (!b.label.empty()) out += (out.empty() ? "" : "; ") + std::string("current: ") + b.label;
+  return out;
+}
+
 Comparison judge(const std::string& name, const Series& a, const Series& b, const CompareOptions& o) {
   Comparison c;
   c.name = name;
+  c.label = label_of(a, b);
   c.baseline_n = a.seconds.size();
   c.current_n = b.seconds.size();
   c.baseline_median = summarize(a.seconds).median;
@@ -49,10 +59,11 @@ Comparison judge(const std::string& name, const Series& a, const Series& b, cons
   return c;
 }
 
-Comparison one_sided(const std::string& name, Change change) {
+Comparison one_sided(const std::string& name, const Series& s, Change change) {
   Comparison c;
   c.name = name;
   c.change = change;
+  c.label = s.label;
   return c;
 }
 
@@ -67,11 +78,11 @@ std::vector<Comparison> compare_series(const std::map<std::string, Series>& base
   std::vector<Comparison> rows;
   for (const auto& [name, a] : baseline) {
     auto it = current.find(name);
-    if (it == current.end()) rows.push_back(one_sided(name, Change::kOnlyInBaseline));
+    if (it == current.end()) rows.push_back(one_sided(name, a, Change::kOnlyInBaseline));
     else rows.push_back(judge(name, a, it->second, o));
   }
   for (const auto& [name, b] : current)
-    if (!baseline.count(name)) rows.push_back(one_sided(name, Change::kOnlyInCurrent));
+    if (!baseline.count(name)) rows.push_back(one_sided(name, b, Change::kOnlyInCurrent));
   std::stable_sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return rank(x.change) < rank(y.change); });
   return rows;
 }
@@ -83,19 +94,25 @@ bool any_slower(const std::vector<Comparison>& rows) {
 std::string render_comparison(const std::vector<Comparison>& rows, const CompareOptions& o) {
   std::string out = fmt::format("{:<20} {:>8} {:>12} {:>12} {:>9}  {}\n", "change", "median", "baseline",
                                 "current", "p", "benchmark");
-  std::size_t slower = 0;
+  std::size_t slower = 0, labelled = 0;
   for (const auto& r : rows) {
+    labelled += !r.label.empty();
     slower += r.change == Change::kSlower;
     bool timed = r.baseline_n && r.current_n;
     bool tested = timed && r.change != Change::kTooFew && r.change != Change::kFailed;
     double p = r.relative >= 0 ? r.p_slower : r.p_faster;
+    std::string note = r.note.empty() ? "" : "  (" + r.note + ")";
+    if (!r.label.empty()) note += "  [" + r.label + "]";
     out += fmt::format("{:<20} {:>8} {:>12} {:>12} {:>9}  {}{}\n", to_string(r.change),
                        timed ? fmt::format("{:+.1f}%", r.relative * 100) : "", timed ? ms(r.baseline_median) : "",
                        timed ? ms(r.current_median) : "", tested ? fmt::format("{:.4f}", p) : "",
-                       r.name, r.note.empty() ? "" : "  (" + r.note + ")");
+                       r.name, note);
   }
   out += fmt::format("{} of {} benchmarks significantly slower (Mann-Whitney U, one-sided p < {}, median change "
                      "> {:.1f}%)\n", slower, rows.size(), o.alpha, o.threshold * 100);
+  if (labelled)
+    out += fmt::format("{} benchmarks carry a label: under QEMU emulation their absolute times are the emulator's; "
+                       "compare them only with runs emulated the same way\n", labelled);
   return out;
 }
 

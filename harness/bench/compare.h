@@ -29,6 +29,7 @@ struct Comparison {
   double p_slower = 1, p_faster = 1;                // one-sided Mann-Whitney p-values
   std::size_t baseline_n = 0, current_n = 0;
   std::string note;                                 // an error message, a missing side
+  std::string label;  // the benchmark's label (QEMU emulation: its times are the emulator's)
 };
 
 std::vector<Comparison> compare_series(const std::map<std::string, Series>& baseline,

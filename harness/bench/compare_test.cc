@@ -46,6 +46,19 @@ TEST(BenchCompare, FasterFewAndFailedAreSaidAndNeverFlagged) {
   EXPECT_FALSE(any_slower(rows));
 }
 
+TEST(BenchCompare, TheEmulationLabelIsPrinted) {
+  const std::string qemu = "under QEMU emulation: absolute times are the emulator's";
+  std::map<std::string, Series> a = {{"load/s390x", {around(1.0), "", qemu}}}, b = {{"load/s390x", {around(1.0), "", qemu}}};
+  auto rows = compare_series(a, b, {});
+  EXPECT_EQ(only_row(rows).label, qemu);
+  std::string text = render_comparison(rows, {});
+  EXPECT_NE(text.find("load/s390x  [" + qemu + "]"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 benchmarks carry a label"), std::string::npos) << text;
+  std::map<std::string, Series> native = {{"load/s390x", {around(1.0), "", ""}}};
+  EXPECT_EQ(only_row(compare_series(a, native, {})).label, "baseline: " + qemu);
+  EXPECT_EQ(render_comparison(compare_series(native, native, {}), {}).find("label"), std::string::npos);
+}
+
 TEST(BenchCompare, BenchmarksOnOneSideOnlyAreListed) {
   auto rows = compare_series(one("old", around(1.0)), one("new", around(1.0)), {});
   ASSERT_EQ(rows.size(), 2u);
