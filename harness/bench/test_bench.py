@@ -3,6 +3,7 @@ cold interpreters, the real store. Small on purpose (one tiny fixture, two forma
 import copy
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -13,7 +14,39 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CROSSLOAD_BIN", str(ROOT / "build" / "crossload"))
 VENV_PYTHON = str(ROOT / ".venv" / "bin" / "python")
 HOSTILE = ROOT / "harness" / "run" / "testdata" / "hostile_fixtures.py"
+WRAPPED_TREE = ROOT / "harness" / "run" / "testdata" / "wrapped_tree.py"
 FIXTURE = "iris_decision_tree_classifier"
+# Google Benchmark's own comparison tool, as Debian's libbenchmark-tools ships it (ci/setup).
+GBENCH_COMPARE = Path("/usr/share/benchmark/compare.py")
+
+# A tree whose loading, in any process but the one that dumped it, sleeps far past the bench's
+# --timeout: every measuring step of it times out.
+SLOW_RECIPES = '''
+import os
+import time
+
+from fixtures import datasets, zoo
+from wrapped_tree import WrappedTree
+
+
+class SlowToLoad(WrappedTree):
+    def __reduce__(self):
+        return wake, (self.tree, os.getpid())
+
+
+def wake(tree, dumped_by):
+    if os.getpid() != dumped_by:
+        time.sleep(120)
+    return tree
+
+
+def bench_slow_to_load():
+    return (SlowToLoad(),) + datasets.split(*datasets.iris())
+
+
+FIXTURES = (zoo.Fixture("bench_slow_to_load", "test only: sleeps while loading", ("predict",), bench_slow_to_load,
+                        tags=("test-only",), cv=False),)
+'''
 
 
 def crossload(*args, env=None):
@@ -38,9 +71,9 @@ python = "{VENV_PYTHON}"
     return path
 
 
-def bench(tmp_path, out, fixtures, formats, cold=2, env=None):
+def bench(tmp_path, out, fixtures, formats, cold=2, env=None, timeout=60):
     args = ["bench", "--matrix", write_matrix(tmp_path), "--env", "host", "--repetitions", 9,
-            "--cold-repetitions", cold, "--processes", 2, "--timeout", 60, "--out", out]
+            "--cold-repetitions", cold, "--processes", 2, "--timeout", timeout, "--out", out]
     for f in fixtures:
         args += ["--fixture", f]
     for f in formats:
@@ -160,3 +193,62 @@ def test_a_crashing_benchmark_is_recorded_and_the_others_kept(tmp_path):
     with sqlite3.connect(out / "results.db") as db:
         outcomes = dict(db.execute("SELECT fixture, outcome FROM cells").fetchall())
     assert outcomes == {"hostile_segfault": "CRASH", FIXTURE: "OK_EXACT"}
+
+
+def test_a_benchmark_that_times_out_is_recorded_and_the_others_kept(tmp_path):
+    recipes = tmp_path / "slow_fixtures.py"
+    recipes.write_text(SLOW_RECIPES)
+    shutil.copy(WRAPPED_TREE, tmp_path / "wrapped_tree.py")  # the recipes' base class, beside them
+    out = tmp_path / "out"
+    doc = bench(tmp_path, out, ["bench_slow_to_load", FIXTURE], ["pickle-p5"], cold=1, timeout=5,
+                env={"CROSSLOAD_EXTRA_FIXTURES": str(recipes)})
+    failures = {f["step"]: f["message"] for f in doc["context"]["crossload"]["failures"]
+                if f["case"].startswith("bench_slow_to_load/")}
+    assert set(failures) == {"measure", "rss", "share", "cold"}, failures
+    assert all(m.startswith("timeout: ") for m in failures.values()), failures  # not "crash"
+    for metric in ("load_warm", "load_cold"):
+        [entry] = iterations(doc, f"{metric}/bench_slow_to_load/pickle-p5/host")
+        assert entry["error_occurred"] is True and ": timeout: " in entry["error_message"], entry
+    assert len(iterations(doc, f"load_warm/{FIXTURE}/pickle-p5/host")) == 9
+    assert len(iterations(doc, f"load_cold/{FIXTURE}/pickle-p5/host")) == 1
+    with sqlite3.connect(out / "results.db") as db:
+        outcomes = dict(db.execute("SELECT fixture, outcome FROM cells").fetchall())
+    assert outcomes == {"bench_slow_to_load": "TIMEOUT", FIXTURE: "OK_EXACT"}
+    # Google Benchmark's compare.py takes a file with failed entries too.
+    report = google_benchmark_compare(out / "bench.json", out / "bench.json")
+    assert f"load_warm/{FIXTURE}/pickle-p5/host " in report
+
+
+def google_benchmark_compare(baseline, current):
+    """The text of Debian's compare.py run on two files (it needs numpy and scipy: the venv's)."""
+    if not GBENCH_COMPARE.exists():
+        pytest.skip(f"{GBENCH_COMPARE} missing: apt-get install libbenchmark-tools (ci/setup does)")
+    proc = subprocess.run([VENV_PYTHON, GBENCH_COMPARE, "--no-color", "benchmarks", baseline, current],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.stdout
+
+
+def test_google_benchmarks_compare_py_reads_the_json(tiny, tmp_path):
+    out, doc = tiny
+    slower = copy.deepcopy(doc)
+    target = f"load_warm/{FIXTURE}/joblib/host"
+    for b in slower["benchmarks"]:
+        if b["run_name"] == target and b["run_type"] == "iteration":
+            b["real_time"] *= 1.5
+            b["cpu_time"] *= 1.5
+    doctored = tmp_path / "slower.json"
+    doctored.write_text(json.dumps(slower))
+    report = google_benchmark_compare(out / "bench.json", doctored)
+    lines = report.splitlines()
+    assert lines[0].startswith("Comparing ")
+    # Every series of ours is a benchmark there: its repetitions, then its U test.
+    names = {b["run_name"] for b in doc["benchmarks"]}
+    for name in names:
+        assert any(line.startswith(name + " ") for line in lines), name
+        pvalue = [line for line in lines if line.startswith(name + "_pvalue")]
+        assert len(pvalue) == 1 and "U Test, Repetitions:" in pvalue[0], (name, pvalue)
+    # The doctored +50 % reads as +0.5000 on each of its nine repetitions.
+    changed = [line for line in lines if line.startswith(target + " ")]
+    assert len(changed) == 9 and all("+0.5000" in line for line in changed), changed
