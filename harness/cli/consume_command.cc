@@ -5,6 +5,7 @@
 
 #include "harness/cli/commands.h"
 #include "harness/cli/fail_on.h"
+#include "harness/cli/load_policy.h"
 #include "harness/cli/paths.h"
 #include "harness/run/split.h"
 #include "harness/util/exit_codes.h"
@@ -31,12 +32,8 @@ void print_summary(const ConsumeSummary& s, std::ostream& out) {
 
 int consume(const ConsumeFlags& f) {
   RunLog log(std::cerr, f.quiet ? Verbosity::kQuiet : f.verbose ? Verbosity::kVerbose : Verbosity::kNormal);
-  if (f.options.allow_unsafe && !f.options.sandbox) {  // an unsafe artifact may run code: never outside bwrap
-    log.error("--allow-unsafe loads artifacts the audit judged UNSAFE, and only inside the sandbox: it cannot "
-              "be combined with --no-sandbox");
-    return exit_code::kUsage;
-  }
   if (!valid_fail_on(f.fail_on, log)) return exit_code::kUsage;
+  if (auto code = load_policy_exit(f.options.allow_unsafe, f.options.sandbox, log)) return *code;
   auto s = consume_from_dirs(f.options, log);
   if (!s) {
     log.error("{}", s.error().message);

@@ -7,6 +7,7 @@
 
 #include "harness/cli/commands.h"
 #include "harness/cli/fail_on.h"
+#include "harness/cli/load_policy.h"
 #include "harness/cli/narrow_flags.h"
 #include "harness/cli/paths.h"
 #include "harness/run/runner.h"
@@ -43,13 +44,8 @@ int run(const RunFlags& f) {
   bool terminal = ::isatty(STDERR_FILENO) && !(term && std::string(term) == "dumb");
   RunLog log(std::cerr, f.quiet ? Verbosity::kQuiet : f.verbose ? Verbosity::kVerbose : Verbosity::kNormal,
              terminal);
-  if (f.options.allow_unsafe && !f.options.sandbox) {  // an unsafe artifact may run code: never outside bwrap
-    log.error("--allow-unsafe loads artifacts the audit judged UNSAFE, and only inside the sandbox: it cannot "
-              "be combined with --no-sandbox. Drop --no-sandbox (install bubblewrap if it is missing) or drop "
-              "--allow-unsafe");
-    return exit_code::kUsage;
-  }
   if (!valid_fail_on(f.fail_on, log)) return exit_code::kUsage;
+  if (auto code = load_policy_exit(f.options.allow_unsafe, f.options.sandbox, log)) return *code;
   auto summary = run_matrix(f.options, log);
   if (!summary) {
     log.error("{}", summary.error().message);

@@ -148,7 +148,6 @@ Result<ConsumeSummary> consume_from_dirs(const ConsumeOptions& given, RunLog& lo
   if (!role) return role.error();
   auto inputs = read_inputs(o, *role, log);
   if (!inputs) return inputs.error();
-  if (auto st = check_sandbox(o.sandbox, log); !st) return st.error();
   fs::create_directories(o.out_dir);
   auto store = Store::open(o.out_dir + "/results.db");
   if (!store) return store.error();

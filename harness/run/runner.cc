@@ -152,7 +152,6 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   RunState st{o, *matrix, *store, *run, {}, {}, log};
   st.summary.run_id = run->id;
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.echo()};
-  if (auto s = check_sandbox(o.sandbox, log); !s) return s.error();
   auto recipes = check::stage_recipes(o.recipes, o.out_dir);
   if (!recipes) return recipes.error();
   if (!o.recipes.empty()) matrix->fixtures = recipes->fixtures;

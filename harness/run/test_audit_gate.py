@@ -134,3 +134,15 @@ def test_allow_unsafe_without_the_sandbox_is_a_usage_error(tmp_path):
     assert proc.returncode == 2
     assert "--allow-unsafe" in proc.stderr and "--no-sandbox" in proc.stderr
     assert not out.exists()  # refused before anything ran
+
+
+def test_a_machine_without_a_working_sandbox_stops_run_with_exit_4(tmp_path, monkeypatch):
+    """The sandbox is the machine's, not the input's: exit 4 (as for an environment), before any
+    environment starts or any run is recorded."""
+    no_bwrap = tmp_path / "bin"  # PATH of a machine where bubblewrap is not installed
+    no_bwrap.mkdir()
+    monkeypatch.setenv("PATH", str(no_bwrap))
+    out, proc = run(tmp_path, "nobwrap")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "the consumer sandbox does not work on this machine: bubblewrap (bwrap) is not installed" in proc.stderr
+    assert not (out / "results.db").exists() and not (out / "logs").exists()
