@@ -382,6 +382,9 @@ class Machine {
   }
 
   // opcode groups
+  bool fast_step();
+  ValueId fast_make(Kind kind, std::uint64_t at);
+  void fast_tuple(std::size_t first, std::uint64_t at);
   Status op_dispatch(std::uint8_t op, std::uint64_t at);
   Status op_stack(std::uint8_t op, std::uint64_t at);
   Status op_number(std::uint8_t op, std::uint64_t at);
@@ -605,6 +608,7 @@ Result<std::string_view> Machine::read_line(std::uint64_t at, std::string_view w
 
 Status Machine::run() {
   while (!stopped_) {
+    if (fast_step()) continue;
     std::uint64_t at = in_.offset();
     auto op = in_.peek();
     if (!op) return truncated(at, "pickle: no STOP opcode");
@@ -614,6 +618,134 @@ Status Machine::run() {
     if (opcodes_ == 1) first_ok_ = true;
   }
   return ok_status();
+}
+
+// Little-endian argument bytes; the caller has checked that they are there.
+std::uint64_t load_le(const unsigned char* p, unsigned width) {
+  std::uint64_t v = 0;
+  for (unsigned i = 0; i < width; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+// Only called once fast_step has checked the bound on objects.
+ValueId Machine::fast_make(Kind kind, std::uint64_t at) {
+  values_.push_back(Value{.kind = kind, .offset = at});
+  return static_cast<ValueId>(values_.size() - 1);
+}
+
+// A tuple of the stack's items from `first` up, which it replaces.
+void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
+  std::span<const ValueId> items(stack_.data() + first, stack_.size() - first);
+  std::uint8_t flags = 0;
+  for (ValueId id : items) flags |= val(id).flags & kFlagCode;
+  Items run = store_items(items);
+  ValueId id = fast_make(Kind::kTuple, at);
+  val(id).flags = flags;
+  val(id).items = run;
+  stack_.resize(first);
+  stack_.push_back(id);
+}
+
+// The dozen opcodes that make up nearly all of a model's pickle, in the case where they
+// cannot fail: their argument bytes are checked once and no Result is built. Anything else (a
+// rare opcode, an error of any kind, the first use of a shared scalar) returns false before
+// changing anything, and op_dispatch handles it with its messages; so the two paths agree.
+bool Machine::fast_step() {
+  std::string_view data = in_.data();
+  std::size_t pos = in_.pos();
+  if (pos >= data.size()) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data()) + pos;
+  const std::size_t left = data.size() - pos - 1;  // bytes after the opcode
+  const std::uint8_t op = p[0];
+  const std::uint64_t at = in_.base() + pos;
+  const std::size_t fence = marks_.empty() ? 0 : marks_.back();
+  const std::size_t above = stack_.size() - fence;
+  const bool room = values_.size() < opts_.max_values;
+  std::size_t used = 1;  // the opcode and its argument bytes
+  auto shared = [&](std::size_t slot) {
+    if (scalars_[slot] == kNoValue) return false;
+    stack_.push_back(scalars_[slot]);
+    return true;
+  };
+  switch (op) {
+    case 'h': case 'j': {  // BINGET, LONG_BINGET
+      unsigned width = op == 'h' ? 1 : 4;
+      if (left < width) return false;
+      auto found = memo_.get(load_le(p + 1, width));
+      if (!found) return false;
+      stack_.push_back(*found);
+      used += width;
+      break;
+    }
+    case 'q': case 'r': case 0x94: {  // BINPUT, LONG_BINPUT, MEMOIZE
+      unsigned width = op == 'q' ? 1 : op == 'r' ? 4 : 0;
+      if (left < width || above == 0) return false;
+      std::uint64_t index = width ? load_le(p + 1, width) : memo_.size();
+      if (index > (std::uint64_t{1} << 26)) return false;  // op_memo reports it
+      memo_.put(index, stack_.back());
+      used += width;
+      break;
+    }
+    case 'K':  // BININT1
+      if (left < 1 || !shared(4 + p[1])) return false;
+      used += 1;
+      break;
+    case 'M': {  // BININT2
+      if (left < 2) return false;
+      std::uint64_t n = load_le(p + 1, 2);
+      if (n >= 1024 || !shared(4 + n)) return false;
+      used += 2;
+      break;
+    }
+    case 'N':
+      if (!shared(0)) return false;
+      break;
+    case 0x89: case 0x88:  // NEWFALSE, NEWTRUE
+      if (!shared(op == 0x89 ? 1 : 2)) return false;
+      break;
+    case 'G':  // BINFLOAT
+      if (left < 8 || !shared(3)) return false;
+      used += 8;
+      break;
+    case '(':  // MARK
+      marks_.push_back(stack_.size());
+      break;
+    case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
+      std::size_t n = op - 0x84u;
+      if (above < n || !room) return false;
+      fast_tuple(stack_.size() - n, at);
+      break;
+    }
+    case 't':  // TUPLE
+      if (marks_.empty() || !room) return false;
+      marks_.pop_back();
+      fast_tuple(fence, at);
+      break;
+    case ')': case ']': case '}': {  // EMPTY_TUPLE, EMPTY_LIST, EMPTY_DICT
+      if (!room) return false;
+      Kind kind = op == ')' ? Kind::kTuple : op == ']' ? Kind::kList : Kind::kDict;
+      stack_.push_back(fast_make(kind, at));
+      break;
+    }
+    case 0x8c: case 'C': case 'X': case 'B': {  // SHORT_BINUNICODE, SHORT_BINBYTES, BIN...
+      unsigned width = (op == 0x8c || op == 'C') ? 1 : 4;
+      if (left < width || !room) return false;
+      std::uint64_t n = load_le(p + 1, width);
+      if (n > left - width) return false;
+      ValueId id = fast_make((op == 0x8c || op == 'X') ? Kind::kStr : Kind::kBytes, at);
+      val(id).text = std::string_view(data.data() + pos + 1 + width, n);
+      val(id).units = n;
+      stack_.push_back(id);
+      used += width + n;
+      break;
+    }
+    default:
+      return false;
+  }
+  in_.seek(pos + used);
+  if (kBinaryOpcode[op]) summary_.saw_binary_opcode = true;
+  if (++opcodes_ == 1) first_ok_ = true;
+  return true;
 }
 
 Status Machine::op_dispatch(std::uint8_t op, std::uint64_t at) {
