@@ -33,6 +33,7 @@ enum : std::uint8_t {
   kFlagCode = 1,      // is or contains by-value code (a code object, a function built on one)
   kFlagDynClass = 2,  // a class defined by value (cloudpickle skeleton class)
   kFlagHooked = 4,    // a by-value class defining methods the loader itself calls
+  kFlagDescribed = 8,  // read by describe_dtype: changing it makes Machine::dtypes_ stale
 };
 
 // What a few well-known globals mean to the abstract interpreter.
@@ -414,11 +415,14 @@ class Machine {
   void note_version(ValueId key, ValueId value);
 
   // arrays
-  DtypeDesc describe_dtype(ValueId id) const;
-  DtypeDesc describe_dtype(ValueId id, int depth, int& budget) const;
+  DtypeDesc describe_dtype(ValueId id);
+  DtypeDesc describe_dtype(ValueId id, int depth, int& budget);
+  void changing(ValueId id) {
+    if (val(id).flags & kFlagDescribed) dtypes_.clear();
+  }
   std::optional<std::vector<std::uint64_t>> shape_of(ValueId id) const;
   void add_array(const DtypeDesc& d, std::vector<std::uint64_t> shape, std::uint64_t bytes,
-                 std::uint64_t offset, std::string where, bool check_size);
+                 std::uint64_t offset, std::string_view where, bool check_size);
   void array_from_reconstruct(ValueId state, std::uint64_t at);
   void array_from_buffer(ValueId args, std::uint64_t at);
   Status array_from_wrapper(ValueId state, std::uint64_t at);
@@ -447,6 +451,10 @@ class Machine {
   std::unordered_map<std::string, std::uint32_t> spelled_index_;  // see global_slot
   std::string spelled_;
   std::deque<std::string> owned_;
+  // describe_dtype's answers: a forest's thousands of arrays share a few dtypes via the memo.
+  // Values they were read from are flagged kFlagDescribed; BUILD or added items on one of
+  // those (never seen in a real model) drop them all.
+  std::unordered_map<ValueId, DtypeDesc> dtypes_;
   int proto_ = 0;
   std::uint64_t opcodes_ = 0;
   bool first_ok_ = false;
@@ -947,6 +955,7 @@ Status Machine::add_items(ValueId container, std::span<const ValueId> items,
   std::uint8_t flags = 0;
   for (ValueId id : items) flags |= val(id).flags & kFlagCode;
   val(container).flags |= flags;
+  changing(container);
   return append_items(container, items, at);
 }
 
@@ -1394,6 +1403,7 @@ Status Machine::op_build(std::uint64_t at) {
   auto inst = top(at);
   if (!inst) return inst.error();
   if (auto st = check_mutation_target(*inst, at, "BUILD sets attributes of"); !st) return st;
+  changing(*inst);
   Value& v = val(*inst);
   v.state = *state;
   v.flags |= val(*state).flags & kFlagCode;
@@ -1473,19 +1483,25 @@ std::uint64_t itemsize_of_code(std::string_view code) {
   return kind == 'U' ? n * 4 : n;
 }
 
-DtypeDesc Machine::describe_dtype(ValueId id) const {
+DtypeDesc Machine::describe_dtype(ValueId id) {
+  if (auto known = dtypes_.find(id); known != dtypes_.end()) return known->second;
   // Fields may refer back to their dtype through the memo: a budget keeps the walk linear.
   int budget = 4096;
-  return describe_dtype(id, 0, budget);
+  DtypeDesc d = describe_dtype(id, 0, budget);
+  dtypes_.emplace(id, d);
+  return d;
 }
 
-DtypeDesc Machine::describe_dtype(ValueId id, int depth, int& budget) const {
+// Reads the kind, callee and arguments of values (fixed when made) and the state of dtypes
+// and items of fields dicts (which BUILD and SETITEM(S) can change: flagged).
+DtypeDesc Machine::describe_dtype(ValueId id, int depth, int& budget) {
   DtypeDesc d;
   if (id == kNoValue || depth > 8 || --budget < 0) return d;
-  const Value& v = val(id);
+  Value& v = val(id);
   if (v.kind != Kind::kCall || v.ref == kNoValue || val(v.ref).kind != Kind::kGlobal ||
       globals_[val(v.ref).ref].role != Role::kDtype)
     return d;
+  v.flags |= kFlagDescribed;
   const Value* code = tuple_item(v.args, 0);
   if (code && code->kind == Kind::kStr) d.code = code->text.substr(0, 32);
   d.object = !d.code.empty() && d.code[0] == 'O';
@@ -1498,6 +1514,7 @@ DtypeDesc Machine::describe_dtype(ValueId id, int depth, int& budget) const {
   // A structured dtype is '|' itself; its fields say how the numbers inside are stored.
   const Value* fields = tuple_item(v.state, 4);
   if (fields && fields->kind == Kind::kDict) {
+    const_cast<Value*>(fields)->flags |= kFlagDescribed;
     std::string_view combined;
     for (std::size_t i = 1; i < items_of(*fields).size(); i += 2) {
       const Value& f = val(items_of(*fields)[i]);
@@ -1520,6 +1537,7 @@ std::optional<std::vector<std::uint64_t>> Machine::shape_of(ValueId id) const {
     return std::vector<std::uint64_t>{static_cast<std::uint64_t>(v.number)};
   if (v.kind != Kind::kTuple) return std::nullopt;
   std::vector<std::uint64_t> shape;
+  shape.reserve(v.items.size);
   for (ValueId item : items_of(v)) {
     auto n = const_int(item);
     if (!n || *n < 0) return std::nullopt;
@@ -1529,7 +1547,7 @@ std::optional<std::vector<std::uint64_t>> Machine::shape_of(ValueId id) const {
 }
 
 void Machine::add_array(const DtypeDesc& d, std::vector<std::uint64_t> shape,
-                        std::uint64_t bytes, std::uint64_t offset, std::string where,
+                        std::uint64_t bytes, std::uint64_t offset, std::string_view where,
                         bool check_size) {
   if (check_size && !d.object && d.itemsize > 0) {
     std::optional<std::uint64_t> expected = d.itemsize;
@@ -1542,8 +1560,14 @@ void Machine::add_array(const DtypeDesc& d, std::vector<std::uint64_t> shape,
                                    bytes),
                        offset);
   }
-  rec_.arrays.push_back(ArrayInfo{d.code.empty() ? "unknown" : std::string(d.code), std::string(d.byte_order),
-                                  std::move(shape), bytes, offset, std::move(where)});
+  // Filled in place: a forest has thousands of arrays, and each moved string costs.
+  ArrayInfo& a = rec_.arrays.emplace_back();
+  a.dtype.assign(d.code.empty() ? std::string_view("unknown") : d.code);
+  a.byte_order.assign(d.byte_order);
+  a.shape = std::move(shape);
+  a.bytes = bytes;
+  a.offset = offset;
+  a.where.assign(where);
 }
 
 void Machine::array_from_reconstruct(ValueId state, std::uint64_t at) {
@@ -1558,7 +1582,7 @@ void Machine::array_from_reconstruct(ValueId state, std::uint64_t at) {
   const Value& data = val(items[base + 3]);
   std::uint64_t bytes = data.kind == Kind::kBytes ? data.units : 0;
   bool sized = data.kind == Kind::kBytes;
-  add_array(d, shape.value_or(std::vector<std::uint64_t>{}), bytes,
+  add_array(d, std::move(shape).value_or(std::vector<std::uint64_t>{}), bytes,
             sized ? data.offset : at, "pickle", sized && shape.has_value());
 }
 
@@ -1569,7 +1593,7 @@ void Machine::array_from_buffer(ValueId args, std::uint64_t at) {
   auto shape = shape_of(items_of(args).size() > 2 ? items_of(args)[2] : kNoValue);
   DtypeDesc d = describe_dtype(items_of(args).size() > 1 ? items_of(args)[1] : kNoValue);
   bool in_band = buf->kind == Kind::kBytes;
-  add_array(d, shape.value_or(std::vector<std::uint64_t>{}), in_band ? buf->units : 0,
+  add_array(d, std::move(shape).value_or(std::vector<std::uint64_t>{}), in_band ? buf->units : 0,
             in_band ? buf->offset : at, in_band ? "pickle" : "out-of-band",
             in_band && shape.has_value());
 }
@@ -1590,7 +1614,7 @@ Status Machine::array_from_wrapper(ValueId state, std::uint64_t at) {
     std::uint64_t start = in_.offset();
     auto r = scan_pickle_stream(in_, policy_, nested, rec_);
     if (!r) return r.error();
-    add_array(d, *shape, in_.offset() - start, start, "joblib", false);
+    add_array(d, std::move(*shape), in_.offset() - start, start, "joblib", false);
     return ok_status();
   }
   if (d.itemsize == 0) return fail(at, "joblib array wrapper with a dtype of unknown size");
@@ -1609,7 +1633,7 @@ Status Machine::array_from_wrapper(ValueId state, std::uint64_t at) {
                                      bytes ? std::to_string(*bytes) : "more than 2^64",
                                      in_.remaining()));
   in_.take(*bytes);
-  add_array(d, *shape, *bytes, start, "joblib", false);
+  add_array(d, std::move(*shape), *bytes, start, "joblib", false);
   return ok_status();
 }
 
