@@ -50,19 +50,38 @@ struct Items {
   std::uint32_t first = 0, size = 0, capacity = 0;
 };
 
+// 40 bytes: a model's pickle makes tens of thousands, each written once and copied when the
+// vector grows. What only some kinds use shares one union, read only after checking the kind.
 struct Value {
   Kind kind = Kind::kUnknown;
   std::uint8_t flags = 0;
+  bool number_known = false;     // kInt: `number` holds it (it fits in 64 bits); kBool
   std::uint32_t ref = kNoValue;  // kGlobal: index in globals_; kCall/kObject: the callee
   ValueId args = kNoValue;       // kCall/kObject: the argument tuple
   ValueId state = kNoValue;      // set by BUILD
   std::uint64_t offset = 0;      // of the opcode that made it
-  std::int64_t number = 0;       // kInt (when it fits), kBool
-  bool number_known = false;
-  std::string_view text{};  // kStr (UTF-8) and kBytes
-  std::uint64_t units = 0;  // kBytes: byte count (of the latin-1 text for _codecs.encode)
-  Items items{};  // tuple/list/set items; dict: key, value, key, value... (in the item pool)
+  union {
+    // tuple/list/set items; dict: key, value, key, value... (in the item pool). Also those
+    // of calls, objects, globals and unknowns that APPENDS/SETITEMS add to.
+    Items items{};
+    std::int64_t number;  // kInt, kBool
+    struct {              // kStr (UTF-8); a string_view could not sit in the union
+      const char* data;
+      std::size_t size;
+    } chars;
+    std::uint64_t units;  // kBytes: byte count (of the latin-1 text for _codecs.encode)
+  };
+  std::string_view text() const { return {chars.data, chars.size}; }
+  void set_text(std::string_view s) { chars = {s.data(), s.size()}; }
 };
+
+Value made(Kind kind, std::uint64_t at) {
+  Value v;
+  v.kind = kind;
+  v.offset = at;
+  return v;
+}
+static_assert(sizeof(Value) == 40);
 
 struct GlobalInfo {
   QualifiedName name;
@@ -301,6 +320,18 @@ class Memo {
     return it->second;
   }
   void put(std::uint64_t index, ValueId v) {
+    if (index < dense_.size()) {  // the usual case, first
+      count_ += dense_[index] == kNoValue;
+      dense_[index] = v;
+      return;
+    }
+    put_new(index, v);
+  }
+  // What CPython's MEMOIZE uses as the next index: the number of entries.
+  std::uint64_t size() const { return count_; }
+
+ private:
+  void put_new(std::uint64_t index, ValueId v) {
     if (index >= dense_.size() && index <= 2 * dense_.size() + 1024) {
       if (auto it = sparse_.find(index); it != sparse_.end()) {
         sparse_.erase(it);
@@ -315,10 +346,7 @@ class Memo {
     }
     count_ += sparse_.insert_or_assign(index, v).second;
   }
-  // What CPython's MEMOIZE uses as the next index: the number of entries.
-  std::uint64_t size() const { return count_; }
 
- private:
   std::vector<ValueId> dense_;  // kNoValue where unset
   std::unordered_map<std::uint64_t, ValueId> sparse_;
   std::uint64_t count_ = 0;
@@ -355,10 +383,10 @@ class Machine {
   }
 
   // values and the stack
-  Result<ValueId> make(Value v);
+  Result<ValueId> make(const Value& v);
   Status push(ValueId id);
-  Status push_new(Value v);
-  Status push_scalar(Value v);
+  Status push_new(const Value& v);
+  Status push_scalar(const Value& v);
   Result<ValueId> pop(std::uint64_t at);
   Result<ValueId> top(std::uint64_t at);
   Result<std::span<const ValueId>> pop_mark(std::uint64_t at);
@@ -465,12 +493,12 @@ class Machine {
 // values and the stack (fence semantics of CPython's C unpickler)
 // ---------------------------------------------------------------------------------------------
 
-Result<ValueId> Machine::make(Value v) {
+Result<ValueId> Machine::make(const Value& v) {
   if (values_.size() >= opts_.max_values)
     return fail(v.offset, fmt::format("more than {} objects in one pickle: refusing to go on "
                                       "(a bound of the inspector)",
                                       opts_.max_values));
-  values_.push_back(std::move(v));
+  values_.push_back(v);
   return static_cast<ValueId>(values_.size() - 1);
 }
 
@@ -479,25 +507,25 @@ Status Machine::push(ValueId id) {
   return ok_status();
 }
 
-Status Machine::push_new(Value v) {
-  auto id = make(std::move(v));
+Status Machine::push_new(const Value& v) {
+  auto id = make(v);
   if (!id) return id.error();
   return push(*id);
 }
 
 // Scalars carry no identity the audit needs: None, bools, floats and small ints are shared,
 // so a pickled list of millions of numbers costs an index each, not a Value each.
-Status Machine::push_scalar(Value v) {
+Status Machine::push_scalar(const Value& v) {
   std::int64_t slot = -1;
   if (v.kind == Kind::kNone) slot = 0;
   else if (v.kind == Kind::kBool) slot = 1 + (v.number != 0);
   else if (v.kind == Kind::kFloat) slot = 3;
   else if (v.kind == Kind::kInt && v.number_known && v.number >= 0 && v.number < 1024)
     slot = 4 + v.number;
-  if (slot < 0) return push_new(std::move(v));
+  if (slot < 0) return push_new(v);
   ValueId& shared = scalars_[static_cast<std::size_t>(slot)];
   if (shared == kNoValue) {
-    auto id = make(std::move(v));
+    auto id = make(v);
     if (!id) return id.error();
     shared = *id;
   }
@@ -565,7 +593,7 @@ Status Machine::append_items(ValueId container, std::span<const ValueId> ids, st
 
 std::optional<std::string_view> Machine::const_str(ValueId id) const {
   if (id == kNoValue || val(id).kind != Kind::kStr) return std::nullopt;
-  return val(id).text;
+  return val(id).text();
 }
 
 std::optional<std::int64_t> Machine::const_int(ValueId id) const {
@@ -637,7 +665,7 @@ std::uint64_t load_le(const unsigned char* p, unsigned width) {
 
 // Only called once fast_step has checked the bound on objects.
 ValueId Machine::fast_make(Kind kind, std::uint64_t at) {
-  values_.push_back(Value{.kind = kind, .offset = at});
+  values_.push_back(made(kind, at));
   return static_cast<ValueId>(values_.size() - 1);
 }
 
@@ -666,9 +694,9 @@ bool Machine::fast_step() {
   const std::size_t left = data.size() - pos - 1;  // bytes after the opcode
   const std::uint8_t op = p[0];
   const std::uint64_t at = in_.base() + pos;
-  const std::size_t fence = marks_.empty() ? 0 : marks_.back();
-  const std::size_t above = stack_.size() - fence;
-  const bool room = values_.size() < opts_.max_values;
+  // Computed only by the opcodes that need them.
+  auto above = [&] { return stack_.size() - (marks_.empty() ? 0 : marks_.back()); };
+  auto room = [&] { return values_.size() < opts_.max_values; };
   std::size_t used = 1;  // the opcode and its argument bytes
   auto shared = [&](std::size_t slot) {
     if (scalars_[slot] == kNoValue) return false;
@@ -687,7 +715,7 @@ bool Machine::fast_step() {
     }
     case 'q': case 'r': case 0x94: {  // BINPUT, LONG_BINPUT, MEMOIZE
       unsigned width = op == 'q' ? 1 : op == 'r' ? 4 : 0;
-      if (left < width || above == 0) return false;
+      if (left < width || above() == 0) return false;
       std::uint64_t index = width ? load_le(p + 1, width) : memo_.size();
       if (index > (std::uint64_t{1} << 26)) return false;  // op_memo reports it
       memo_.put(index, stack_.back());
@@ -720,29 +748,33 @@ bool Machine::fast_step() {
       break;
     case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
       std::size_t n = op - 0x84u;
-      if (above < n || !room) return false;
+      if (above() < n || !room()) return false;
       fast_tuple(stack_.size() - n, at);
       break;
     }
-    case 't':  // TUPLE
-      if (marks_.empty() || !room) return false;
+    case 't': {  // TUPLE
+      if (marks_.empty() || !room()) return false;
+      std::size_t mark = marks_.back();
       marks_.pop_back();
-      fast_tuple(fence, at);
+      fast_tuple(mark, at);
       break;
+    }
     case ')': case ']': case '}': {  // EMPTY_TUPLE, EMPTY_LIST, EMPTY_DICT
-      if (!room) return false;
+      if (!room()) return false;
       Kind kind = op == ')' ? Kind::kTuple : op == ']' ? Kind::kList : Kind::kDict;
       stack_.push_back(fast_make(kind, at));
       break;
     }
     case 0x8c: case 'C': case 'X': case 'B': {  // SHORT_BINUNICODE, SHORT_BINBYTES, BIN...
       unsigned width = (op == 0x8c || op == 'C') ? 1 : 4;
-      if (left < width || !room) return false;
+      if (left < width || !room()) return false;
       std::uint64_t n = load_le(p + 1, width);
       if (n > left - width) return false;
       ValueId id = fast_make((op == 0x8c || op == 'X') ? Kind::kStr : Kind::kBytes, at);
-      val(id).text = std::string_view(data.data() + pos + 1 + width, n);
-      val(id).units = n;
+      if (val(id).kind == Kind::kStr)
+        val(id).set_text(std::string_view(data.data() + pos + 1 + width, n));
+      else
+        val(id).units = n;
       stack_.push_back(id);
       used += width + n;
       break;
@@ -752,7 +784,8 @@ bool Machine::fast_step() {
   }
   in_.seek(pos + used);
   if (kBinaryOpcode[op]) summary_.saw_binary_opcode = true;
-  if (++opcodes_ == 1) first_ok_ = true;
+  ++opcodes_;
+  first_ok_ = true;  // it matters only when this was the first opcode
   return true;
 }
 
@@ -902,13 +935,13 @@ Status Machine::op_text(std::uint8_t op, std::uint64_t at) {
       std::string_view s = *line;
       if (s.size() < 2 || s.front() != s.back() || (s.front() != '\'' && s.front() != '"'))
         return fail(at, "the STRING opcode argument must be quoted");
-      v.text = own(decode_string_escapes(s.substr(1, s.size() - 2)));
+      v.set_text(own(decode_string_escapes(s.substr(1, s.size() - 2))));
       break;
     }
     case 'V': {
       auto line = read_line(at, "UNICODE argument");
       if (!line) return line.error();
-      v.text = own(decode_raw_unicode_escape(*line));
+      v.set_text(own(decode_raw_unicode_escape(*line)));
       break;
     }
     default: {
@@ -931,8 +964,10 @@ Status Machine::op_text(std::uint8_t op, std::uint64_t at) {
         return fail(at, "BINSTRING pickle has negative byte count");
       auto b = read_bytes(*n, at, "string or bytes payload");
       if (!b) return b.error();
-      v.text = *b;
-      v.units = b->size();
+      if (v.kind == Kind::kStr)
+        v.set_text(*b);
+      else
+        v.units = b->size();
     }
   }
   return push_new(std::move(v));
@@ -1146,7 +1181,7 @@ Status Machine::op_global(std::uint8_t op, std::uint64_t at) {
     }
     rec_.add_finding(Severity::kError, Rule::kUnresolvedGlobal,
                      "STACK_GLOBAL imports a name computed while loading", at);
-    return push_new(Value{.kind = Kind::kUnknown, .offset = at});
+    return push_new(made(Kind::kUnknown, at));
   }
   auto id = import_global(*m, *n, at);
   if (!id) return id.error();
@@ -1284,7 +1319,8 @@ void Machine::role_codecs(ValueId result, std::uint64_t at) {
   const Value* text = tuple_item(args, 0);
   const Value* enc = tuple_item(args, 1);
   bool latin1 = enc && enc->kind == Kind::kStr &&
-                (enc->text == "latin1" || enc->text == "latin-1" || enc->text == "latin_1");
+                (enc->text() == "latin1" || enc->text() == "latin-1" ||
+                 enc->text() == "latin_1");
   if (!latin1 || !text || text->kind != Kind::kStr) {
     rec_.add_finding(Severity::kWarning, Rule::kUntrustedCall,
                      "_codecs.encode is trusted only to turn a str into latin-1 bytes", at);
@@ -1292,7 +1328,7 @@ void Machine::role_codecs(ValueId result, std::uint64_t at) {
   }
   Value& r = val(result);
   r.kind = Kind::kBytes;
-  r.units = utf8_code_points(text->text);
+  r.units = utf8_code_points(text->text());
 }
 
 // Helpers that import a module or attribute named by their (constant) arguments.
@@ -1343,7 +1379,7 @@ void Machine::role_code(Role role, ValueId result, std::uint64_t at) {
     r.flags |= kFlagCode;
     const Value* name = tuple_item(r.args, 11);  // co_name in CodeType's argument order
     std::string what = name && name->kind == Kind::kStr
-                           ? fmt::format(" '{}'", name->text.substr(0, 80))
+                           ? fmt::format(" '{}'", name->text().substr(0, 80))
                            : std::string();
     rec_.add_finding(Severity::kWarning, Rule::kCodeObject,
                      fmt::format("builds a Python code object{}: by-value code that runs "
@@ -1355,7 +1391,7 @@ void Machine::role_code(Role role, ValueId result, std::uint64_t at) {
     const Value* name = tuple_item(r.args, 1);
     rec_.add_finding(Severity::kWarning, Rule::kDynamicClass,
                      fmt::format("defines class '{}' by value",
-                                 name && name->kind == Kind::kStr ? name->text.substr(0, 80)
+                                 name && name->kind == Kind::kStr ? name->text().substr(0, 80)
                                                                   : "?"),
                      at);
   }
@@ -1450,14 +1486,14 @@ Status Machine::op_loader_defined(std::uint8_t op, std::uint64_t at) {
     case 0x97:
       what = "an out-of-band buffer that the loader must supply (pickle protocol 5)";
       rec_.add_finding(Severity::kNote, Rule::kLoaderDefined, what, at);
-      return push_new(Value{.kind = Kind::kBuffer, .offset = at});
+      return push_new(made(Kind::kBuffer, at));
     default: {  // READONLY_BUFFER: the top stays, read-only
       auto v = top(at);
       return v ? ok_status() : Status(v.error());
     }
   }
   rec_.add_finding(Severity::kWarning, Rule::kLoaderDefined, what, at);
-  return push_new(Value{.kind = Kind::kUnknown, .offset = at});
+  return push_new(made(Kind::kUnknown, at));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1503,11 +1539,11 @@ DtypeDesc Machine::describe_dtype(ValueId id, int depth, int& budget) {
     return d;
   v.flags |= kFlagDescribed;
   const Value* code = tuple_item(v.args, 0);
-  if (code && code->kind == Kind::kStr) d.code = code->text.substr(0, 32);
+  if (code && code->kind == Kind::kStr) d.code = code->text().substr(0, 32);
   d.object = !d.code.empty() && d.code[0] == 'O';
   d.itemsize = itemsize_of_code(d.code);
   if (const Value* order = tuple_item(v.state, 1); order && order->kind == Kind::kStr)
-    d.byte_order = order_name(order->text);
+    d.byte_order = order_name(order->text());
   if (auto elsize = tuple_item(v.state, 5); elsize && elsize->kind == Kind::kInt &&
                                             elsize->number_known && elsize->number > 0)
     d.itemsize = static_cast<std::uint64_t>(elsize->number);
