@@ -686,7 +686,7 @@ void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
 // cannot fail: their argument bytes are checked once and no Result is built. Anything else (a
 // rare opcode, an error of any kind, the first use of a shared scalar) returns false before
 // changing anything, and op_dispatch handles it with its messages; so the two paths agree.
-bool Machine::fast_step() {
+[[gnu::flatten]] bool Machine::fast_step() {
   std::string_view data = in_.data();
   std::size_t pos = in_.pos();
   if (pos >= data.size()) return false;
