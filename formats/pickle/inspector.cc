@@ -411,7 +411,7 @@ class Machine {
   }
 
   // opcode groups
-  bool fast_step();
+  void fast_run();
   ValueId fast_make(Kind kind, std::uint64_t at);
   void fast_tuple(std::size_t first, std::uint64_t at);
   Status op_dispatch(std::uint8_t op, std::uint64_t at);
@@ -644,7 +644,7 @@ Result<std::string_view> Machine::read_line(std::uint64_t at, std::string_view w
 
 Status Machine::run() {
   while (!stopped_) {
-    if (fast_step()) continue;
+    fast_run();
     std::uint64_t at = in_.offset();
     auto op = in_.peek();
     if (!op) return truncated(at, "pickle: no STOP opcode");
@@ -663,7 +663,7 @@ std::uint64_t load_le(const unsigned char* p, unsigned width) {
   return v;
 }
 
-// Only called once fast_step has checked the bound on objects.
+// Only called once fast_run has checked the bound on objects.
 ValueId Machine::fast_make(Kind kind, std::uint64_t at) {
   values_.push_back(made(kind, at));
   return static_cast<ValueId>(values_.size() - 1);
@@ -682,111 +682,125 @@ void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
   stack_.push_back(id);
 }
 
-// The dozen opcodes that make up nearly all of a model's pickle, in the case where they
-// cannot fail: their argument bytes are checked once and no Result is built. Anything else (a
-// rare opcode, an error of any kind, the first use of a shared scalar) returns false before
-// changing anything, and op_dispatch handles it with its messages; so the two paths agree.
-[[gnu::flatten]] bool Machine::fast_step() {
+// The dozen opcodes that make up nearly all of a model's pickle, run back to back in the case
+// where they cannot fail: argument bytes are checked once, no Result is built, and the cursor
+// and counters stay in locals until the run ends. The run stops before any other opcode, and
+// before one that could fail in any way (a truncation, an underflow, a missing memo entry, the
+// object bound, a huge memo index, a scalar not yet shared), having changed nothing for it:
+// op_dispatch then handles it with its own messages, so the two paths agree.
+[[gnu::flatten]] void Machine::fast_run() {
   std::string_view data = in_.data();
-  std::size_t pos = in_.pos();
-  if (pos >= data.size()) return false;
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data()) + pos;
-  const std::size_t left = data.size() - pos - 1;  // bytes after the opcode
-  const std::uint8_t op = p[0];
-  const std::uint64_t at = in_.base() + pos;
+  const auto* begin = reinterpret_cast<const unsigned char*>(data.data());
+  const auto* end = begin + data.size();
+  const auto* p = begin + in_.pos();
+  std::uint64_t done = 0;
+  bool binary = false;
   // Computed only by the opcodes that need them.
   auto above = [&] { return stack_.size() - (marks_.empty() ? 0 : marks_.back()); };
   auto room = [&] { return values_.size() < opts_.max_values; };
-  std::size_t used = 1;  // the opcode and its argument bytes
   auto shared = [&](std::size_t slot) {
     if (scalars_[slot] == kNoValue) return false;
     stack_.push_back(scalars_[slot]);
     return true;
   };
-  switch (op) {
-    case 'h': case 'j': {  // BINGET, LONG_BINGET
-      unsigned width = op == 'h' ? 1 : 4;
-      if (left < width) return false;
-      auto found = memo_.get(load_le(p + 1, width));
-      if (!found) return false;
-      stack_.push_back(*found);
-      used += width;
-      break;
+  // The opcode at p; false (having changed nothing) if it is not for this path.
+  auto one = [&](std::uint8_t op, std::size_t left, std::uint64_t at, std::size_t& used) {
+    switch (op) {
+      case 'h': case 'j': {  // BINGET, LONG_BINGET
+        unsigned width = op == 'h' ? 1 : 4;
+        if (left < width) return false;
+        auto found = memo_.get(load_le(p + 1, width));
+        if (!found) return false;
+        stack_.push_back(*found);
+        used += width;
+        break;
+      }
+      case 'q': case 'r': case 0x94: {  // BINPUT, LONG_BINPUT, MEMOIZE
+        unsigned width = op == 'q' ? 1 : op == 'r' ? 4 : 0;
+        if (left < width || above() == 0) return false;
+        std::uint64_t index = width ? load_le(p + 1, width) : memo_.size();
+        if (index > (std::uint64_t{1} << 26)) return false;  // op_memo reports it
+        memo_.put(index, stack_.back());
+        used += width;
+        break;
+      }
+      case 'K':  // BININT1
+        if (left < 1 || !shared(4 + p[1])) return false;
+        used += 1;
+        break;
+      case 'M': {  // BININT2
+        if (left < 2) return false;
+        std::uint64_t n = load_le(p + 1, 2);
+        if (n >= 1024 || !shared(4 + n)) return false;
+        used += 2;
+        break;
+      }
+      case 'N':
+        if (!shared(0)) return false;
+        break;
+      case 0x89: case 0x88:  // NEWFALSE, NEWTRUE
+        if (!shared(op == 0x89 ? 1 : 2)) return false;
+        break;
+      case 'G':  // BINFLOAT
+        if (left < 8 || !shared(3)) return false;
+        used += 8;
+        break;
+      case '(':  // MARK
+        marks_.push_back(stack_.size());
+        break;
+      case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
+        std::size_t n = op - 0x84u;
+        if (above() < n || !room()) return false;
+        fast_tuple(stack_.size() - n, at);
+        break;
+      }
+      case 't': {  // TUPLE
+        if (marks_.empty() || !room()) return false;
+        std::size_t mark = marks_.back();
+        marks_.pop_back();
+        fast_tuple(mark, at);
+        break;
+      }
+      case ')': case ']': case '}': {  // EMPTY_TUPLE, EMPTY_LIST, EMPTY_DICT
+        if (!room()) return false;
+        Kind kind = op == ')' ? Kind::kTuple : op == ']' ? Kind::kList : Kind::kDict;
+        stack_.push_back(fast_make(kind, at));
+        break;
+      }
+      case 0x8c: case 'C': case 'X': case 'B': {  // SHORT_BINUNICODE, SHORT_BINBYTES, BIN...
+        unsigned width = (op == 0x8c || op == 'C') ? 1 : 4;
+        if (left < width || !room()) return false;
+        std::uint64_t n = load_le(p + 1, width);
+        if (n > left - width) return false;
+        ValueId id = fast_make((op == 0x8c || op == 'X') ? Kind::kStr : Kind::kBytes, at);
+        if (val(id).kind == Kind::kStr)
+          val(id).set_text({reinterpret_cast<const char*>(p + 1 + width), n});
+        else
+          val(id).units = n;
+        stack_.push_back(id);
+        used += width + n;
+        break;
+      }
+      default:
+        return false;
     }
-    case 'q': case 'r': case 0x94: {  // BINPUT, LONG_BINPUT, MEMOIZE
-      unsigned width = op == 'q' ? 1 : op == 'r' ? 4 : 0;
-      if (left < width || above() == 0) return false;
-      std::uint64_t index = width ? load_le(p + 1, width) : memo_.size();
-      if (index > (std::uint64_t{1} << 26)) return false;  // op_memo reports it
-      memo_.put(index, stack_.back());
-      used += width;
-      break;
-    }
-    case 'K':  // BININT1
-      if (left < 1 || !shared(4 + p[1])) return false;
-      used += 1;
-      break;
-    case 'M': {  // BININT2
-      if (left < 2) return false;
-      std::uint64_t n = load_le(p + 1, 2);
-      if (n >= 1024 || !shared(4 + n)) return false;
-      used += 2;
-      break;
-    }
-    case 'N':
-      if (!shared(0)) return false;
-      break;
-    case 0x89: case 0x88:  // NEWFALSE, NEWTRUE
-      if (!shared(op == 0x89 ? 1 : 2)) return false;
-      break;
-    case 'G':  // BINFLOAT
-      if (left < 8 || !shared(3)) return false;
-      used += 8;
-      break;
-    case '(':  // MARK
-      marks_.push_back(stack_.size());
-      break;
-    case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
-      std::size_t n = op - 0x84u;
-      if (above() < n || !room()) return false;
-      fast_tuple(stack_.size() - n, at);
-      break;
-    }
-    case 't': {  // TUPLE
-      if (marks_.empty() || !room()) return false;
-      std::size_t mark = marks_.back();
-      marks_.pop_back();
-      fast_tuple(mark, at);
-      break;
-    }
-    case ')': case ']': case '}': {  // EMPTY_TUPLE, EMPTY_LIST, EMPTY_DICT
-      if (!room()) return false;
-      Kind kind = op == ')' ? Kind::kTuple : op == ']' ? Kind::kList : Kind::kDict;
-      stack_.push_back(fast_make(kind, at));
-      break;
-    }
-    case 0x8c: case 'C': case 'X': case 'B': {  // SHORT_BINUNICODE, SHORT_BINBYTES, BIN...
-      unsigned width = (op == 0x8c || op == 'C') ? 1 : 4;
-      if (left < width || !room()) return false;
-      std::uint64_t n = load_le(p + 1, width);
-      if (n > left - width) return false;
-      ValueId id = fast_make((op == 0x8c || op == 'X') ? Kind::kStr : Kind::kBytes, at);
-      if (val(id).kind == Kind::kStr)
-        val(id).set_text(std::string_view(data.data() + pos + 1 + width, n));
-      else
-        val(id).units = n;
-      stack_.push_back(id);
-      used += width + n;
-      break;
-    }
-    default:
-      return false;
+    return true;
+  };
+  for (; p < end; ++done) {
+    const std::uint8_t op = p[0];
+    const std::size_t left = static_cast<std::size_t>(end - p) - 1;  // after the opcode
+    const std::uint64_t at = in_.base() + static_cast<std::uint64_t>(p - begin);
+    std::size_t used = 1;  // the opcode and its argument bytes
+    if (!one(op, left, at, used)) break;
+    binary |= kBinaryOpcode[op];
+    p += used;
   }
-  in_.seek(pos + used);
-  if (kBinaryOpcode[op]) summary_.saw_binary_opcode = true;
-  ++opcodes_;
-  first_ok_ = true;  // it matters only when this was the first opcode
-  return true;
+  in_.seek(static_cast<std::size_t>(p - begin));
+  if (binary) summary_.saw_binary_opcode = true;
+  if (done > 0) {
+    opcodes_ += done;
+    first_ok_ = true;  // it matters only when the first opcode was among them
+  }
 }
 
 Status Machine::op_dispatch(std::uint8_t op, std::uint64_t at) {
