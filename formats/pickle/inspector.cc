@@ -1610,14 +1610,10 @@ void Machine::add_array(const DtypeDesc& d, std::vector<std::uint64_t> shape,
                                    bytes),
                        offset);
   }
-  // Filled in place: a forest has thousands of arrays, and each moved string costs.
-  ArrayInfo& a = rec_.arrays.emplace_back();
-  a.dtype.assign(d.code.empty() ? std::string_view("unknown") : d.code);
-  a.byte_order.assign(d.byte_order);
-  a.shape = std::move(shape);
-  a.bytes = bytes;
-  a.offset = offset;
-  a.where.assign(where);
+  // Built in place: a forest has thousands of arrays, and assigning or moving strings costs.
+  rec_.arrays.emplace_back(std::string(d.code.empty() ? std::string_view("unknown") : d.code),
+                           std::string(d.byte_order), std::move(shape), bytes, offset,
+                           std::string(where));
 }
 
 void Machine::array_from_reconstruct(ValueId state, std::uint64_t at) {

@@ -381,7 +381,11 @@ const std::unordered_map<std::string_view, std::vector<const DangerEntry*>>& dan
 
 // The category of the first dangerous entry matching `module`.`name`, or empty.
 std::string danger_category(std::string_view module, std::string_view name) {
-  std::string full = module.empty() ? std::string(name) : fmt::format("{}.{}", module, name);
+  // Appended, not formatted: this runs twice for every distinct import of every pickle.
+  std::string full;
+  full.reserve(module.size() + 1 + name.size());
+  if (!module.empty()) full.append(module).append(1, '.');
+  full.append(name);
   const auto& index = dangerous_by_package();
   auto bucket = index.find(top_level(full));
   if (bucket == index.end()) return {};
@@ -504,10 +508,11 @@ QualifiedName map_python2_name(std::string_view module, std::string_view name) {
 Classification Policy::classify(std::string_view module, std::string_view name) const {
   QualifiedName mapped = map_python2_name(module, name);
   // Both spellings are checked for danger: the loader maps names only for protocols < 3.
-  for (const auto& [m, n] : {std::pair<std::string_view, std::string_view>{module, name},
-                             {mapped.module, mapped.name}}) {
-    if (std::string c = danger_category(m, n); !c.empty()) return {Trust::kDangerous, c};
-  }
+  if (std::string c = danger_category(module, name); !c.empty()) return {Trust::kDangerous, c};
+  // (Most names map to themselves: the same spelling is not checked twice.)
+  if (mapped.module != module || mapped.name != name)
+    if (std::string c = danger_category(mapped.module, mapped.name); !c.empty())
+      return {Trust::kDangerous, c};
   if (std::string c = traversal_category(name); !c.empty()) return {Trust::kDangerous, c};
   if (builtin_trusted(mapped.module, mapped.name) || user_trusted(mapped.module, mapped.name))
     return {Trust::kTrusted, {}};
