@@ -695,6 +695,9 @@ void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
   const auto* p = begin + in_.pos();
   std::uint64_t done = 0;
   bool binary = false;
+  std::size_t used = 0;  // by the opcode at p: itself and its argument bytes
+  // Of the opcode at p: only the opcodes that make a value need it.
+  auto at = [&] { return in_.base() + static_cast<std::uint64_t>(p - begin); };
   // Computed only by the opcodes that need them.
   auto above = [&] { return stack_.size() - (marks_.empty() ? 0 : marks_.back()); };
   auto room = [&] { return values_.size() < opts_.max_values; };
@@ -703,27 +706,36 @@ void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
     stack_.push_back(scalars_[slot]);
     return true;
   };
+  auto get = [&](std::uint64_t index, std::size_t width) {
+    auto found = memo_.get(index);
+    if (!found) return false;
+    stack_.push_back(*found);
+    used += width;
+    return true;
+  };
+  auto put = [&](std::uint64_t index, std::size_t width) {
+    if (above() == 0 || index > (std::uint64_t{1} << 26)) return false;  // op_memo reports
+    memo_.put(index, stack_.back());
+    used += width;
+    return true;
+  };
   // The opcode at p; false (having changed nothing) if it is not for this path.
-  auto one = [&](std::uint8_t op, std::size_t left, std::uint64_t at, std::size_t& used) {
+  auto one = [&](std::uint8_t op, std::size_t left) {
     switch (op) {
-      case 'h': case 'j': {  // BINGET, LONG_BINGET
-        unsigned width = op == 'h' ? 1 : 4;
-        if (left < width) return false;
-        auto found = memo_.get(load_le(p + 1, width));
-        if (!found) return false;
-        stack_.push_back(*found);
-        used += width;
-        break;
-      }
-      case 'q': case 'r': case 0x94: {  // BINPUT, LONG_BINPUT, MEMOIZE
-        unsigned width = op == 'q' ? 1 : op == 'r' ? 4 : 0;
-        if (left < width || above() == 0) return false;
-        std::uint64_t index = width ? load_le(p + 1, width) : memo_.size();
-        if (index > (std::uint64_t{1} << 26)) return false;  // op_memo reports it
-        memo_.put(index, stack_.back());
-        used += width;
-        break;
-      }
+      case 'h':  // BINGET
+        if (left < 1) return false;
+        return get(p[1], 1);
+      case 'j':  // LONG_BINGET
+        if (left < 4) return false;
+        return get(load_le(p + 1, 4), 4);
+      case 0x94:  // MEMOIZE: the next free slot, as CPython counts it
+        return put(memo_.size(), 0);
+      case 'q':  // BINPUT
+        if (left < 1) return false;
+        return put(p[1], 1);
+      case 'r':  // LONG_BINPUT
+        if (left < 4) return false;
+        return put(load_le(p + 1, 4), 4);
       case 'K':  // BININT1
         if (left < 1 || !shared(4 + p[1])) return false;
         used += 1;
@@ -751,28 +763,28 @@ void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
       case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
         std::size_t n = op - 0x84u;
         if (above() < n || !room()) return false;
-        fast_tuple(stack_.size() - n, at);
+        fast_tuple(stack_.size() - n, at());
         break;
       }
       case 't': {  // TUPLE
         if (marks_.empty() || !room()) return false;
         std::size_t mark = marks_.back();
         marks_.pop_back();
-        fast_tuple(mark, at);
+        fast_tuple(mark, at());
         break;
       }
       case ')': case ']': case '}': {  // EMPTY_TUPLE, EMPTY_LIST, EMPTY_DICT
         if (!room()) return false;
         Kind kind = op == ')' ? Kind::kTuple : op == ']' ? Kind::kList : Kind::kDict;
-        stack_.push_back(fast_make(kind, at));
+        stack_.push_back(fast_make(kind, at()));
         break;
       }
       case 0x8c: case 'C': case 'X': case 'B': {  // SHORT_BINUNICODE, SHORT_BINBYTES, BIN...
         unsigned width = (op == 0x8c || op == 'C') ? 1 : 4;
         if (left < width || !room()) return false;
-        std::uint64_t n = load_le(p + 1, width);
+        std::uint64_t n = width == 1 ? p[1] : load_le(p + 1, 4);
         if (n > left - width) return false;
-        ValueId id = fast_make((op == 0x8c || op == 'X') ? Kind::kStr : Kind::kBytes, at);
+        ValueId id = fast_make((op == 0x8c || op == 'X') ? Kind::kStr : Kind::kBytes, at());
         if (val(id).kind == Kind::kStr)
           val(id).set_text({reinterpret_cast<const char*>(p + 1 + width), n});
         else
@@ -789,9 +801,8 @@ void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
   for (; p < end; ++done) {
     const std::uint8_t op = p[0];
     const std::size_t left = static_cast<std::size_t>(end - p) - 1;  // after the opcode
-    const std::uint64_t at = in_.base() + static_cast<std::uint64_t>(p - begin);
-    std::size_t used = 1;  // the opcode and its argument bytes
-    if (!one(op, left, at, used)) break;
+    used = 1;
+    if (!one(op, left)) break;
     binary |= kBinaryOpcode[op];
     p += used;
   }
