@@ -423,6 +423,8 @@ class Machine {
   Status op_global(std::uint8_t op, std::uint64_t at);
   Status op_call(std::uint8_t op, std::uint64_t at);
   Status op_build(std::uint64_t at);
+  Status build(ValueId inst, ValueId state, std::uint64_t at);
+  Role role_of_callee(ValueId id) const;
   Status op_loader_defined(std::uint8_t op, std::uint64_t at);
 
   // semantics
@@ -791,6 +793,34 @@ void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
           val(id).units = n;
         stack_.push_back(id);
         used += width + n;
+        break;
+      }
+      case 'R': case 0x81: {  // REDUCE, NEWOBJ, when call() cannot fail (see below)
+        if (above() < 2 || !room()) return false;
+        ValueId args = stack_.end()[-1], callee = stack_.end()[-2];
+        Kind ak = val(args).kind;
+        if (ak != Kind::kTuple && ak != Kind::kCall && ak != Kind::kObject &&
+            ak != Kind::kUnknown)
+          return false;
+        // A global's call fails only when its role imports a name computed from the args.
+        const Value& c = val(callee);
+        if (c.kind != Kind::kGlobal) return false;
+        Role role = globals_[c.ref].role;
+        if (role == Role::kUfuncReconstruct || role == Role::kSubimport ||
+            role == Role::kBuiltinType)
+          return false;
+        auto made = call(callee, args, op == 'R' ? Kind::kCall : Kind::kObject, at());
+        if (!made) return false;  // (not reached: nothing above can fail)
+        stack_.resize(stack_.size() - 2);
+        stack_.push_back(*made);
+        break;
+      }
+      case 'b': {  // BUILD, unless on a joblib array wrapper (whose data follows)
+        if (above() < 2) return false;
+        ValueId state = stack_.end()[-1], inst = stack_.end()[-2];
+        if (opts_.joblib_arrays && role_of_callee(inst) == Role::kArrayWrapper) return false;
+        stack_.pop_back();
+        (void)build(inst, state, at());  // cannot fail without a wrapper
         break;
       }
       default:
@@ -1463,22 +1493,34 @@ Status Machine::op_build(std::uint64_t at) {
   if (!state) return state.error();
   auto inst = top(at);
   if (!inst) return inst.error();
-  if (auto st = check_mutation_target(*inst, at, "BUILD sets attributes of"); !st) return st;
-  changing(*inst);
-  Value& v = val(*inst);
-  v.state = *state;
-  v.flags |= val(*state).flags & kFlagCode;
+  return build(*inst, *state, at);
+}
+
+// The role of what made a call's or object's value (kPlain for anything else).
+Role Machine::role_of_callee(ValueId id) const {
+  const Value& v = val(id);
   if ((v.kind != Kind::kCall && v.kind != Kind::kObject) || v.ref == kNoValue ||
       val(v.ref).kind != Kind::kGlobal)
-    return ok_status();
-  switch (globals_[val(v.ref).ref].role) {
+    return Role::kPlain;
+  return globals_[val(v.ref).ref].role;
+}
+
+// BUILD once its operands are off the stack. Only a joblib array wrapper can fail (its data
+// follows in the stream); fast_run leaves those to op_dispatch.
+Status Machine::build(ValueId inst, ValueId state, std::uint64_t at) {
+  if (auto st = check_mutation_target(inst, at, "BUILD sets attributes of"); !st) return st;
+  changing(inst);
+  Value& v = val(inst);
+  v.state = state;
+  v.flags |= val(state).flags & kFlagCode;
+  switch (role_of_callee(inst)) {
     case Role::kReconstruct:
-      array_from_reconstruct(*state, at);
+      array_from_reconstruct(state, at);
       return ok_status();
     case Role::kArrayWrapper:
-      return opts_.joblib_arrays ? array_from_wrapper(*state, at) : ok_status();
+      return opts_.joblib_arrays ? array_from_wrapper(state, at) : ok_status();
     case Role::kLegacyWrapper:
-      legacy_wrapper(*state, at);
+      legacy_wrapper(state, at);
       return ok_status();
     default:
       return ok_status();
