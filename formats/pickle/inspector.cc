@@ -667,7 +667,9 @@ std::uint64_t load_le(const unsigned char* p, unsigned width) {
 
 // Only called once fast_run has checked the bound on objects.
 ValueId Machine::fast_make(Kind kind, std::uint64_t at) {
-  values_.push_back(made(kind, at));
+  Value& v = values_.emplace_back();
+  v.kind = kind;
+  v.offset = at;
   return static_cast<ValueId>(values_.size() - 1);
 }
 
@@ -813,6 +815,31 @@ void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
         if (!made) return false;  // (not reached: nothing above can fail)
         stack_.resize(stack_.size() - 2);
         stack_.push_back(*made);
+        break;
+      }
+      case 'u': case 'e': {  // SETITEMS, APPENDS: the items above the MARK, left in place
+        if (marks_.empty()) return false;
+        std::size_t mark = marks_.back();
+        std::size_t fence = marks_.size() > 1 ? marks_.end()[-2] : 0;
+        if (mark <= fence) return false;  // nothing below the MARK to add to
+        std::span<const ValueId> items(stack_.data() + mark, stack_.size() - mark);
+        if (op == 'u' && items.size() % 2 != 0) return false;
+        ValueId target = stack_[mark - 1];
+        switch (val(target).kind) {  // what add_items accepts
+          case Kind::kList: case Kind::kSet: case Kind::kDict: case Kind::kCall:
+          case Kind::kObject: case Kind::kGlobal: case Kind::kUnknown:
+            break;
+          default:
+            return false;
+        }
+        if (pool_.size() + val(target).items.size + items.size() > opts_.max_values * 4)
+          return false;  // append_items' bound
+        if (op == 'u')
+          for (std::size_t i = 0; i + 1 < items.size(); i += 2)
+            note_version(items[i], items[i + 1]);
+        (void)add_items(target, items, at());  // cannot fail now
+        marks_.pop_back();
+        stack_.resize(mark);
         break;
       }
       case 'b': {  // BUILD, unless on a joblib array wrapper (whose data follows)
