@@ -699,6 +699,9 @@ void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
   const auto* p = begin + in_.pos();
   std::uint64_t done = 0;
   bool binary = false;
+  // Once a binary opcode was seen (PROTO opens every protocol 2+ pickle) there is no need to
+  // look again.
+  const bool note_binary = !summary_.saw_binary_opcode;
   std::size_t used = 0;  // by the opcode at p: itself and its argument bytes
   // Of the opcode at p: only the opcodes that make a value need it.
   auto at = [&] { return in_.base() + static_cast<std::uint64_t>(p - begin); };
@@ -860,7 +863,7 @@ void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
     const std::size_t left = static_cast<std::size_t>(end - p) - 1;  // after the opcode
     used = 1;
     if (!one(op, left)) break;
-    binary |= kBinaryOpcode[op];
+    if (note_binary) binary |= kBinaryOpcode[op];
     p += used;
   }
   in_.seek(static_cast<std::size_t>(p - begin));
