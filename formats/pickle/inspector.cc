@@ -1693,10 +1693,11 @@ void Machine::add_array(const DtypeDesc& d, std::vector<std::uint64_t> shape,
                                    bytes),
                        offset);
   }
-  // Built in place: a forest has thousands of arrays, and assigning or moving strings costs.
-  rec_.arrays.emplace_back(std::string(d.code.empty() ? std::string_view("unknown") : d.code),
-                           std::string(d.byte_order), std::move(shape), bytes, offset,
-                           std::string(where));
+  // Strings built from their views once, then moved in (clang 14, the fuzz build's compiler,
+  // has no parenthesised aggregate initialisation for emplace_back).
+  rec_.arrays.push_back(
+      ArrayInfo{std::string(d.code.empty() ? std::string_view("unknown") : d.code),
+                std::string(d.byte_order), std::move(shape), bytes, offset, std::string(where)});
 }
 
 void Machine::array_from_reconstruct(ValueId state, std::uint64_t at) {
