@@ -8,16 +8,14 @@
 #include <string>
 
 #include "harness/audit/inspect.h"
+#include "harness/audit/test_support.h"
 
 namespace crossload::audit {
 namespace {
 
 using std::string_literals::operator""s;
 
-Result<InspectionRecord> inspect(const std::string& bytes) {
-  Policy policy;
-  return inspect_bytes(bytes, "test.pkl", policy);
-}
+using testing::inspect;
 
 struct FailingOpcode {
   const char* what;

@@ -13,10 +13,7 @@ namespace {
 
 using std::string_literals::operator""s;
 
-Result<InspectionRecord> inspect(const std::string& bytes) {
-  Policy policy;
-  return inspect_bytes(bytes, "test.pkl", policy);
-}
+using testing::inspect;
 
 bool has_rule(const InspectionRecord& r, Rule rule) {
   return std::any_of(r.findings.begin(), r.findings.end(),

@@ -9,7 +9,15 @@
 #include <unistd.h>
 #include <string>
 
+#include "harness/audit/inspect.h"
+
 namespace crossload::audit::testing {
+
+// The whole audit of pickle bytes held in memory (named test.pkl), under the default policy.
+inline Result<InspectionRecord> inspect(const std::string& bytes) {
+  Policy policy;
+  return inspect_bytes(bytes, "test.pkl", policy);
+}
 
 inline std::string venv_python() {
   return std::string(CROSSLOAD_SOURCE_ROOT) + "/.venv/bin/python";
