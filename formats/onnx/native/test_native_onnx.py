@@ -37,7 +37,10 @@ provider = "debian"
 suite = "trixie"
 arch = "amd64"
 native_onnx = true
+pip = ["skops", "skl2onnx==1.19.1"]
 """
+# The table of matrix/full.toml's trixie-amd64-onnx-native (the name is not in the cache key): this
+# test and harness/bench/test_bench_native.py share one cached rootfs, one build on a fresh machine.
 
 
 @pytest.fixture(scope="module")
