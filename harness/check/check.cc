@@ -224,15 +224,13 @@ Status prepare(CheckState& st) {
   return ok_status();
 }
 
-bool load_or_predict_failed(const EnvCheck& e) {
-  return e.cell.outcome == Outcome::kLoadError || e.cell.outcome == Outcome::kPredictError;
-}
-
 // With --recipe: the recipe's CV score where the reference came from stands for the producer's;
 // each failing environment retrains it (add_retrain_check) and says whether it reproduces it.
 // Nothing is retrained when nothing failed: five trainings of a user's model cost minutes.
 void retrain_failures(CheckState& st, const std::string& recipe) {
-  if (std::none_of(st.report.envs.begin(), st.report.envs.end(), load_or_predict_failed)) return;
+  if (std::none_of(st.report.envs.begin(), st.report.envs.end(),
+                   [](const EnvCheck& e) { return retrain_applies(e.cell); }))
+    return;
   ArtifactRecord a;
   a.fixture = recipe;
   a.manifest = {{"training", {{"cv_score", json()}}}};

@@ -62,8 +62,12 @@ std::string retrain_sentence(const std::string& consumer, bool loads_but_fails_p
                      "% apart)", head, c, p, pct);
 }
 
+bool retrain_applies(const CellRecord& cell) {
+  return cell.outcome == Outcome::kLoadError || cell.outcome == Outcome::kPredictError;
+}
+
 void add_retrain_check(EnvSession& consumer, const ArtifactRecord& a, CellRecord& cell) {
-  if (cell.outcome != Outcome::kLoadError && cell.outcome != Outcome::kPredictError) return;
+  if (!retrain_applies(cell)) return;
   json producer_cv = a.manifest.is_object() ? a.manifest.value("training", json::object()).value("cv_score", json())
                                              : json();
   json r = compare_scores(producer_cv, retrain_once(consumer, a.fixture));

@@ -21,6 +21,9 @@ inline constexpr double kReproducedWithin = 0.01;
 // sentence}. Any other cell is left as it is.
 void add_retrain_check(EnvSession& consumer, const ArtifactRecord& artifact, CellRecord& cell);
 
+// The cells the retrain check is for: those that failed to load or to predict.
+bool retrain_applies(const CellRecord& cell);
+
 // The environment's retrain_cv answer for the fixture ({cv_score, cv_std, train_seconds}), asked
 // once per session and remembered; {skipped: why} under emulation, when its consumer worker is
 // not running, or when retraining failed. check --recipe asks the reference environment through
