@@ -1,7 +1,8 @@
 """Real environments, built by the real `crossload env` binary (no fakes of mmdebstrap or QEMU).
 
 Builds a big-endian Debian rootfs (bookworm s390x under qemu-s390x) and a pip venv with an older
-scikit-learn, then asks the worker inside each for its fingerprint. Environments are cached in
+scikit-learn, then asks the worker inside each for its fingerprint; `env list` and `env gc` (the
+latter only on a private cache directory: the user's cache is shared and never collected here). Environments are cached in
 the user's crossload cache (or $CROSSLOAD_CACHE_DIR), which persists between runs on one machine:
 the first run takes a few minutes, later ones seconds.
 
