@@ -8,6 +8,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent
 
+# Under CI a skipped test fails unless ci/allowed-skips lists it.
+pytest_plugins = ("ci.skips",)
+
 # Before numpy or scikit-learn load their OpenMP/BLAS runtimes (they read these once): on the
 # 2 shared cores an oversubscribed OpenMP spin-waits, and HGB tests took 30 s instead of 0.1 s.
 # Worker subprocesses started by the tests inherit them.

@@ -1,7 +1,8 @@
 """Real environments, built by the real `crossload env` binary (no fakes of mmdebstrap or QEMU).
 
 Builds a big-endian Debian rootfs (bookworm s390x under qemu-s390x) and a pip venv with an older
-scikit-learn, then asks the worker inside each for its fingerprint. Environments are cached in
+scikit-learn, then asks the worker inside each for its fingerprint; `env list` and `env gc` (the
+latter only on a private cache directory: the user's cache is shared and never collected here). Environments are cached in
 the user's crossload cache (or $CROSSLOAD_CACHE_DIR), which persists between runs on one machine:
 the first run takes a few minutes, later ones seconds.
 
@@ -11,6 +12,7 @@ else a matrix written here.
 """
 import json
 import pathlib
+import re
 import subprocess
 import time
 import tomllib
@@ -176,3 +178,90 @@ def test_shell_passes_every_argument_after_the_separator_verbatim(matrix, crossl
                   "import json, sys; print(json.dumps(sys.argv[1:]))", *args)
     assert r.returncode == 0, r.stderr[-3000:]
     assert json.loads(r.stdout.strip().splitlines()[-1]) == args
+
+
+CACHE_STATUS = re.compile(r"^(\S+)\s+(\S+)\s+(.*?)\s+(-|not built|no base interpreter|built in .* \(\S+\))$")
+
+
+def listing(crossload, matrix_path, *args):
+    """`env list`: {name: (provider, what, cache status)} and the cache directory it read."""
+    r = crossload("env", "list", "--matrix", matrix_path, *args)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "PROVIDER", "WHAT", "CACHE"]
+    assert lines[-1].startswith("cache: ")
+    rows = {}
+    for line in lines[1:-1]:
+        m = CACHE_STATUS.match(line)
+        assert m, line
+        rows[m[1]] = (m[2], m[3], m[4])
+    return rows, lines[-1][len("cache: "):]
+
+
+@pytest.fixture(scope="module")
+def s390x_entry(matrix, crossload):
+    """(cache key id, entry directory) of the bookworm s390x environment in the shared cache."""
+    path, name, _, _ = matrix
+    r = crossload("env", "build", name, "--matrix", path)
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+    rows, cache_dir = listing(crossload, path)
+    status = rows[name][2]
+    assert status.startswith("built in "), status
+    key = status[status.rindex("(") + 1:-1]
+    assert key.startswith("debian-bookworm-s390x-"), key
+    return key, pathlib.Path(cache_dir) / "envs" / key
+
+
+def test_env_list_names_each_environment_its_provider_and_cache_entry(matrix, crossload, s390x_entry, tmp_path):
+    path, name, pip, _ = matrix
+    key, entry = s390x_entry
+    rows, _ = listing(crossload, path)
+    assert rows[name][0] == "debian" and rows[name][1].startswith("bookworm/s390x")
+    assert rows["host"] == ("host", str(ROOT / ".venv" / "bin" / "python"), "-")  # resolved from the file
+    assert rows[pip][0] == "pip"
+    assert json.loads((entry / "stamp.json").read_text())["key"] == key  # the entry it names exists
+    private, cache_dir = listing(crossload, path, "--cache-dir", str(tmp_path / "empty"))
+    assert cache_dir == str(tmp_path / "empty")
+    assert private[name][2] == "not built" and private[pip][2] == "not built"
+
+
+def test_env_gc_removes_abandoned_builds_and_with_unused_what_the_matrix_does_not_use(matrix, crossload,
+                                                                                       s390x_entry, tmp_path):
+    """On a private cache laid out as harness/env/cache.h describes (the shared one is never collected):
+    the matrix's s390x entry (its real stamp), an entry of an environment no longer in the matrix,
+    a build a killed crossload left behind, and a build in progress (its lock held)."""
+    import fcntl
+    import shutil
+
+    path, name, _, _ = matrix
+    key, entry = s390x_entry
+    cache = tmp_path / "cache"
+    envs = cache / "envs"
+    kept, unused = envs / key, envs / "debian-bookworm-s390x-0123456789abcdef"
+    abandoned, in_progress = envs / f".building-{key}-4242", envs / ".building-pip-sklearn-9-1-4343"
+    for d in (kept, unused, abandoned, in_progress):
+        d.mkdir(parents=True)
+        (d / "rootfs-file").write_text("x")
+    for d in (kept, unused):
+        shutil.copy(entry / "stamp.json", d / "stamp.json")
+    (cache / "locks").mkdir()
+    with open(cache / "locks" / "pip-sklearn-9-1.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as a crossload building that environment holds it
+
+        dry = crossload("env", "gc", "--cache-dir", str(cache), "--dry-run")
+        assert dry.returncode == 0 and f"would remove {abandoned}\n" in dry.stdout
+        assert abandoned.exists()
+
+        r = crossload("env", "gc", "--cache-dir", str(cache))
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert r.stdout.splitlines() == [f"removed {abandoned}", f"1 entry removed; cache: {cache}"]
+        assert not abandoned.exists() and in_progress.exists() and kept.exists() and unused.exists()
+
+        rows, _ = listing(crossload, path, "--cache-dir", str(cache))
+        assert rows[name][2].startswith("built in ") and rows[name][2].endswith(f"({key})")
+
+        r = crossload("env", "gc", "--unused", "--matrix", path, "--cache-dir", str(cache))
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert r.stdout.splitlines() == [f"removed {unused}", f"1 entry removed; cache: {cache}"]
+        assert kept.exists() and in_progress.exists() and not unused.exists()
+    assert (entry / "stamp.json").exists()  # the shared entry is untouched

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import zoo
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CROSSLOAD_BIN", str(ROOT / "build" / "crossload"))
 VENV_PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -163,11 +165,15 @@ def test_killed_run_resumes_without_losing_or_repeating_cells(tmp_path):
     assert before >= 10
     resumed = crossload("run", "--matrix", m, "--out", out, "--resume")
     assert "resuming run 1" in resumed.stderr
-    cells = cells_by_id(out)
-    assert len(cells) == count_cells(out / "results.db")
-    expected = {c for c in cells if c.endswith("/host/host")}
-    assert len(expected) == len(cells)
-    assert f"({before} reused" in resumed.stdout or before == len(cells)
+    planned = {f"{f.name}/{fmt}/host/host" for f in zoo.FIXTURES if not f.name.startswith("large_")
+               for fmt in ("pickle-p5", "joblib", "skops")}
+    listed = [c["id"] for c in json.loads((out / "results.json").read_text())["cells"]]
+    assert sorted(listed) == sorted(planned)  # every planned cell, each once
+    con = sqlite3.connect(out / "results.db")
+    assert con.execute("select id, status from runs").fetchall() == [(1, "finished")]
+    stored = con.execute("select id, count(*) from cells where run_id = 1 group by id").fetchall()
+    assert dict(stored) == dict.fromkeys(planned, 1)
+    assert f"({before} reused" in resumed.stdout or before == len(planned)
 
 
 def test_compare_command_reads_both_byte_orders_and_rejects_truncated(tmp_path):
@@ -182,3 +188,131 @@ def test_compare_command_reads_both_byte_orders_and_rejects_truncated(tmp_path):
     cut = crossload("compare", tmp_path / "le.npy", tmp_path / "cut.npy", check=False)
     assert cut.returncode == 3
     assert str(tmp_path / "cut.npy") in cut.stderr
+
+
+# A host-only slice whose outcomes are known (EXPECTED_UNSUPPORTED, EXPECTED_PREDICT_ERROR above).
+GATE_FIXTURES = '["iris_logistic_regression", "iris_svc_proba", "lambda_pipeline"]'
+GATE_FORMATS = '["pickle-p5", "joblib-mmap"]'
+GATE_OUTCOMES = {
+    "iris_logistic_regression/pickle-p5/host/host": "OK_EXACT",
+    "iris_logistic_regression/joblib-mmap/host/host": "OK_EXACT",
+    "iris_svc_proba/pickle-p5/host/host": "OK_EXACT",
+    "iris_svc_proba/joblib-mmap/host/host": "PREDICT_ERROR",
+    "lambda_pipeline/pickle-p5/host/host": "UNSUPPORTED",
+    "lambda_pipeline/joblib-mmap/host/host": "UNSUPPORTED",
+}
+
+
+NOT_HAPPENING = "MISMATCH,LOAD_ERROR,CRASH,TIMEOUT,XPASS"
+
+
+@pytest.fixture(scope="module")
+def gate_run(tmp_path_factory):
+    """(matrix, out, process) of one run of the slice above, failing on outcomes it does not have."""
+    tmp = tmp_path_factory.mktemp("gate")
+    m = write_matrix(tmp, fixtures=GATE_FIXTURES, formats=GATE_FORMATS)
+    out = tmp / "out"
+    proc = crossload("run", "--matrix", m, "--out", out, "-q", "--fail-on", NOT_HAPPENING, check=False)
+    return m, out, proc
+
+
+def test_the_gate_slice_has_the_known_outcomes(gate_run):
+    _, out, _ = gate_run
+    assert {i: c["outcome"] for i, c in cells_by_id(out).items()} == GATE_OUTCOMES
+
+
+def test_fail_on_exits_0_when_no_named_outcome_happened(gate_run):
+    _, _, proc = gate_run
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 OK_EXACT" in proc.stdout and "1 PREDICT_ERROR" in proc.stdout and "2 UNSUPPORTED" in proc.stdout
+
+
+def test_fail_on_exits_1_when_one_named_outcome_happened(gate_run):
+    m, out, _ = gate_run  # cells reused from the gate run: the same outcomes, nothing loaded again
+    proc = crossload("run", "--matrix", m, "--out", out, "-q", "--fail-on", "MISMATCH,PREDICT_ERROR", check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "6 cells" in proc.stdout and "1 PREDICT_ERROR" in proc.stdout  # the mmap'ed SVC cannot predict
+
+
+def test_fail_on_an_outcome_that_does_not_exist_is_refused_before_running(gate_run, tmp_path):
+    m, _, _ = gate_run
+    proc = crossload("run", "--matrix", m, "--out", tmp_path / "out", "--fail-on", "PREDICT_EROR", check=False)
+    assert proc.returncode not in (0, 1)
+    assert "--fail-on: unknown outcome 'PREDICT_EROR'" in proc.stderr
+    assert not (tmp_path / "out" / "results.db").exists()
+
+
+EXPECTATIONS = """
+[[expect]]
+fixtures = ["iris_svc_*"]
+formats = ["joblib-mmap"]
+consumer_machine = "x86_64"
+outcomes = ["PREDICT_ERROR"]
+reason = "libsvm needs writeable arrays"
+
+[[expect]]
+fixtures = ["iris_logistic_regression"]
+formats = ["pickle-p5"]
+outcomes = ["LOAD_ERROR"]
+reason = "a stale expectation: it loads"
+
+[[expect]]
+fixtures = ["lambda_pipeline"]
+formats = ["pickle-p5"]
+outcomes = ["LOAD_ERROR"]
+reason = "expects another failure than the one that happens"
+
+[[expect]]
+fixtures = ["iris_logistic_regression"]
+formats = ["joblib-mmap"]
+consumer_sklearn = "<1.0"
+outcomes = ["LOAD_ERROR"]
+reason = "selects no environment of this run"
+"""
+
+
+@pytest.fixture(scope="module")
+def expect_run(tmp_path_factory):
+    """(matrix, out, process) of the gate slice with [[expect]] tables, failing on XPASS."""
+    tmp = tmp_path_factory.mktemp("expect")
+    m = write_matrix(tmp, fixtures=GATE_FIXTURES, formats=GATE_FORMATS)
+    m.write_text(m.read_text() + EXPECTATIONS)
+    out = tmp / "out"
+    proc = crossload("run", "--matrix", m, "--out", out, "-q", "--fail-on", "XPASS,PREDICT_ERROR", check=False)
+    return m, out, proc
+
+
+def test_expect_turns_the_declared_failure_into_xfail_and_keeps_why(expect_run):
+    m, out, _ = expect_run
+    cell = cells_by_id(out)["iris_svc_proba/joblib-mmap/host/host"]
+    assert cell["outcome"] == "XFAIL"
+    expected = cell["detail"]["expected"]
+    assert expected["observed"] == "PREDICT_ERROR"
+    assert expected["reason"] == "libsvm needs writeable arrays"
+    first_table = m.read_text().splitlines().index("[[expect]]") + 1
+    assert expected["declared_at"].endswith(f"m.toml:{first_table}")
+
+
+def test_expect_reports_a_stale_expectation_as_xpass_and_fails_on_it(expect_run):
+    _, out, proc = expect_run
+    cells = cells_by_id(out)
+    stale = cells["iris_logistic_regression/pickle-p5/host/host"]
+    assert stale["outcome"] == "XPASS"
+    assert stale["detail"]["expected"]["observed"] == "OK_EXACT"
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # XPASS is named; the PREDICT_ERROR is XFAIL now
+    assert "1 XFAIL" in proc.stdout and "1 XPASS" in proc.stdout
+
+
+def test_expect_leaves_other_failures_and_unselected_cells_alone(expect_run):
+    _, out, _ = expect_run
+    cells = cells_by_id(out)
+    assert cells["lambda_pipeline/pickle-p5/host/host"]["outcome"] == "UNSUPPORTED"  # not the declared one
+    assert "expected" not in cells["lambda_pipeline/pickle-p5/host/host"]["detail"]
+    assert cells["iris_logistic_regression/joblib-mmap/host/host"]["outcome"] == "OK_EXACT"  # sklearn is not <1.0
+    assert cells["iris_svc_proba/pickle-p5/host/host"]["outcome"] == "OK_EXACT"
+
+
+def test_an_expected_failure_does_not_fail_the_run(expect_run):
+    m, out, _ = expect_run
+    proc = crossload("run", "--matrix", m, "--out", out, "-q", "--fail-on", "PREDICT_ERROR,LOAD_ERROR", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -191,3 +191,47 @@ def test_the_consumer_audits_the_copies_instead_of_trusting_the_producers_verdic
     cells = outcomes(tmp_path / "out")
     assert cells[f"{FIXTURES[0]}/pickle-p5/host/host"] == "BLOCKED"
     assert sum(o == "OK_EXACT" for o in cells.values()) == len(FIXTURES) * len(FORMATS) - 1
+
+
+PLANNED = {f"{f}/{fmt}/host/{c}" for f in FIXTURES for fmt in FORMATS for c in ["host", "host-again"]}
+
+
+@pytest.fixture(scope="module")
+def shards(produced):
+    """Both halves of the matrix by `run --shard K/2` and by `produce --shard K/2`, and the merge."""
+    tmp, matrix, _ = produced
+    runs, made = {}, {}
+    for k in (1, 2):
+        crossload("run", "--matrix", matrix, "--shard", f"{k}/2", "--out", tmp / f"run-{k}", "-q")
+        runs[k] = outcomes(tmp / f"run-{k}")
+        crossload("produce", "--matrix", matrix, "--env", "host", "--shard", f"{k}/2", "--out", tmp / f"made-{k}", "-q")
+        made[k] = json.loads((tmp / f"made-{k}" / "artifacts.json").read_text())["artifacts"]
+    crossload("merge", tmp / "run-1" / "results.db", tmp / "run-2" / "results.db", "--out", tmp / "merged")
+    plan = crossload("plan", "--matrix", matrix, "--shards", "2").stdout
+    return runs, made, outcomes(tmp / "merged"), plan
+
+
+def test_run_shards_partition_the_plan_by_fixture(shards):
+    runs, _, _, plan = shards
+    assert runs[1] and runs[2]
+    assert not set(runs[1]) & set(runs[2])
+    assert set(runs[1]) | set(runs[2]) == PLANNED
+    fixtures = {k: {cell.split("/")[0] for cell in runs[k]} for k in (1, 2)}
+    assert not fixtures[1] & fixtures[2]  # a fixture is trained in one shard only
+    for k in (1, 2):
+        assert f"shard {k}/2: 1 fixture×producer pairs, {len(runs[k])} cells" in plan
+
+
+def test_merged_shards_are_the_whole_run(shards):
+    runs, _, merged, _ = shards
+    assert merged == {**runs[1], **runs[2]}
+    assert set(merged) == PLANNED and set(merged.values()) == {"OK_EXACT"}
+
+
+def test_produce_shards_persist_what_run_shards_train(shards):
+    runs, made, _, _ = shards
+    for k in (1, 2):
+        produced = {(a["fixture"], a["format"]) for a in made[k]}
+        trained = {tuple(cell.split("/")[:2]) for cell in runs[k]}
+        assert produced == trained, k
+    assert len(made[1]) + len(made[2]) == len(FIXTURES) * len(FORMATS)
