@@ -62,7 +62,7 @@ Status audit_artifact(CheckState& st) {
     st.report.audit_finding = why;
     st.log.info("warning: {} is UNSAFE ({}): loading it anyway (--allow-unsafe), sandboxed", st.o.artifact, why);
   }
-  auto variant = load_variant(st.o.artifact, st.o.format, rec->format);
+  auto variant = load_variant(st.o.artifact, st.o.format, rec->format, rec->protocol);
   if (!variant) return variant.error();
   st.report.variant = *variant;
   return ok_status();
@@ -87,7 +87,7 @@ Result<Matrix> check_matrix(const CheckOptions& o) {
     if (m->find_env(name)) continue;
     std::string known;
     for (const auto& e : m->envs) known += (known.empty() ? "" : ", ") + e.name;
-    return make_error(fmt::format("--env {}: {} has no such environment (it has: {})", name, o.matrix_path, known));
+    return make_error(ErrorKind::kUsage, fmt::format("--env {}: {} has no such environment (it has: {})", name, o.matrix_path, known));
   }
   m->producers.clear();
   m->consumers = chosen;
@@ -100,6 +100,7 @@ json limits_of(const ConsumeContext& c) {
 }
 
 std::string versions_of(const json& fp) {
+  if (!fp.is_object()) return "-";  // an environment that could not start has no fingerprint
   const json packages = fp.value("packages", json::object());
   auto v = [&](const char* name) {
     auto it = packages.find(name);
@@ -275,7 +276,7 @@ Result<CheckReport> run_check(const CheckOptions& given, RunLog& log) {
   st.envs = start_environments(*matrix, ctx, true, log, recipes->worker_env);
   st.order = reference_order(fingerprints(st, *matrix), st.report.recorded_versions);
   auto read = convert_inputs(st.envs, st.order.envs, st.request.inputs, o.inputs_key, st.inputs_npy);
-  if (!read) return make_error(fmt::format("{}: {}", o.inputs, read.error().message));
+  if (!read) return make_error(read.error().kind, fmt::format("{}: {}", o.inputs, read.error().message));
   for (const auto& passed : read->passed) log.info("inputs: not readable in {}", passed);
   log.info("inputs: {} read in {}", o.inputs, read->env);
   std::vector<std::string> rest = st.order.envs;

@@ -42,11 +42,20 @@ std::string by_extension(const std::string& path) {
   return {};
 }
 
+// The registry's pickle variant named like the file's protocol (as `crossload inspect` reports it);
+// `protocol` counts only when the audit read a pickle (for ONNX it is the IR version).
+std::string by_protocol(const std::string& variant, const std::string& audit_format,
+                        std::optional<std::int64_t> protocol) {
+  if (variant == "pickle-p5" && audit_format == "pickle" && protocol && *protocol <= 4) return "pickle-p4";
+  return variant;
+}
+
 }  // namespace
 
-Result<std::string> load_variant(const std::string& path, const std::string& given, const std::string& audit_format) {
+Result<std::string> load_variant(const std::string& path, const std::string& given, const std::string& audit_format,
+                                 std::optional<std::int64_t> protocol) {
   if (given != "auto") {
-    std::string v = variant_of(given);
+    std::string v = by_protocol(variant_of(given), audit_format, protocol);
     if (v.empty())
       return make_error(fmt::format("--format {}: unknown (auto, pickle, joblib, cloudpickle, skops, onnx)", given));
     return v;
@@ -62,7 +71,7 @@ Result<std::string> load_variant(const std::string& path, const std::string& giv
   if (v.empty())
     return make_error(fmt::format("{}: cannot tell its format from its content or name; pass --format "
                                   "pickle|joblib|cloudpickle|skops|onnx", path));
-  return v;
+  return by_protocol(v, audit_format, protocol);
 }
 
 }  // namespace crossload::check

@@ -14,6 +14,14 @@ TEST(CheckDetect, ContentDecidesAndTheNameTellsWhichPicklerWroteAPickle) {
   EXPECT_EQ(*load_variant("model", "auto", "onnx"), "onnx");
 }
 
+TEST(CheckDetect, APickleIsNamedByTheProtocolReadFromItsBytes) {
+  EXPECT_EQ(*load_variant("m.pkl", "auto", "pickle", 4), "pickle-p4");
+  EXPECT_EQ(*load_variant("m.pkl", "auto", "pickle", 2), "pickle-p4");
+  EXPECT_EQ(*load_variant("m.pkl", "auto", "pickle", 5), "pickle-p5");
+  EXPECT_EQ(*load_variant("m.pkl", "pickle", "pickle", 4), "pickle-p4");
+  EXPECT_EQ(*load_variant("m.onnx", "auto", "onnx", 3), "onnx");  // an ONNX IR version is no protocol
+}
+
 TEST(CheckDetect, AGivenFormatWins) {
   EXPECT_EQ(*load_variant("m.onnx", "pickle", "onnx"), "pickle-p5");
   EXPECT_EQ(*load_variant("m", "skops", ""), "skops");

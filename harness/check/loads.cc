@@ -86,7 +86,7 @@ Result<InputsRead> convert_inputs(EnvSessions& envs, const std::vector<std::stri
     problems += fmt::format("; in {}: {}", name, message);
     read.passed.push_back(fmt::format("{}: {}", name, message));
   }
-  if (problems.empty()) return make_error("no environment could start to read it");
+  if (problems.empty()) return make_error(ErrorKind::kEnvironment, "no environment could start to read it");
   return make_error("no environment could read it" + problems);
 }
 

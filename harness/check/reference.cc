@@ -9,6 +9,7 @@ namespace crossload::check {
 namespace {
 
 std::string sklearn_of(const nlohmann::json& fingerprint) {
+  if (!fingerprint.is_object()) return "";  // an environment that could not start has none
   const auto& packages = fingerprint.value("packages", nlohmann::json::object());
   auto it = packages.find("scikit-learn");
   return it != packages.end() && it->is_string() ? it->get<std::string>() : "";

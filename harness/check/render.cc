@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "harness/util/text.h"
+
 namespace crossload::check {
 
 namespace {
@@ -12,10 +14,7 @@ constexpr std::size_t kMessageWidth = 160;
 
 std::string shorten(std::string text, std::size_t width = kMessageWidth) {
   if (auto nl = text.find('\n'); nl != std::string::npos) text = text.substr(0, nl);
-  if (text.size() <= width) return text;
-  std::size_t cut = width - 3;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8 characters
-  return text.substr(0, cut) + "...";
+  return one_line(text, width);
 }
 
 bool passed(const EnvCheck& e) {

@@ -68,7 +68,7 @@ def test_a_bad_format_is_a_usage_error_before_anything_runs(made, tmp_path):
 def test_an_unknown_environment_is_a_clear_error_naming_the_known_ones(made, tmp_path):
     r = crossload("check", made / "model.pkl", "--inputs", made / "inputs.npy", "--matrix", QUICK,
                   "--env", "host", "--env", "prod-x86", "--out", tmp_path / "o")
-    assert r.returncode == 3, r.stdout + r.stderr
+    assert r.returncode == 2, r.stdout + r.stderr  # a bad command line
     assert f"--env prod-x86: {QUICK} has no such environment (it has: bookworm-s390x, host, sklearn-1.5)" \
         in r.stderr, r.stderr
     assert not (tmp_path / "o").exists()
@@ -149,3 +149,42 @@ def test_a_machine_without_a_working_sandbox_exits_4_before_any_environment_star
            "not installed" in r.stderr, r.stderr
     assert r.stdout == ""
     assert not (tmp_path / "o" / "logs").exists()
+
+
+# `check` died with "internal error: [json.exception.type_error.306] cannot use value() with null"
+# (exit 70) when one environment could not start, though `run` records ENV_UNAVAILABLE for it.
+def test_an_environment_that_cannot_start_is_a_row_and_the_others_are_judged(made, tmp_path):
+    venv = QUICK.parent.parent / ".venv" / "bin" / "python"
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(f"""
+[matrix]
+producers = ["host"]
+consumers = ["dead", "host"]
+[env.host]
+provider = "host"
+python = "{venv}"
+[env.dead]
+provider = "host"
+python = "/bin/false"
+""")
+    r = crossload("check", made / "model.pkl", "--inputs", made / "inputs.npy", "--matrix", matrix,
+                  "--out", tmp_path / "o")
+    assert r.returncode == 1, r.stdout + r.stderr  # it did not load everywhere asked
+    assert "internal error" not in r.stderr
+    assert re.search(r"^dead\s+ENV_UNAVAILABLE\s", r.stdout, re.M), r.stdout
+    assert re.search(r"^\s+error: environment unavailable: \S", r.stdout, re.M), r.stdout  # with the reason
+    assert re.search(r"^host\s+OK_EXACT \(ref\)\s", r.stdout, re.M), r.stdout
+    doc = json.loads(crossload("check", made / "model.pkl", "--inputs", made / "inputs.npy", "--matrix", matrix,
+                               "--out", tmp_path / "j", "--json", "-q").stdout)
+    assert {e["name"]: e["outcome"] for e in doc["environments"]} == {"dead": "ENV_UNAVAILABLE", "host": "OK_EXACT"}
+
+
+# `check` called every pickle "pickle-p5"; `inspect` reads the protocol from the bytes, and so does check.
+@pytest.mark.parametrize("protocol", [4, 5])
+def test_a_pickle_is_labelled_by_the_protocol_in_its_bytes(made, tmp_path, protocol):
+    model, X, _ = iris_tree()
+    artifact = tmp_path / "model.pkl"
+    artifact.write_bytes(pickle.dumps(model, protocol=protocol))
+    r = crossload("check", artifact, "--inputs", made / "inputs.npy", *HOST, "--json", "-q", "--out", tmp_path / "o")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(r.stdout)["format"] == f"pickle-p{protocol}"

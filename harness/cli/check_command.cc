@@ -7,6 +7,7 @@
 #include "harness/check/render.h"
 #include "harness/cli/commands.h"
 #include "harness/cli/paths.h"
+#include "harness/cli/validators.h"
 #include "harness/util/exit_codes.h"
 
 namespace crossload::cli {
@@ -23,7 +24,7 @@ int run_check_command(const CheckFlags& f) {
   auto report = check::run_check(f.options, log);
   if (!report) {
     log.error("{}", report.error().message);
-    return exit_code::kBadInput;
+    return exit_code::of(report.error().kind);
   }
   if (report->unavailable) {  // nothing was loaded, so there is no screen to print
     log.error("{}", *report->unavailable);
@@ -54,9 +55,11 @@ void add_check_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--matrix,-m", o.matrix_path, "matrix file whose environments to use")->capture_default_str();
   cmd->add_option("--env", o.envs, "an environment of the matrix (repeatable; default: its consumers)");
   cmd->add_option("--out,-o", o.out_dir, "working directory (staged files, predictions, worker logs)")
-      ->capture_default_str();
-  cmd->add_option("--rtol", o.rtol, "relative tolerance of the comparison")->capture_default_str();
-  cmd->add_option("--atol", o.atol, "absolute tolerance of the comparison")->capture_default_str();
+      ->check(out_dir())->capture_default_str();
+  cmd->add_option("--rtol", o.rtol, "relative tolerance of the comparison")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--atol", o.atol, "absolute tolerance of the comparison")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--cache-dir", o.cache_dir, "where built environments are kept")->capture_default_str();
   cmd->add_option("--root", o.source_root, "crossload source tree (worker, formats, fixtures)")->capture_default_str();
   cmd->add_option("--recipe", o.recipe,

@@ -40,6 +40,11 @@ std::string version_text() {
 
 }  // namespace
 
+int fail(const Error& error) {
+  std::cerr << "error: " << error.message << '\n';
+  return exit_code::of(error.kind);
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"crossload: can a persisted scikit-learn model be loaded over there, "
                "and how fast, how big, how safe?"};

@@ -3,7 +3,13 @@
 // functions; harness/cli/cli.cc holds the table. A command's callback stores its exit code.
 #include <CLI/CLI.hpp>
 
+#include "harness/util/result.h"
+
 namespace crossload::cli {
+
+// Says what went wrong ("error: ..." on stderr) and returns the exit code of its kind: the one
+// mapping of harness/util/exit_codes.h, so no command picks a number of its own.
+int fail(const Error& error);
 
 void add_run_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);

@@ -7,6 +7,7 @@
 #include "harness/cli/fail_on.h"
 #include "harness/cli/load_policy.h"
 #include "harness/cli/paths.h"
+#include "harness/cli/validators.h"
 #include "harness/run/split.h"
 #include "harness/util/exit_codes.h"
 #include "harness/util/text.h"
@@ -37,10 +38,10 @@ int consume(const ConsumeFlags& f) {
   auto s = consume_from_dirs(f.options, log);
   if (!s) {
     log.error("{}", s.error().message);
-    return exit_code::kBadInput;
+    return exit_code::of(s.error().kind);
   }
   print_summary(*s, std::cout);
-  return exit_for(s->counts, !s->bad_inputs.empty(), f.fail_on);
+  return exit_for(s->counts, !s->bad_inputs.empty(), f.fail_on, log);
 }
 
 }  // namespace
@@ -55,8 +56,9 @@ void add_consume_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--env,-e", flags->options.env, "the consumer environment (one of the matrix's consumers)")
       ->required();
   cmd->add_option("--in,-i", flags->options.in_dirs, "directory written by `crossload produce` (repeatable)")
-      ->required();
-  cmd->add_option("--out,-o", flags->options.out_dir, "output directory (store, cells, reports)")->capture_default_str();
+      ->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--out,-o", flags->options.out_dir, "output directory (store, cells, reports)")
+      ->check(out_dir())->capture_default_str();
   cmd->add_option("--cache-dir", flags->options.cache_dir, "where built environments are kept")->capture_default_str();
   cmd->add_option("--root", flags->options.source_root, "crossload source tree (worker, formats, fixtures)")
       ->capture_default_str();
@@ -66,7 +68,7 @@ void add_consume_command(CLI::App& app, int& exit_code) {
                 "load artifacts the static audit (made here, on the copies) judged UNSAFE (otherwise BLOCKED); "
                 "only inside the sandbox");
   cmd->add_option("--report", flags->options.reports, "reports to write: " + join(reporter_names(), ", "))
-      ->delimiter(',')->capture_default_str();
+      ->delimiter(',')->check(one_of(reporter_names()))->capture_default_str();
   cmd->add_option("--fail-on", flags->fail_on, "exit 1 if any cell has one of these outcomes (comma list)")
       ->delimiter(',');
   cmd->add_flag("--quiet,-q", flags->quiet, "only errors and the summary");

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "harness/cli/commands.h"
+#include "harness/cli/validators.h"
 #include "harness/run/merge.h"
 #include "harness/store/store.h"
 #include "harness/util/exit_codes.h"
@@ -20,15 +21,15 @@ struct MergeFlags {
 
 int merge(const MergeFlags& f) {
   auto s = merge_stores(f.inputs, f.out_dir);
-  if (!s) return std::cerr << "error: " << s.error().message << '\n', exit_code::kStore;
+  if (!s) return fail(s.error());
   std::cout << fmt::format("merged {} stores into {}/results.db run {}: {} cells, {} artifacts, {} environments\n",
                            s->inputs, f.out_dir, s->run_id, s->cells, s->artifacts, s->environments);
   auto store = Store::open(f.out_dir + "/results.db");
-  if (!store) return std::cerr << "error: " << store.error().message << '\n', exit_code::kStore;
+  if (!store) return fail(store.error());
   auto data = load_run_data(*store, s->run_id);
-  if (!data) return std::cerr << "error: " << data.error().message << '\n', exit_code::kStore;
+  if (!data) return fail(data.error());
   auto written = write_reports(*data, reporter_names(), f.out_dir);
-  if (!written) return std::cerr << "error: " << written.error().message << '\n', exit_code::kBadInput;
+  if (!written) return fail(written.error());
   for (const auto& path : *written) std::cout << "report: " << path << '\n';
   return exit_code::kOk;
 }
@@ -39,7 +40,8 @@ void add_merge_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<MergeFlags>();
   CLI::App* cmd = app.add_subcommand("merge", "Join result stores of shards into one (idempotent) and report");
   cmd->add_option("stores", flags->inputs, "results.db files of the shards")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--out,-o", flags->out_dir, "output directory of the merged store and reports")->capture_default_str();
+  cmd->add_option("--out,-o", flags->out_dir, "output directory of the merged store and reports")
+      ->check(out_dir())->capture_default_str();
   cmd->callback([flags, &exit_code] { exit_code = merge(*flags); });
 }
 

@@ -10,7 +10,6 @@
 #include "harness/run/matrix.h"
 #include "harness/run/plan.h"
 #include "harness/run/shard.h"
-#include "harness/run/worker_client.h"
 #include "harness/util/exit_codes.h"
 
 namespace crossload::cli {
@@ -25,29 +24,14 @@ struct PlanFlags {
   Narrowing narrow;
 };
 
-// Listing the zoo imports no scikit-learn, so any python3 answers it: plan provisions nothing.
-Result<std::vector<FixtureInfo>> list_zoo(const std::string& root) {
-  Launch launch{{"python3"}, {}, false, "host python3"};
-  auto worker = WorkerClient::start("plan", launch, root, "/dev/null");
-  if (!worker) return worker.error();
-  auto r = (*worker)->request({{"op", "list"}}, std::chrono::seconds(60));
-  if (!r.ok()) return make_error(r.failure.message);
-  if (!r.answer.value("ok", false)) return make_error("listing the zoo failed: " + r.answer.dump());
-  std::vector<FixtureInfo> out;
-  for (const auto& f : r.answer["result"]["fixtures"])
-    out.push_back({f.value("name", ""), f.value("description", ""), {}, {}, 0, 0});
-  return out;
-}
-
 int plan(const PlanFlags& f) {
   auto m = load_matrix(f.matrix_path);
-  if (!m) return std::cerr << "error: " << m.error().message << '\n', exit_code::kBadInput;
-  if (auto st = narrow_matrix(*m, f.narrow); !st)
-    return std::cerr << "error: " << st.error().message << '\n', exit_code::kUsage;
+  if (!m) return fail(m.error());
+  if (auto st = narrow_matrix(*m, f.narrow); !st) return fail(st.error());
   auto zoo = list_zoo(f.root);
-  if (!zoo) return std::cerr << "error: " << zoo.error().message << '\n', exit_code::kEnvironment;
+  if (!zoo) return fail(zoo.error());
   auto sel = select(*m, *zoo);
-  if (!sel) return std::cerr << "error: " << sel.error().message << '\n', exit_code::kBadInput;
+  if (!sel) return fail(sel.error());
   std::size_t pairs = sel->fixtures.size() * m->producers.size();
   std::size_t per_pair = sel->formats.size() * m->consumers.size();
   nlohmann::json include = nlohmann::json::array();

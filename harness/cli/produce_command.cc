@@ -5,6 +5,7 @@
 
 #include "harness/cli/commands.h"
 #include "harness/cli/paths.h"
+#include "harness/cli/validators.h"
 #include "harness/run/split.h"
 #include "harness/util/exit_codes.h"
 
@@ -22,7 +23,7 @@ int produce(const ProduceFlags& f) {
   auto s = produce_to_dir(f.options, log);
   if (!s) {
     log.error("{}", s.error().message);
-    return exit_code::kBadInput;
+    return exit_code::of(s.error().kind);
   }
   if (!s->unavailable.empty()) {
     log.error("environment {} unavailable, nothing produced: {}", f.options.env, s->unavailable);
@@ -46,11 +47,12 @@ void add_produce_command(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("--out,-o", flags->options.out_dir,
                   "directory for the artifacts, manifests, reference predictions and artifacts.json")
-      ->required();
+      ->required()->check(out_dir());
   cmd->add_option("--cache-dir", flags->options.cache_dir, "where built environments are kept")->capture_default_str();
   cmd->add_option("--root", flags->options.source_root, "crossload source tree (worker, formats, fixtures)")
       ->capture_default_str();
-  cmd->add_option("--shard", flags->options.shard, "K/N: only the fixtures `run --shard K/N` would produce here");
+  cmd->add_option("--shard", flags->options.shard, "K/N: only the fixtures `run --shard K/N` would produce here")
+      ->check(shard_spec());
   cmd->add_flag("--quiet,-q", flags->quiet, "only errors and the summary");
   cmd->add_flag("--verbose,-v", flags->verbose, "every step");
   cmd->callback([flags, &exit_code] { exit_code = produce(*flags); });

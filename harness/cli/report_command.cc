@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "harness/cli/commands.h"
+#include "harness/cli/validators.h"
 #include "harness/run/runner.h"
 #include "harness/store/store.h"
 #include "harness/util/exit_codes.h"
@@ -26,21 +27,23 @@ struct ReportFlags {
 int report(const ReportFlags& f) {
   std::string path = f.store.empty() ? f.out_dir + "/results.db" : f.store;
   auto store = Store::open(path);
-  if (!store) return std::cerr << "error: " << store.error().message << '\n', exit_code::kStore;
+  if (!store) return fail(store.error());
   int64_t id = f.run_id;
   if (id == 0) {
     auto latest = store->latest_run();
-    if (!latest || !*latest) return std::cerr << "error: " << path << ": no run recorded\n", exit_code::kBadInput;
+    if (!latest) return fail(latest.error());
+    if (!*latest) return fail(make_error(path + ": no run recorded"));
     id = (*latest)->id;
   }
   auto data = load_run_data(*store, id);
-  if (!data) return std::cerr << "error: " << data.error().message << '\n', exit_code::kBadInput;
+  if (!data) return fail(data.error());
   std::filesystem::create_directories(f.out_dir);
   for (const auto& name : f.reports) {
     auto r = find_reporter(name);
-    if (!r) return std::cerr << fmt::format("error: unknown report '{}' (known: {})\n", name, join(reporter_names(), ", ")), exit_code::kUsage;
+    if (!r) return fail(make_error(ErrorKind::kUsage, fmt::format("unknown report '{}' (known: {})", name,
+                                                                  join(reporter_names(), ", "))));
     std::string out = f.out_dir + "/" + std::string(r->default_file());
-    if (auto st = write_report(*r, *data, out); !st) return std::cerr << "error: " << st.error().message << '\n', exit_code::kBadInput;
+    if (auto st = write_report(*r, *data, out); !st) return fail(st.error());
     std::cout << "report: " << out << '\n';
   }
   return exit_code::kOk;
@@ -51,11 +54,11 @@ int report(const ReportFlags& f) {
 void add_report_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<ReportFlags>();
   CLI::App* cmd = app.add_subcommand("report", "Render the reports of a stored run again");
-  cmd->add_option("--out,-o", flags->out_dir, "output directory")->capture_default_str();
+  cmd->add_option("--out,-o", flags->out_dir, "output directory")->check(out_dir())->capture_default_str();
   cmd->add_option("--store", flags->store, "results database (default: OUT/results.db)");
   cmd->add_option("--run", flags->run_id, "run id (default: the latest)");
   cmd->add_option("--report", flags->reports, "reports to write: " + join(reporter_names(), ", "))
-      ->delimiter(',')->capture_default_str();
+      ->delimiter(',')->check(one_of(reporter_names()))->capture_default_str();
   cmd->callback([flags, &exit_code] { exit_code = report(*flags); });
 }
 

@@ -10,6 +10,7 @@
 #include "harness/cli/load_policy.h"
 #include "harness/cli/narrow_flags.h"
 #include "harness/cli/paths.h"
+#include "harness/cli/validators.h"
 #include "harness/run/runner.h"
 #include "harness/util/exit_codes.h"
 #include "harness/util/text.h"
@@ -32,7 +33,8 @@ void print_summary(const RunSummary& s, std::ostream& out) {
   if (s.skipped) origin.push_back(fmt::format("{} reused from the interrupted run", s.skipped));
   if (s.reused) origin.push_back(fmt::format("{} reused from earlier runs", s.reused));
   if (!origin.empty()) origin.push_back(fmt::format("{} computed", s.cells - s.reused));
-  out << fmt::format("run {}: {} cells{}{}\n", s.run_id, s.cells,
+  // The whole run: a resumed run's total counts the cells the interrupted one finished.
+  out << fmt::format("run {}: {} cells{}{}\n", s.run_id, s.cells + s.skipped,
                      origin.empty() ? "" : " (" + join(origin, ", ") + ")", counts);
   for (const auto& p : s.written) out << "report: " << p << '\n';
   for (const auto& b : s.bad_inputs) out << "bad input: " << b << '\n';
@@ -49,10 +51,10 @@ int run(const RunFlags& f) {
   auto summary = run_matrix(f.options, log);
   if (!summary) {
     log.error("{}", summary.error().message);
-    return exit_code::kBadInput;
+    return exit_code::of(summary.error().kind);
   }
   print_summary(*summary, std::cout);
-  return exit_for(summary->counts, !summary->bad_inputs.empty(), f.fail_on);
+  return exit_for(summary->counts, !summary->bad_inputs.empty(), f.fail_on, log);
 }
 
 }  // namespace
@@ -64,7 +66,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("run", "Produce, cross-load and compare every cell of a matrix");
   cmd->add_option("--matrix,-m", flags->options.matrix_path, "matrix file")->capture_default_str();
   cmd->add_option("--out,-o", flags->options.out_dir, "output directory (store, artifacts, reports)")
-      ->capture_default_str();
+      ->check(out_dir())->capture_default_str();
   cmd->add_option("--cache-dir", flags->options.cache_dir, "where built environments are kept")->capture_default_str();
   cmd->add_option("--root", flags->options.source_root, "crossload source tree (worker, formats, fixtures)")
       ->capture_default_str();
@@ -80,10 +82,11 @@ void add_run_command(CLI::App& app, int& exit_code) {
                 "load artifacts the static audit judged UNSAFE (otherwise BLOCKED); only inside the sandbox");
   cmd->add_option("--recipe", flags->options.recipes,
                   "a training recipe FILE.py (repeatable): crossed instead of the matrix's fixtures (README)");
-  cmd->add_option("--shard", flags->options.shard, "K/N: run only the K-th of N deterministic slices");
+  cmd->add_option("--shard", flags->options.shard, "K/N: run only the K-th of N deterministic slices")
+      ->check(shard_spec());
   add_narrowing_flags(cmd, flags->options.narrow);
   cmd->add_option("--report", flags->options.reports, "reports to write: " + join(reporter_names(), ", "))
-      ->delimiter(',')->capture_default_str();
+      ->delimiter(',')->check(one_of(reporter_names()))->capture_default_str();
   cmd->add_option("--fail-on", flags->fail_on, "exit 1 if any cell has one of these outcomes (comma list)")
       ->delimiter(',');
   cmd->add_flag("--quiet,-q", flags->quiet, "only errors and the summary");

@@ -152,10 +152,13 @@ Result<ConsumeSummary> consume_from_dirs(const ConsumeOptions& given, RunLog& lo
   auto store = Store::open(o.out_dir + "/results.db");
   if (!store) return store.error();
   if (auto st = store->lock_for_writing(); !st) return st.error();
-  auto run = store->begin_run(o.matrix_path, role->sha256, CROSSLOAD_VERSION);
-  if (!run) return run.error();
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.stream()};
   EnvSessions envs = start_environments(role->matrix, ctx, o.sandbox, log);
+  if (!envs.at(o.env).can_load())  // as `run` and `produce` when no environment can start: exit 4
+    return make_error(ErrorKind::kEnvironment, fmt::format("environment {} unavailable, nothing loaded: {}", o.env,
+                                                           envs.at(o.env).record.reason));
+  auto run = store->begin_run(o.matrix_path, role->sha256, CROSSLOAD_VERSION);
+  if (!run) return run.error();
   Consuming c{o, *role, *store, run->id, envs.at(o.env), {}, make_consume_context(role->matrix, o.out_dir + "/cells"),
               {}, 0, log};
   c.context.allow_unsafe = o.allow_unsafe;

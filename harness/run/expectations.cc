@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <regex>
 #include <sstream>
 
 #include "harness/run/matrix.h"
@@ -82,6 +83,25 @@ Error expect_error(const std::string& origin, const std::string& key, const std:
   return make_error(fmt::format("{}: [[expect]] {}: {}", origin, key, problem));
 }
 
+// A clause version_matches understands: ">=1.3", "<1.3.2", "!=1.4.0rc1", "==1.5.*", "1.2". Anything
+// else would silently match nothing (">>=banana"), so it is refused where it is written.
+bool valid_clause(const std::string& clause) {
+  static const std::regex kClause(
+      R"(\s*(==\s*[0-9]+(\.[0-9]+)*\.\*|(>=|<=|==|!=|>|<)?\s*[0-9]+(\.[0-9]+)*(\.?(a|b|rc|post|dev)[0-9]*)?)\s*)");
+  return std::regex_match(clause, kClause);
+}
+
+Status check_version_spec(const std::string& origin, const std::string& key, const std::string& spec) {
+  std::stringstream in(spec);
+  std::string clause;
+  while (std::getline(in, clause, ','))
+    if (!valid_clause(clause))
+      return expect_error(origin, key, fmt::format("'{}' is not a version specifier: write comma-joined clauses "
+                                                   "such as \">=1.3,<1.5\" or \"==1.5.*\"", spec));
+  if (!spec.empty() && spec.back() == ',') return expect_error(origin, key, fmt::format("'{}' ends with a comma", spec));
+  return ok_status();
+}
+
 Status read_list(const toml::table& t, const std::string& key, const std::string& origin,
                  std::vector<std::string>& out) {
   const toml::node* n = t.get(key);
@@ -117,6 +137,9 @@ Result<Expectation> parse_one(const toml::table& t, const std::string& origin) {
       auto s = n->value<std::string>();
       if (!s) return expect_error(origin, key, "must be a string");
       *field = *s;
+      bool version = std::string(key).ends_with("_sklearn") || std::string(key).ends_with("_numpy");
+      if (version)
+        if (auto st = check_version_spec(origin, key, *s); !st) return st.error();
     }
   }
   std::vector<std::string> outcomes;

@@ -91,5 +91,23 @@ TEST(Expectations, BadTablesNameFileLineAndKey) {
   EXPECT_EQ(m.error().message, "m.toml:18: [[expect]] outcomes: unknown outcome 'BROKEN'");
 }
 
+// A specifier version_matches cannot read matched nothing, silently: the expectation never applied.
+TEST(Expectations, AVersionSpecifierThatIsNoneIsAnErrorNamingFileLineAndKey) {
+  for (const char* spec : {">>=banana", "banana", ">=", "1.3,", ">=1.3,,<2", "~=1.3", "<1.*", "=>1.3"}) {
+    std::string text = std::string(kMatrix) + "\n[[expect]]\nproducer_sklearn = \"" + spec +
+                       "\"\noutcomes = [\"CRASH\"]\nreason = \"x\"\n";
+    auto m = parse_matrix(text, "m.toml");
+    ASSERT_FALSE(m.ok()) << spec;
+    EXPECT_EQ(m.error().message.rfind("m.toml:18: [[expect]] producer_sklearn: '" + std::string(spec) + "'", 0), 0u)
+        << m.error().message;
+  }
+  for (const char* spec : {">=1.3", "<1.3.2", ">=1.0, <1.3", "==1.5.*", "1.2", "!=1.4.0rc1", "<=2.0.post1", ""}) {
+    std::string text = std::string(kMatrix) + "\n[[expect]]\nconsumer_numpy = \"" + spec +
+                       "\"\noutcomes = [\"CRASH\"]\nreason = \"x\"\n";
+    auto m = parse_matrix(text, "m.toml");
+    EXPECT_TRUE(m.ok()) << spec << ": " << m.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace crossload

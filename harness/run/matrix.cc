@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -72,15 +73,24 @@ Result<std::vector<std::string>> get_strings(const std::string& path, const toml
   return out;
 }
 
-// A positive number under [matrix]; `out` keeps its default when the key is absent.
+// A positive, finite number up to `max` under [matrix]; `out` keeps its default when the key is absent.
 Status get_positive(const std::string& path, const toml::table& t, const std::string& key, const std::string& unit,
-                    double& out) {
+                    double max, double& out) {
   const toml::node* n = t.get(key);
   if (!n) return ok_status();
   auto v = n->value<double>();
-  if (!v || !(*v > 0)) return key_error(path, *n, "matrix", key, "must be a positive number of " + unit);
+  if (!v || !(*v > 0) || !std::isfinite(*v) || *v > max)
+    return key_error(path, *n, "matrix", key, fmt::format("must be a positive number of {}, at most {}", unit, max));
   out = *v;
   return ok_status();
+}
+
+// Remembers where each list came from, so "matches nothing" can name the line (plan.cc).
+void note_list_origins(const std::string& path, const toml::table& t, Matrix& m) {
+  for (const char* key : {"fixtures", "formats", "producers", "consumers"}) {
+    const toml::node* n = t.get(key);
+    m.list_origin[key] = fmt::format("{}: [matrix] {}", n ? where(path, *n) : where(path, t), key);
+  }
 }
 
 Status fill_matrix_table(const std::string& path, const toml::table& t, Matrix& m) {
@@ -102,12 +112,14 @@ Status fill_matrix_table(const std::string& path, const toml::table& t, Matrix& 
   m.formats = formats->empty() ? std::vector<std::string>{"*"} : *formats;
   m.producers = *producers;
   m.consumers = *consumers;
-  for (auto [key, field, unit] : {std::tuple{"cell_timeout", &m.cell_timeout_seconds, "seconds"},
-                                  std::tuple{"memory_limit_mb", &m.memory_limit_mb, "MiB"}})
-    if (auto st = get_positive(path, t, key, unit, *field); !st) return st.error();
+  note_list_origins(path, t, m);
+  for (auto [key, field, unit, max] :
+       {std::tuple{"cell_timeout", &m.cell_timeout_seconds, "seconds", kMaxLimitSeconds},
+        std::tuple{"memory_limit_mb", &m.memory_limit_mb, "MiB", kMaxMemoryLimitMb}})
+    if (auto st = get_positive(path, t, key, unit, max, *field); !st) return st.error();
   // CPU time can only exceed wall time with threads; by default it is bounded like the wall.
   m.cpu_limit_seconds = m.cell_timeout_seconds;
-  return get_positive(path, t, "cpu_limit", "seconds", m.cpu_limit_seconds);
+  return get_positive(path, t, "cpu_limit", "seconds", kMaxLimitSeconds, m.cpu_limit_seconds);
 }
 
 // Relative interpreter paths are relative to the matrix file, as in most build tools.
@@ -183,7 +195,11 @@ Status check_references(const std::string& path, const toml::table& root, const 
   for (auto [key, list] : {std::pair{"producers", &m.producers}, std::pair{"consumers", &m.consumers}}) {
     if (list->empty())
       return make_error(fmt::format("{}: [matrix] {}: at least one environment is needed", path, key));
-    for (const auto& name : *list) {
+    for (auto it = list->begin(); it != list->end(); ++it) {
+      const std::string& name = *it;
+      if (std::find(list->begin(), it, name) != it)  // plan would count its cells twice, run once
+        return key_error(path, *mt->as_table()->get(key), "matrix", key,
+                         fmt::format("'{}' is listed twice; list each environment once", name));
       if (m.find_env(name)) continue;
       std::vector<std::string> names;
       for (const auto& e : m.envs) names.push_back(e.name);

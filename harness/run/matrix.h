@@ -1,6 +1,7 @@
 #pragma once
 // A matrix file (matrix/*.toml): which fixtures and formats to cross, which environments
 // produce and which consume. See the README's "Matrix file reference".
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,9 +25,17 @@ struct Matrix {
   double cpu_limit_seconds = 300;      // CPU time of one load+predict (RLIMIT_CPU); default: cell_timeout
   std::vector<EnvSpec> envs;           // every [env.NAME] table, in file order
   std::vector<Expectation> expectations;  // every [[expect]] table
+  // Where each list (fixtures, formats, producers, consumers) came from, for errors about it:
+  // "PATH:LINE: [matrix] fixtures", or the flag that replaced it ("--fixtures").
+  std::map<std::string, std::string> list_origin;
 
   const EnvSpec* find_env(const std::string& name) const;
 };
+
+// Upper bounds of the [matrix] limits: beyond them a value is a typo, and a wall time past
+// int64 nanoseconds overflows into nonsense (cell_timeout = 1e10 timed every cell out).
+inline constexpr double kMaxLimitSeconds = 7 * 24 * 3600;   // a week, for cell_timeout and cpu_limit
+inline constexpr double kMaxMemoryLimitMb = 16 * 1024 * 1024;  // 16 TiB
 
 // Parses and validates a matrix file. Errors read "PATH:LINE: [table] key: problem".
 Result<Matrix> load_matrix(const std::string& path);

@@ -122,9 +122,9 @@ TEST(Matrix, LoadLimitsCanBeSet) {
 
 TEST(Matrix, BadLoadLimitsNameFileLineAndKey) {
   for (auto [line, message] :
-       {std::pair{"memory_limit_mb = 0", "m.toml:5: [matrix] memory_limit_mb: must be a positive number of MiB"},
-        std::pair{"memory_limit_mb = \"4G\"", "m.toml:5: [matrix] memory_limit_mb: must be a positive number of MiB"},
-        std::pair{"cpu_limit = -1", "m.toml:5: [matrix] cpu_limit: must be a positive number of seconds"},
+       {std::pair{"memory_limit_mb = 0", "m.toml:5: [matrix] memory_limit_mb: must be a positive number of MiB, at most 16777216"},
+        std::pair{"memory_limit_mb = \"4G\"", "m.toml:5: [matrix] memory_limit_mb: must be a positive number of MiB, at most 16777216"},
+        std::pair{"cpu_limit = -1", "m.toml:5: [matrix] cpu_limit: must be a positive number of seconds, at most 604800"},
         std::pair{"memory_limit = 10", "m.toml:5: [matrix] memory_limit: unknown key (did you mean 'memory_limit_mb'?)"},
         std::pair{"cpu_limt = 10", "m.toml:5: [matrix] cpu_limt: unknown key (did you mean 'cpu_limit'?)"}}) {
     std::string text = kGood;
@@ -133,6 +133,42 @@ TEST(Matrix, BadLoadLimitsNameFileLineAndKey) {
     ASSERT_FALSE(m.ok()) << line;
     EXPECT_EQ(m.error().message, message);
   }
+}
+
+// inf, nan and huge numbers overflowed the wall clock: every cell timed out "within -9223372036854776 s".
+TEST(Matrix, NonFiniteOrAbsurdLimitsNameFileLineAndKey) {
+  for (const char* line : {"cell_timeout = inf", "cell_timeout = nan", "cell_timeout = 1e300", "cell_timeout = 1e10",
+                           "cpu_limit = inf", "cpu_limit = 1e10", "memory_limit_mb = inf", "memory_limit_mb = 1e300",
+                           "cell_timeout = -inf"}) {
+    std::string text = kGood;
+    text.replace(text.find("producers"), 0, std::string(line) + "\n");
+    auto m = parse_matrix(text, "m.toml");
+    ASSERT_FALSE(m.ok()) << line;
+    std::string key(line, std::string(line).find(' '));
+    EXPECT_EQ(m.error().message.rfind("m.toml:5: [matrix] " + key + ": must be a positive number of ", 0), 0u)
+        << m.error().message;
+    EXPECT_NE(m.error().message.find("at most"), std::string::npos) << m.error().message;
+  }
+  std::string text = kGood;
+  text.replace(text.find("producers"), 0, "cell_timeout = 604800\nmemory_limit_mb = 16777216\n");
+  EXPECT_TRUE(parse_matrix(text, "m.toml").ok());  // the bounds themselves are allowed
+}
+
+// plan counted a listed-twice environment's cells twice where run recorded them once.
+TEST(Matrix, AnEnvironmentListedTwiceIsAnErrorNamingFileLineAndKey) {
+  std::string text = kGood;
+  text.replace(text.find("consumers = [\"host\"]"), 20, "consumers = [\"host\", \"host\"]");
+  auto m = parse_matrix(text, "m.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message, "m.toml:6: [matrix] consumers: 'host' is listed twice; list each environment once");
+}
+
+TEST(Matrix, RemembersTheLineOfEachList) {
+  auto m = parse_matrix(kGood, "m.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->list_origin.at("fixtures"), "m.toml:4: [matrix] fixtures");
+  EXPECT_EQ(m->list_origin.at("consumers"), "m.toml:6: [matrix] consumers");
+  EXPECT_EQ(m->list_origin.at("formats"), "m.toml:2: [matrix] formats");  // absent: the table's line
 }
 
 TEST(Glob, FilterWithNegationLastMatchWins) {

@@ -54,6 +54,25 @@ TEST(Narrow, UnknownEnvironmentNamesFlagFileAndSuggestion) {
   EXPECT_EQ(m.consumers, (std::vector<std::string>{"a", "b"}));  // untouched on error
 }
 
+TEST(Narrow, AnEnvironmentNamedTwiceIsAUsageError) {
+  Matrix m = two_envs();
+  Narrowing n;
+  n.producers = {"a", "b", "a"};
+  auto s = narrow_matrix(m, n);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message, "--producers: 'a' is named twice; name each environment once");
+  EXPECT_EQ(s.error().kind, ErrorKind::kUsage);
+}
+
+TEST(Narrow, AReplacedListIsReportedUnderItsFlag) {
+  Matrix m = two_envs();
+  Narrowing n;
+  n.fixtures = {"nosuch*"};
+  ASSERT_TRUE(narrow_matrix(m, n).ok());
+  EXPECT_EQ(m.list_origin.at("fixtures"), "--fixtures");
+  EXPECT_EQ(m.list_origin.at("formats"), "m.toml:2: [matrix] formats");
+}
+
 TEST(Narrow, DescribeDiffersBetweenSlicesAndIsEmptyWithoutOne) {
   Narrowing none, a, b;
   a.consumers = {"x"};

@@ -5,23 +5,39 @@
 #include <algorithm>
 
 #include "formats/registry.h"
+#include "harness/run/worker_client.h"
 #include "harness/util/text.h"
 
 namespace crossload {
 
 namespace {
 
+// "PATH:LINE: [matrix] fixtures" (a bad file: exit 3), or "--fixtures" (a bad command line: exit 2).
+Error list_error(const Matrix& m, const std::string& key, const std::string& problem) {
+  auto it = m.list_origin.find(key);
+  std::string origin = it != m.list_origin.end() ? it->second : fmt::format("{}: [matrix] {}", m.path, key);
+  bool flag = origin.rfind("--", 0) == 0;
+  return make_error(flag ? ErrorKind::kUsage : ErrorKind::kBadInput, fmt::format("{}: {}", origin, problem));
+}
+
 bool is_glob(const std::string& p) { return p.find_first_of("*?") != std::string::npos; }
 
-Status check_plain_names(const Matrix& m, const std::vector<std::string>& patterns,
-                         const std::vector<std::string>& known, const char* what) {
+// Every pattern that includes must include something, every name excluded must exist, and the
+// list as a whole must select something: a typo must neither silently shrink the matrix nor
+// leave a green CI job that tested nothing. (An exclusion glob may match nothing: "-large_*".)
+Status check_patterns(const Matrix& m, const std::vector<std::string>& patterns, const std::vector<std::string>& known,
+                      const std::string& key, const char* what) {
   for (const auto& raw : patterns) {
-    std::string p = (!raw.empty() && raw[0] == '-') ? raw.substr(1) : raw;
-    if (is_glob(p) || std::find(known.begin(), known.end(), p) != known.end()) continue;
-    return make_error(fmt::format("{}: [matrix] {}: unknown {} '{}'{} (known: {})", m.path,
-                                  std::string(what) + "s", what, p, did_you_mean(p, known),
-                                  join(known, ", ")));
+    bool negative = !raw.empty() && raw[0] == '-';
+    std::string p = negative ? raw.substr(1) : raw;
+    if (negative && is_glob(p)) continue;
+    if (std::any_of(known.begin(), known.end(), [&](const std::string& k) { return glob_match(p, k); })) continue;
+    return list_error(m, key, fmt::format("'{}' matches no {}{} (known: {})", p, what, did_you_mean(p, known),
+                                          join(known, ", ")));
   }
+  if (std::none_of(known.begin(), known.end(), [&](const std::string& k) { return filter_selects(patterns, k); }))
+    return list_error(m, key, fmt::format("'{}' selects no {} (known: {})", join(patterns, ", "), what,
+                                          join(known, ", ")));
   return ok_status();
 }
 
@@ -31,14 +47,28 @@ Result<Selection> select(const Matrix& m, const std::vector<FixtureInfo>& known_
   std::vector<std::string> fixture_names, format_names;
   for (const auto& f : known_fixtures) fixture_names.push_back(f.name);
   for (const auto& f : all_formats()) format_names.emplace_back(f.name);
-  if (auto st = check_plain_names(m, m.fixtures, fixture_names, "fixture"); !st) return st.error();
-  if (auto st = check_plain_names(m, m.formats, format_names, "format"); !st) return st.error();
+  if (auto st = check_patterns(m, m.fixtures, fixture_names, "fixtures", "fixture"); !st) return st.error();
+  if (auto st = check_patterns(m, m.formats, format_names, "formats", "format"); !st) return st.error();
   Selection s;
   for (const auto& f : known_fixtures)
     if (filter_selects(m.fixtures, f.name)) s.fixtures.push_back(f);
   for (const auto& f : format_names)
     if (filter_selects(m.formats, f)) s.formats.push_back(f);
   return s;
+}
+
+Result<std::vector<FixtureInfo>> list_zoo(const std::string& source_root) {
+  Launch launch{{"python3"}, {}, false, "host python3"};
+  auto worker = WorkerClient::start("plan", launch, source_root, "/dev/null");
+  if (!worker) return Error{worker.error().message, ErrorKind::kEnvironment};
+  auto r = (*worker)->request({{"op", "list"}}, std::chrono::seconds(60));
+  if (!r.ok()) return make_error(ErrorKind::kEnvironment, r.failure.message);
+  if (!r.answer.value("ok", false))
+    return make_error(ErrorKind::kEnvironment, "listing the zoo failed: " + r.answer.dump());
+  std::vector<FixtureInfo> out;
+  for (const auto& f : r.answer["result"]["fixtures"])
+    out.push_back({f.value("name", ""), f.value("description", ""), {}, {}, 0, 0});
+  return out;
 }
 
 }  // namespace crossload

@@ -20,8 +20,14 @@ struct Selection {
   std::vector<std::string> formats;
 };
 
-// Applies the matrix's fixture and format filters. A plain name (no glob) that matches
-// nothing is an error naming the matrix file: a typo must not silently shrink the matrix.
+// Applies the matrix's fixture and format filters. A name or glob that matches nothing, or a list
+// that selects nothing, is an error naming where the list came from (file:line, or the flag),
+// with the closest name: a typo must not silently shrink the matrix.
 Result<Selection> select(const Matrix& m, const std::vector<FixtureInfo>& known_fixtures);
+
+// The zoo's fixtures as `source_root`'s worker lists them. Listing imports no scikit-learn, so
+// any python3 answers: `plan` provisions nothing, and `run` checks its globs before it does.
+// An Error (kind environment) when no python3 can start the worker.
+Result<std::vector<FixtureInfo>> list_zoo(const std::string& source_root);
 
 }  // namespace crossload

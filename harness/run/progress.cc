@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "harness/util/text.h"
+
 namespace crossload {
 
 namespace {
@@ -23,7 +25,7 @@ std::string cell_line(const ProgressCounts& c, const CellRecord& cell) {
   std::string extra;
   if (cell.detail.contains("summary")) extra = cell.detail["summary"].get<std::string>();
   else if (cell.detail.contains("message")) extra = cell.detail["message"].get<std::string>();
-  if (extra.size() > 120) extra = extra.substr(0, 117) + "...";
+  extra = one_line(extra, 120);  // a traceback must not break the log's one line per cell
   return fmt::format("[{}/{}] {:<15} {}{}", c.done, c.total, to_string(cell.outcome), cell.id,
                      extra.empty() ? "" : "  " + extra);
 }

@@ -61,7 +61,7 @@ Result<Listed> list_fixtures(EnvSessions& envs) {
     }
     return out;
   }
-  return make_error("no environment of the matrix could start a worker, so there is nothing to run "
+  return make_error(ErrorKind::kEnvironment, "no environment of the matrix could start a worker, so there is nothing to run "
                     "(see the errors above)");
 }
 
@@ -123,6 +123,8 @@ Result<RunRecord> open_run(Store& store, const RunOptions& o, const std::string&
 Status write_reports(RunState& st) {
   auto data = load_run_data(st.store, st.run.id);
   if (!data) return data.error();
+  st.summary.counts.clear();  // the stored run, so a resumed run counts what its first part found
+  for (const auto& c : data->cells) st.summary.counts[c.outcome]++;
   auto written = write_reports(*data, st.options.reports, st.options.out_dir);
   if (!written) return written.error();
   st.summary.written.insert(st.summary.written.end(), written->begin(), written->end());
@@ -140,6 +142,9 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   if (auto s = narrow_matrix(*matrix, o.narrow); !s) return s.error();
   auto shard = o.shard.empty() ? Result<Shard>(Shard{}) : parse_shard(o.shard);
   if (!shard) return shard.error();
+  if (o.recipes.empty())  // a glob that matches nothing fails before anything is built; the
+    if (auto zoo = list_zoo(o.source_root))  // environments' own listing decides again below
+      if (auto sel = select(*matrix, *zoo); !sel) return sel.error();
   auto sha = sha256_file(o.matrix_path);
   if (!sha) return sha.error();
   if (!o.narrow.empty()) *sha += " " + o.narrow.describe();  // another slice is another run
@@ -154,7 +159,7 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.echo()};
   auto recipes = check::stage_recipes(o.recipes, o.out_dir);
   if (!recipes) return recipes.error();
-  if (!o.recipes.empty()) matrix->fixtures = recipes->fixtures;
+  if (!o.recipes.empty()) matrix->fixtures = recipes->fixtures, matrix->list_origin["fixtures"] = "--recipe";
   st.envs = start_environments(*matrix, ctx, o.sandbox, log, recipes->worker_env);
   for (const auto& [name, s] : st.envs)
     if (auto r = store->put_environment(run->id, s.record); !r) return r.error();

@@ -30,8 +30,8 @@ struct RunOptions {
 
 struct RunSummary {
   int64_t run_id = 0;
-  std::map<Outcome, std::size_t> counts;
-  std::size_t cells = 0, skipped = 0;   // skipped: already in the resumed run
+  std::map<Outcome, std::size_t> counts;  // of every cell of the run, the resumed ones too
+  std::size_t cells = 0, skipped = 0;   // cells: recorded now; skipped: already in the resumed run
   std::size_t reused = 0;                // of `cells`, copied from earlier runs (equal keys)
   std::vector<std::string> bad_inputs;   // artifacts that could not be judged, one line each
   std::vector<std::string> written;      // report files

@@ -66,6 +66,22 @@ TEST(ProgressTest, LineShowsBarCountsFailuresEtaAndTheCurrentCell) {
   EXPECT_EQ(progress_line(c, 42, "a/pickle-p5/host/host", 12), "[#####......");
 }
 
+// `run -v` printed a worker's traceback raw, several lines for one cell.
+TEST(ProgressTest, EveryCellIsOneLogLineEvenWithAMultiLineMessage) {
+  std::ostringstream out;
+  RunLog log(out, Verbosity::kVerbose);
+  Progress progress(log, 2);
+  CellRecord c{"f/pickle-p5/a/b", "f", "pickle-p5", "a", "b", Outcome::kLoadError,
+               {{"message", "Traceback (most recent call last):\n  File \"x.py\"\r\nValueError: boom"}}, {}, {}, "", 0};
+  progress.cell(c, false);
+  c.detail = {{"summary", "differs\nhere"}};
+  progress.cell(c, true);
+  EXPECT_EQ(out.str(),
+            "[1/2] LOAD_ERROR      f/pickle-p5/a/b  Traceback (most recent call last):\\n  File \"x.py\"\\r\\n"
+            "ValueError: boom\n"
+            "[2/2] LOAD_ERROR      f/pickle-p5/a/b  differs\\nhere  (reused)\n");
+}
+
 TEST(ProgressTest, FailuresAreWhatNeedsALook) {
   EXPECT_TRUE(counts_as_failure(Outcome::kLoadError));
   EXPECT_TRUE(counts_as_failure(Outcome::kXpass));

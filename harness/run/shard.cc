@@ -18,9 +18,9 @@ Result<Shard> parse_shard(const std::string& spec) {
   Shard s;
   if (slash == std::string::npos || !parse_int(std::string_view(spec).substr(0, slash), s.index) ||
       !parse_int(std::string_view(spec).substr(slash + 1), s.count))
-    return make_error(fmt::format("--shard {}: expected K/N, e.g. 2/4", spec));
+    return make_error(ErrorKind::kUsage, fmt::format("--shard {}: expected K/N, e.g. 2/4", spec));
   if (s.count < 1 || s.index < 1 || s.index > s.count)
-    return make_error(fmt::format("--shard {}: K must be between 1 and N (N >= 1)", spec));
+    return make_error(ErrorKind::kUsage, fmt::format("--shard {}: K must be between 1 and N (N >= 1)", spec));
   return s;
 }
 

@@ -17,7 +17,7 @@ Result<RoleMatrix> load_role_matrix(const std::string& path, const std::string& 
   const std::vector<std::string>& allowed = producing ? m->producers : m->consumers;
   auto it = std::find(allowed.begin(), allowed.end(), env);
   if (it == allowed.end())
-    return make_error(fmt::format("{}: '{}' is not one of the [matrix] {} ({})", path, env,
+    return make_error(ErrorKind::kUsage, fmt::format("{}: '{}' is not one of the [matrix] {} ({})", path, env,
                                   producing ? "producers" : "consumers", join(allowed, ", ")));
   auto sha = sha256_file(path);
   if (!sha) return sha.error();
@@ -46,7 +46,7 @@ Status check_sandbox(bool sandbox, RunLog& log) {
     return ok_status();
   }
   if (auto st = probe_sandbox(nullptr); !st)
-    return make_error("the consumer sandbox does not work on this machine: " + st.error().message +
+    return make_error(ErrorKind::kEnvironment, "the consumer sandbox does not work on this machine: " + st.error().message +
                       ". Install or fix bubblewrap, or pass --no-sandbox to load artifacts unsandboxed "
                       "(only for artifacts you trust)");
   log.info("loads run sandboxed: bwrap, no network, own PID namespace, output directory read-only but cells/, "

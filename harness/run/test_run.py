@@ -125,7 +125,7 @@ def test_unknown_format_is_a_clear_error(tmp_path):
     m = write_matrix(tmp_path, formats='["pickel-p5"]')
     proc = crossload("run", "--matrix", m, "--out", tmp_path / "out", check=False)
     assert proc.returncode == 3
-    assert "unknown format 'pickel-p5' (did you mean 'pickle-p5'?)" in proc.stderr
+    assert f"{m}:5: [matrix] formats: 'pickel-p5' matches no format (did you mean 'pickle-p5'?)" in proc.stderr
 
 
 def test_missing_interpreter_is_env_unavailable_not_a_crash(tmp_path):

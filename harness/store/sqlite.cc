@@ -40,7 +40,7 @@ std::string_view hint_for(int rc) {
 
 Error sqlite_error(const std::string& path, int rc, std::string_view sqlite_message,
                    std::string_view what) {
-  return make_error(fmt::format("results store {}: cannot {}: {} (SQLite error {}).{}", path,
+  return make_error(ErrorKind::kStore, fmt::format("results store {}: cannot {}: {} (SQLite error {}).{}", path,
                                 what, sqlite_message, rc, hint_for(rc)));
 }
 

@@ -28,7 +28,7 @@ template <size_t N>
 Status check_one_of(const std::string& store, std::string_view what, const std::string& value,
                     const std::array<std::string_view, N>& allowed) {
   if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return ok_status();
-  return make_error(fmt::format("results store {}: {} '{}' is not one of {}", store, what,
+  return make_error(ErrorKind::kStore, fmt::format("results store {}: {} '{}' is not one of {}", store, what,
                                 value, fmt::join(allowed, ", ")));
 }
 
@@ -42,7 +42,7 @@ Result<json> parse_json(const std::string& store, const std::string& text,
                         std::string_view where) {
   json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded())
-    return make_error(fmt::format("results store {}: {} is not valid JSON; the file was "
+    return make_error(ErrorKind::kStore, fmt::format("results store {}: {} is not valid JSON; the file was "
                                   "modified outside crossload",
                                   store, where));
   return value;
@@ -88,7 +88,7 @@ Result<std::optional<RunRecord>> first_run(Result<std::vector<RunRecord>> runs) 
 Status check_cell(const std::string& store, const CellRecord& cell) {
   std::string expected = cell_id(cell.fixture, cell.format, cell.producer, cell.consumer);
   if (cell.id == expected) return ok_status();
-  return make_error(fmt::format("results store {}: cell id '{}' does not match its fields "
+  return make_error(ErrorKind::kStore, fmt::format("results store {}: cell id '{}' does not match its fields "
                                 "(expected '{}')",
                                 store, cell.id, expected));
 }
@@ -192,7 +192,7 @@ Result<int> schema_version(const sql::Connection& db) {
   if (auto row = tables->step(); !row) return row.error();
   if (tables->integer(1) == 0) {
     if (tables->integer(0) == 0) return 0;
-    return make_error(fmt::format("results store {}: this SQLite database is not a crossload "
+    return make_error(ErrorKind::kStore, fmt::format("results store {}: this SQLite database is not a crossload "
                                   "results store (it has no meta table); choose another path",
                                   db.path()));
   }
@@ -237,7 +237,7 @@ Status Store::migrate() {
   version = schema_version(db_);
   if (!version) return version.error();
   if (*version > schema::current_version())
-    return make_error(fmt::format("results store {} has schema version {}, newer than this "
+    return make_error(ErrorKind::kStore, fmt::format("results store {} has schema version {}, newer than this "
                                   "crossload understands ({}); use a newer crossload",
                                   path(), *version, schema::current_version()));
   if (auto done = apply_migrations(db_, *version); !done) return done;
@@ -260,7 +260,7 @@ Status Store::check_integrity() const {
   });
   if (!problems) return problems.error();
   if (problems->size() == 1 && problems->front() == "ok") return ok_status();
-  return make_error(fmt::format("results store {} is damaged: {}", path(),
+  return make_error(ErrorKind::kStore, fmt::format("results store {} is damaged: {}", path(),
                                 fmt::join(*problems, "; ")));
 }
 
@@ -454,7 +454,7 @@ Result<std::vector<CellRecord>> read_cell_rows(const sql::Connection& db, int64_
     std::string outcome_name = s.text(5);
     auto outcome = outcome_from_string(outcome_name);
     if (!outcome)
-      return make_error(fmt::format("results store {}: cell {} of run {} has unknown outcome "
+      return make_error(ErrorKind::kStore, fmt::format("results store {}: cell {} of run {} has unknown outcome "
                                     "'{}'; was it written by a newer crossload?",
                                     db.path(), id, run_id, outcome_name));
     auto detail =

@@ -37,17 +37,17 @@ Result<WriteLock> WriteLock::acquire(const std::string& store_path) {
   // O_CLOEXEC: environments and workers we exec must not inherit (and prolong) the lock.
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
-    return make_error(fmt::format("results store {}: cannot open its lock file {}: {}",
+    return make_error(ErrorKind::kStore, fmt::format("results store {}: cannot open its lock file {}: {}",
                                   store_path, path, std::strerror(errno)));
   WriteLock lock(fd);
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     if (err == EWOULDBLOCK)
-      return make_error(fmt::format(
+      return make_error(ErrorKind::kStore, fmt::format(
           "results store {} is in use by another crossload run (pid {}); wait for it to "
           "finish, or give this run another store",
           store_path, read_holder(fd)));
-    return make_error(fmt::format("results store {}: cannot lock {}: {}", store_path, path,
+    return make_error(ErrorKind::kStore, fmt::format("results store {}: cannot lock {}: {}", store_path, path,
                                   std::strerror(err)));
   }
   write_holder(fd);

@@ -7,8 +7,20 @@
 
 namespace crossload {
 
+// What kind of failure it is, so the one who reads it knows where to look. Each kind is one exit
+// code of the binary, mapped in one place (exit_code::of in harness/util/exit_codes.h): the place
+// that makes the error decides the kind, and no command picks a number for it.
+enum class ErrorKind {
+  kBadInput,     // a file the user gave: matrix, artifact, .npy, produced directory
+  kUsage,        // the command line: an unknown name, a malformed value, a flag that names nothing
+  kEnvironment,  // no environment (or the sandbox) can start on this machine
+  kStore,        // the results store: locked by another run, corrupt, not a crossload store
+  kInternal,     // a bug in crossload
+};
+
 struct Error {
   std::string message;
+  ErrorKind kind = ErrorKind::kBadInput;
 };
 
 template <class T>
@@ -38,5 +50,6 @@ using Status = Result<Unit>;
 inline Status ok_status() { return Unit{}; }
 
 inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(ErrorKind kind, std::string message) { return Error{std::move(message), kind}; }
 
 }  // namespace crossload

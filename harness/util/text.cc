@@ -47,6 +47,15 @@ std::string shell_quote(const std::string& word) {
   return out + "'";
 }
 
+std::string one_line(const std::string& text, std::size_t width) {
+  std::string out;
+  for (char c : text) out += c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : std::string(1, c);
+  if (out.size() <= width) return out;
+  std::size_t cut = width < 3 ? 0 : width - 3;
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+  return out.substr(0, cut) + "...";
+}
+
 std::string shell_line(const std::vector<std::string>& argv) {
   std::vector<std::string> quoted;
   for (const auto& a : argv) quoted.push_back(shell_quote(a));

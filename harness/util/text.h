@@ -12,5 +12,8 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 // Quotes a word for a shell line shown to people (echoed commands).
 std::string shell_quote(const std::string& word);
 std::string shell_line(const std::vector<std::string>& argv);
+// `text` on one line of at most `width` bytes (whole UTF-8 characters, "..." when cut): line
+// breaks and tabs become "\n", "\r", "\t", so a log keeps one line per entry.
+std::string one_line(const std::string& text, std::size_t width);
 
 }  // namespace crossload
