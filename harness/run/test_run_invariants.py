@@ -34,10 +34,11 @@ provider = "host"
 python = "{VENV_PYTHON}"
 """)
     out = tmp / "out"
-    proc = subprocess.run([BIN, "run", "--matrix", matrix, "--out", out, "--report", "json,md,junit"],
+    proc = subprocess.run([BIN, "run", "--matrix", matrix, "--out", out, "--report", "json,md,junit",
+                           "--fail-on", "MISMATCH"],
                           capture_output=True, text=True, timeout=900,
                           env=dict(os.environ, CROSSLOAD_EXTRA_FIXTURES=str(FIXTURES)))
-    assert proc.returncode == 1, proc.stdout + proc.stderr  # MISMATCH cells fail the run
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # --fail-on MISMATCH: the invariants fail CI
     return out
 
 
