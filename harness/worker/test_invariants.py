@@ -82,3 +82,15 @@ def test_non_finite_and_float32_rounding():
 @pytest.mark.parametrize("values", [{}, {"predict_proba": np.array([1.0, 2.0])}, {"predict": np.array(["a"])}])
 def test_what_cannot_be_judged_is_skipped(values):
     assert invariants.check(object(), values) == []
+
+
+def test_no_zoo_fixture_breaks_an_invariant(trained):
+    """No false alarm: every model of the zoo (but the large one) keeps every invariant."""
+    from fixtures import zoo
+
+    for fixture in zoo.FIXTURES:
+        if "large" in fixture.tags:
+            continue
+        model, X = trained(fixture.name)
+        values = {o: getattr(model, o)(X) for o in fixture.outputs if o in ("predict", "predict_proba")}
+        assert invariants.check(model, values) == [], fixture.name
