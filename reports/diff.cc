@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "harness/causes/classify.h"
 #include "harness/store/store.h"
 #include "harness/util/text.h"
 #include "reports/explain.h"
@@ -171,7 +172,7 @@ namespace {
 // `shown` is the side whose error text explains the change: the current cell for a regression,
 // the baseline's for a fix (what was fixed) or a vanished cell.
 OutcomeChange change(const CellRecord* before, const CellRecord* after, const CellRecord* shown) {
-  OutcomeChange ch{shown->id, std::nullopt, std::nullopt, cell_error_text(*shown), explain(*shown)};
+  OutcomeChange ch{shown->id, std::nullopt, std::nullopt, cell_error_text(*shown), explain(*shown), cause_id(*shown)};
   if (before) ch.before = before->outcome;
   if (after) ch.after = after->outcome;
   return ch;
@@ -336,6 +337,7 @@ void text_changes(const char* title, const std::vector<OutcomeChange>& list, std
   out << fmt::format("\n{} ({}):\n", title, list.size());
   for (const auto& c : list) {
     out << fmt::format("  {} → {}  {}", outcome_name(c.before), outcome_name(c.after), c.id);
+    if (!c.cause.empty()) out << "  [" << c.cause << "]";
     if (!c.text.empty()) out << "  " << c.text;
     out << '\n';
     if (explain_it && !c.explanation.empty()) out << "      " << c.explanation << '\n';
@@ -375,11 +377,11 @@ std::string md_code(const std::string& s) {
 
 void md_changes(const char* title, const std::vector<OutcomeChange>& list, std::ostream& out) {
   if (list.empty()) return;
-  out << fmt::format("### {} ({})\n\n| cell | before | after | error | meaning |\n|---|---|---|---|---|\n", title,
-                     list.size());
+  out << fmt::format("### {} ({})\n\n| cell | before | after | cause | error | meaning |\n|---|---|---|---|---|---|\n",
+                     title, list.size());
   for (const auto& c : list) {
-    out << fmt::format("| {} | {} | {} | {} | {} |\n", md_code(c.id), outcome_name(c.before), outcome_name(c.after),
-                       c.text.empty() ? "" : md_code(c.text), c.explanation);
+    out << fmt::format("| {} | {} | {} | {} | {} | {} |\n", md_code(c.id), outcome_name(c.before), outcome_name(c.after),
+                       c.cause.empty() ? "" : md_code(c.cause), c.text.empty() ? "" : md_code(c.text), c.explanation);
   }
   out << '\n';
 }
@@ -425,6 +427,7 @@ json changes_json(const std::vector<OutcomeChange>& list) {
     out.push_back({{"id", c.id},
                    {"before", c.before ? json(to_string(*c.before)) : json(nullptr)},
                    {"after", c.after ? json(to_string(*c.after)) : json(nullptr)},
+                   {"cause", c.cause.empty() ? json(nullptr) : json(c.cause)},
                    {"message", c.text},
                    {"explanation", c.explanation}});
   return out;

@@ -53,6 +53,7 @@ struct OutcomeChange {
   // regression or a new cell, the baseline's for a fix or a vanished cell.
   std::string text;
   std::string explanation;
+  std::string cause;  // the catalogue's cause id of that side ("" when it is OK)
 };
 
 struct PerfChange {

@@ -1,6 +1,7 @@
 #pragma once
-// Plain words for what a failure means. The harness finds breakages by running; this only
-// explains the error text it observed (a table of known messages), never predicts them.
+// Plain words for what a failure means: its cause's "what" and "fix" from the catalogue
+// (harness/causes/catalogue.toml). The harness finds breakages by running; this only explains
+// what it observed.
 #include <string>
 
 #include "harness/store/records.h"

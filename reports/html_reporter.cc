@@ -8,6 +8,8 @@
 #include <tuple>
 
 #include "formats/registry.h"
+#include "harness/causes/classify.h"
+#include "harness/causes/tally.h"
 #include "harness/util/text.h"
 #include "reports/explain.h"
 #include "reports/guide.h"
@@ -68,7 +70,9 @@ th{background:var(--soft)}.big{font-size:28px;font-weight:600;margin:8px 0}
 .badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px;font-weight:600}
 .heatmaps{display:flex;flex-wrap:wrap;gap:16px}.heatmap{margin:0;max-width:100%;overflow-x:auto}.heatmap figcaption{font-weight:600;margin-bottom:4px}
 td.hm{text-align:center;cursor:pointer;min-width:72px}td.hm:focus,td.hm.selected{outline:3px solid #0969da;outline-offset:-3px}
-td.hm small{display:block;font-size:11px}td.empty{color:var(--muted);text-align:center}
+td.hm small{display:block;font-size:11px}td.hm.na{background:repeating-linear-gradient(45deg,#eceff1,#eceff1 6px,#cfd8dc 6px,#cfd8dc 12px);color:#37474f}
+.share-legend{display:inline-block;width:160px;height:12px;vertical-align:middle;background:linear-gradient(90deg,hsl(0,65%,72%),hsl(60,65%,72%),hsl(120,65%,72%))}
+#causes-table td{max-width:420px}tr.unclassified th,tr.unclassified td{background:#fff4e5}td.empty{color:var(--muted);text-align:center}
 .panel{border:2px solid #0969da;border-radius:6px;padding:8px 12px;margin:12px 0;background:#fff}
 .panel-head{display:flex;justify-content:space-between;align-items:center}
 article.cell{border-top:1px solid var(--line);padding:6px 0}article.cell h4{margin:4px 0;font-size:13px}
@@ -167,31 +171,77 @@ void write_regressions(const DiffResult& diff, std::ostream& out) {
   out << "</section>\n";
 }
 
-// ---- findings: each distinct failure once, with its meaning ----
+// ---- causes: every cell that is not OK under its catalogue cause, unclassified first ----
 
-void write_findings(const RunData& d, std::ostream& out) {
-  std::map<std::tuple<int, std::string, std::string>, std::vector<const CellRecord*>> groups;
-  for (const auto& c : d.cells)
-    if (!loaded_ok(c.outcome)) groups[{severity(c.outcome), cell_error_text(c), explain(c)}].push_back(&c);
-  out << "<section id=\"findings\">\n<h2>What did not load or predict identically</h2>\n";
-  if (d.cells.empty()) out << "<p class=\"note\">No cells were run.</p>\n";
-  else if (groups.empty()) out << "<p class=\"ok\">Every cell loaded and predicted like its producer.</p>\n";
-  else out << "<ul class=\"findings\">\n";
-  for (auto it = groups.rbegin(); it != groups.rend(); ++it) {
-    const auto& [key, cells] = *it;
-    out << fmt::format("<li>{} × {}", badge(cells.front()->outcome), cells.size());
-    if (!std::get<1>(key).empty()) out << ": <code>" << esc(std::get<1>(key)) << "</code>";
-    if (!std::get<2>(key).empty()) out << "<br>" << esc(std::get<2>(key));
-    // The heatmap holds every cell; a whole failing column need not be listed twice in full.
-    constexpr std::size_t kListed = 200;
-    out << "<details><summary>cells</summary>";
-    for (std::size_t i = 0; i < std::min(cells.size(), kListed); ++i)
-      out << (i ? ", " : "") << "<code>" << esc(cells[i]->id) << "</code>";
-    if (cells.size() > kListed) out << fmt::format(" and {} more", cells.size() - kListed);
-    out << "</details></li>\n";
+std::string boundary_html(const Cause& c) {
+  std::string text = esc(c.boundary.component) + ": " + esc(c.boundary.producer) + " → " + esc(c.boundary.consumer);
+  if (!c.boundary.format.empty()) text += "<br><span class=\"note\">" + esc(c.boundary.format) + "</span>";
+  return text;
+}
+
+std::string references_html(const Cause& c) {
+  std::string html;
+  for (const auto& r : c.references) html += fmt::format("<br><a href=\"{0}\">{0}</a>", esc(r));
+  return html;
+}
+
+std::string cells_html(const std::vector<const CellRecord*>& cells) {
+  // The heatmap holds every cell; a whole failing column need not be listed twice in full.
+  constexpr std::size_t kListed = 200;
+  std::string html = "<details><summary>cells</summary>";
+  for (std::size_t i = 0; i < std::min(cells.size(), kListed); ++i)
+    html += (i ? ", <code>" : "<code>") + esc(cells[i]->id) + "</code>";
+  if (cells.size() > kListed) html += fmt::format(" and {} more", cells.size() - kListed);
+  return html + "</details>";
+}
+
+std::string affected_html(const CauseGroup& g) {
+  auto pairs = affected_pairs(g);
+  std::string html = fmt::format("<details><summary>{} producer → consumer pair{}</summary><ul>", pairs.size(),
+                                 pairs.size() == 1 ? "" : "s");
+  for (const auto& p : pairs) html += "<li>" + esc(p) + "</li>";
+  return html + "</ul></details>" + cells_html(g.cells);
+}
+
+// Unclassified cells by error text: what the catalogue does not know yet.
+std::string unclassified_html(const CauseGroup& g) {
+  std::map<std::string, std::vector<const CellRecord*>> by_text;
+  for (const auto* c : g.cells) by_text[std::string(to_string(c->outcome)) + ": " + cell_error_text(*c)].push_back(c);
+  std::string html = "<ul>";
+  for (const auto& [text, cells] : by_text)
+    html += fmt::format("<li>× {}: <code>{}</code>{}</li>", cells.size(), esc(text), cells_html(cells));
+  return html + "</ul>";
+}
+
+void write_causes(const RunData& d, std::ostream& out) {
+  auto groups = group_by_cause(d.cells);
+  out << "<section id=\"causes\">\n<h2>Causes</h2>\n";
+  if (d.cells.empty()) out << "<p class=\"note\">No cells were run.</p>\n</section>\n";
+  if (d.cells.empty()) return;
+  if (groups.empty()) {
+    out << "<p class=\"ok\">Every cell loaded and predicted like its producer.</p>\n</section>\n";
+    return;
   }
-  if (!groups.empty()) out << "</ul>\n";
-  out << "</section>\n";
+  CauseCoverage cov = coverage(groups, d.cells.size());
+  out << fmt::format("<p class=\"note\">{} cells did not load and predict like their producer; the catalogue of breakage "
+                     "causes (docs/causes.md) explains {} of them. Unclassified cells come first: they are what the "
+                     "catalogue does not know yet.</p>\n",
+                     cov.needing, cov.needing - cov.unclassified);
+  out << "<table id=\"causes-table\"><tr><th>cause</th><th>cells</th><th>boundary</th><th>what happens · what to do"
+         "</th><th>affected</th></tr>\n";
+  for (const auto& g : groups) {
+    if (!g.cause) {
+      out << fmt::format("<tr class=\"unclassified\" data-cause=\"{0}\"><th>{0}</th><td>{1}</td><td>–</td><td>No cause "
+                         "in the catalogue matches these cells.{2}</td><td>{3}</td></tr>\n",
+                         kUnclassified, g.cells.size(), unclassified_html(g), affected_html(g));
+      continue;
+    }
+    out << fmt::format("<tr data-cause=\"{0}\"><th><code>{0}</code><br>{1}</th><td>{2}</td><td>{3}</td><td>{4}<br><b>Fix:</b> "
+                       "{5}{6}</td><td>{7}</td></tr>\n",
+                       esc(g.id), esc(g.cause->title), g.cells.size(), boundary_html(*g.cause), esc(g.cause->what),
+                       esc(g.cause->fix), references_html(*g.cause), affected_html(g));
+  }
+  out << "</table>\n</section>\n";
 }
 
 // ---- heatmap cell details ----
@@ -312,6 +362,7 @@ std::string cell_article(const CellRecord& c, const ArtifactRecord* artifact, Sh
   const json& det = c.detail.is_object() ? c.detail : json::object();
   std::string error = cell_error_text(c, 2000);
   dd(html, "error", error.empty() || loaded_ok(c.outcome) ? "" : "<pre>" + esc(error) + "</pre>");
+  if (std::string cause = cause_id(c); !cause.empty()) dd(html, "cause", "<code>" + esc(cause) + "</code>");
   dd(html, "meaning", esc(explain(c)));
   if (det.contains("outputs")) dd(html, "difference", outputs_text(det["outputs"]));
   if (det.contains("state_identical"))
@@ -333,19 +384,31 @@ struct PairCells {
   std::vector<const CellRecord*> cells;
 };
 
+// Fixtures the format could not hold (UNSUPPORTED) or that never ran (ENV_UNAVAILABLE) are their
+// own state, not failures: a square's share counts only the others.
+bool not_applicable(Outcome o) { return o == Outcome::kUnsupported || o == Outcome::kEnvUnavailable; }
+
 std::string heat_cell(const PairCells& p, const std::string& title) {
   if (p.cells.empty()) return "<td class=\"empty\">–</td>";
   Outcome worst = worst_outcome(p.cells);
-  std::size_t ok = std::count_if(p.cells.begin(), p.cells.end(), [](const auto* c) { return loaded_ok(c->outcome); });
+  std::size_t ok = 0, na = 0;
   std::map<Outcome, std::size_t> counts;
-  for (const auto* c : p.cells) counts[c->outcome]++;
+  for (const auto* c : p.cells) ok += loaded_ok(c->outcome), na += not_applicable(c->outcome), counts[c->outcome]++;
   std::string tip;
   for (const auto& [o, n] : counts) tip += fmt::format("{}{} {}", tip.empty() ? "" : ", ", n, to_string(o));
-  return fmt::format(
-      "<td class=\"hm {}\" tabindex=\"0\" role=\"button\" data-details=\"{}\" data-title=\"{}\" data-worst=\"{}\" "
-      "title=\"{}\">{}/{}<small>{}</small></td>",
-      outcome_class(worst), p.id, esc(title), to_string(worst), esc(tip), ok, p.cells.size(),
-      loaded_ok(worst) ? "loaded" : std::string(to_string(worst)));
+  std::string head = fmt::format("<td class=\"hm {}{}\" tabindex=\"0\" role=\"button\" data-details=\"{}\" data-title=\"{}\" "
+                                 "data-worst=\"{}\" title=\"{}\"",
+                                 outcome_class(worst), na == p.cells.size() ? " na" : "", p.id, esc(title),
+                                 to_string(worst), esc(tip));
+  if (na == p.cells.size()) return head + fmt::format(" data-share=\"\">–<small>{}</small></td>", to_string(worst));
+  std::size_t applicable = p.cells.size() - na;
+  double share = static_cast<double>(ok) / applicable;
+  std::string note = na ? fmt::format("{} {}", na, na == counts[Outcome::kUnsupported] ? "UNSUPPORTED" : "not run")
+                        : loaded_ok(worst) ? "loaded" : std::string(to_string(worst));
+  if (na && !loaded_ok(worst) && !not_applicable(worst)) note = std::string(to_string(worst)) + ", " + note;
+  // Red (nothing loaded) to green (everything the format can hold loaded like the producer).
+  return head + fmt::format(" data-share=\"{:.3f}\" style=\"background:hsl({:.0f},65%,72%);color:#111\">{}/{}<small>{}</small></td>",
+                            share, 120.0 * share, ok, applicable, note);
 }
 
 // Worst first, so the details open on what needs reading.
@@ -414,7 +477,10 @@ void write_heatmaps(const RunData& d, std::ostream& out) {
     return;
   }
   out << "<p class=\"note\">Rows: the producer environment; columns: the consumer. A square shows how many of its "
-         "fixtures loaded and predicted like the producer, coloured by its worst outcome. Click one for its details.</p>\n";
+         "fixtures loaded and predicted like the producer, out of those the format could hold, and is coloured by that "
+         "share: <span class=\"share-legend\"></span> none … all. Fixtures the format cannot hold (UNSUPPORTED) or "
+         "that never ran (ENV_UNAVAILABLE) are their own state, hatched grey when they are all a square holds. Click "
+         "a square for its details.</p>\n";
   write_legend(out);
   auto formats = distinct(d.cells, &CellRecord::format);
   auto producers = distinct(d.cells, &CellRecord::producer), consumers = distinct(d.cells, &CellRecord::consumer);
@@ -659,8 +725,8 @@ void HtmlReporter::write(const RunData& d, std::ostream& out) const {
   write_head(d, out);
   write_summary(d, out);
   if (diff_) write_regressions(*diff_, out);
-  write_findings(d, out);
   write_heatmaps(d, out);
+  write_causes(d, out);
   write_charts(d, out);
   write_guide(d, out);
   write_audit(d, out);

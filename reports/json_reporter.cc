@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "harness/causes/classify.h"
+
 namespace crossload {
 
 using json = nlohmann::json;
@@ -18,6 +20,8 @@ json cell_to_json(const CellRecord& c) {
   json cell = {{"id", c.id},           {"fixture", c.fixture},   {"format", c.format},
                {"producer", c.producer}, {"consumer", c.consumer}, {"outcome", to_string(c.outcome)},
                {"detail", c.detail},   {"warnings", warnings},   {"measurements", measurements}};
+  // The catalogue's cause (docs/causes.md) of every cell that is not OK; recomputed when read back.
+  if (std::string cause = cause_id(c); !cause.empty()) cell["cause"] = cause;
   if (c.reused_from) cell["reused_from_run"] = c.reused_from;  // copied from an earlier run (README "Incremental runs")
   return cell;
 }
@@ -39,19 +43,20 @@ json artifact_to_json(const ArtifactRecord& a) {
 
 void JsonReporter::write(const RunData& d, std::ostream& out) const {
   json envs = json::array(), artifacts = json::array(), cells = json::array();
-  std::map<std::string, std::size_t> counts;
+  std::map<std::string, std::size_t> counts, causes;
   for (const auto& e : d.envs) envs.push_back(env_to_json(e));
   for (const auto& a : d.artifacts) artifacts.push_back(artifact_to_json(a));
   for (const auto& c : d.cells) {
     cells.push_back(cell_to_json(c));
     counts[std::string(to_string(c.outcome))]++;
+    if (cells.back().contains("cause")) causes[cells.back()["cause"].get<std::string>()]++;
   }
   json doc = {{"schema_version", kResultsSchemaVersion},
               {"crossload_version", d.run.crossload_version},
               {"run", {{"id", d.run.id}, {"started_at", d.run.started_at}, {"finished_at", d.run.finished_at},
                        {"matrix", d.run.matrix_path}, {"matrix_sha256", d.run.matrix_sha256},
                        {"status", d.run.status}}},
-              {"summary", {{"cells", d.cells.size()}, {"outcomes", counts}}},
+              {"summary", {{"cells", d.cells.size()}, {"outcomes", counts}, {"causes", causes}}},
               {"environments", envs},
               {"artifacts", artifacts},
               {"cells", cells}};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "harness/causes/classify.h"
 #include "reports/explain.h"
 #include "reports/markup.h"
 #include "reports/summaries.h"
@@ -75,6 +76,12 @@ void write_case(const CellRecord& c, std::ostream& out) {
   out << fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6f}\">", xml_escape(c.fixture + "/" + c.format),
                      xml_escape(c.producer + " → " + c.consumer), cell_seconds(c));
   std::string message = std::string(to_string(c.outcome));
+  std::string cause = cause_id(c);
+  // The cause id rides in the message (what CI views show) and as a property (what scripts read).
+  if (!cause.empty()) {
+    message += " [" + cause + "]";
+    out << fmt::format("<properties><property name=\"cause\" value=\"{}\"/></properties>", xml_escape(cause));
+  }
   if (std::string text = cell_error_text(c); !text.empty()) message += ": " + text;
   if (is_failure(c.outcome))
     out << fmt::format("<failure message=\"{}\" type=\"{}\">{}</failure>", xml_escape(message), to_string(c.outcome),

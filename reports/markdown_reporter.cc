@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "reports/explain.h"
+#include "harness/causes/tally.h"
 #include "reports/summaries.h"
 
 namespace crossload {
@@ -72,25 +72,46 @@ std::string failure_text(const CellRecord& c) {
   return text;
 }
 
-void write_failures(const RunData& d, std::ostream& out) {
-  // Identical failures (same outcome, text and meaning) are told once, with the cells they hit.
-  std::map<std::tuple<int, std::string, std::string>, std::vector<std::string>> groups;
-  for (const auto& c : d.cells) {
-    if (c.outcome == Outcome::kOkExact || c.outcome == Outcome::kOkTolerance) continue;
-    groups[{severity(c.outcome), failure_text(c), explain(c)}].push_back(c.id);
-  }
+std::string boundary_text(const Cause& c) {
+  std::string text = c.boundary.component + ": " + c.boundary.producer + " → " + c.boundary.consumer;
+  if (!c.boundary.format.empty()) text += " (" + c.boundary.format + ")";
+  return text;
+}
+
+std::string cell_list(const std::vector<const CellRecord*>& cells) {
+  std::string text;
+  for (const auto* c : cells) text += (text.empty() ? "`" : ", `") + c->id + "`";
+  return text;
+}
+
+// Unclassified cells by their error text: what the catalogue does not know yet.
+void write_unclassified(const CauseGroup& g, std::ostream& out) {
+  std::map<std::string, std::vector<const CellRecord*>> by_text;
+  for (const auto* c : g.cells) by_text[std::string(to_string(c->outcome)) + ": " + failure_text(*c)].push_back(c);
+  out << fmt::format("- **{}** × {}: no cause in the catalogue (harness/causes/catalogue.toml) matches\n", kUnclassified,
+                     g.cells.size());
+  for (const auto& [text, cells] : by_text)
+    out << fmt::format("  - `{}` × {}: {}\n", md_escape(text), cells.size(), cell_list(cells));
+}
+
+// Every cell that is not OK under its cause, unclassified first: the cause id of each cell.
+void write_causes(const RunData& d, std::ostream& out) {
+  auto groups = group_by_cause(d.cells);
   if (groups.empty()) return;
-  out << "## What did not load or predict identically\n\n";
-  for (auto it = groups.rbegin(); it != groups.rend(); ++it) {
-    const auto& [key, ids] = *it;
-    const CellRecord* first = find_cell(d.cells, ids.front());
-    out << fmt::format("- **{}** × {}: `{}`\n", to_string(first->outcome), ids.size(), md_escape(std::get<1>(key)));
-    if (!std::get<2>(key).empty()) out << "  " << std::get<2>(key) << '\n';
-    std::size_t shown = std::min<std::size_t>(ids.size(), 8);
-    out << "  cells: ";
-    for (std::size_t i = 0; i < shown; ++i) out << (i ? ", " : "") << '`' << ids[i] << '`';
-    if (ids.size() > shown) out << fmt::format(" and {} more", ids.size() - shown);
-    out << "\n";
+  out << "## Causes\n\n| cause | cells | boundary | what to do |\n|---|---|---|---|\n";
+  for (const auto& g : groups) {
+    if (!g.cause) out << fmt::format("| **{}** | {} | – | add a cause to the catalogue |\n", kUnclassified, g.cells.size());
+    else out << fmt::format("| `{}` | {} | {} | {} |\n", g.id, g.cells.size(), md_escape(boundary_text(*g.cause)),
+                           md_escape(g.cause->fix));
+  }
+  out << '\n';
+  for (const auto& g : groups) {
+    if (!g.cause) {
+      write_unclassified(g, out);
+      continue;
+    }
+    out << fmt::format("- `{}` × {}: {}\n", g.id, g.cells.size(), md_escape(g.cause->title));
+    out << "  <details><summary>cells</summary>" << cell_list(g.cells) << "</details>\n";
   }
   out << '\n';
 }
@@ -140,7 +161,7 @@ void write_environments(const RunData& d, std::ostream& out) {
 void MarkdownReporter::write(const RunData& d, std::ostream& out) const {
   write_header(d, out);
   write_compatibility(d, out);
-  write_failures(d, out);
+  write_causes(d, out);
   write_warnings(d, out);
   write_costs(d, out);
   write_environments(d, out);

@@ -80,19 +80,45 @@ TEST(HtmlReport, IsSelfContained) {
   EXPECT_THAT(html, Not(HasSubstr("<link")));
   EXPECT_THAT(html, Not(HasSubstr(" src=")));
   EXPECT_THAT(html, Not(HasSubstr("@import")));
-  // The only URL is the SVG namespace, which is a name, never fetched.
+  // Links a reader may follow (the causes' upstream references) are never fetched; beside them,
+  // the only URL is the SVG namespace, which is a name.
+  html = std::regex_replace(html, std::regex("<a href=\"https?://[^\"]*\">[^<]*</a>"), "");
   std::regex url("https?://[^\"]*");
   for (auto it = std::sregex_iterator(html.begin(), html.end(), url); it != std::sregex_iterator(); ++it)
     EXPECT_EQ(it->str(), "http://www.w3.org/2000/svg");
 }
 
-TEST(HtmlReport, HeatmapColoursEachPairByItsWorstOutcomeAndCountsWhatLoaded) {
+TEST(HtmlReport, HeatmapColoursEachPairByTheShareThatLoadedUnsupportedApart) {
   std::string html = render(HtmlReporter(), sample_run());
   // joblib new → new is OK_EXACT; new → old is MISMATCH; old → new OK_TOLERANCE.
   EXPECT_THAT(html, HasSubstr("data-title=\"joblib: new → old\" data-worst=\"MISMATCH\""));
   EXPECT_THAT(html, HasSubstr("data-title=\"joblib: old → new\" data-worst=\"OK_TOLERANCE\""));
-  EXPECT_THAT(html, HasSubstr("data-title=\"pickle-p5: new → new\" data-worst=\"UNSUPPORTED\" title=\"1 OK_EXACT, 1 UNSUPPORTED\">1/2"));
+  // Everything the format can hold loaded: green, the UNSUPPORTED fixture named beside, not a failure.
+  EXPECT_THAT(html, HasSubstr("data-title=\"pickle-p5: new → new\" data-worst=\"UNSUPPORTED\" title=\"1 OK_EXACT, 1 "
+                              "UNSUPPORTED\" data-share=\"1.000\" style=\"background:hsl(120,65%,72%);color:#111\">"
+                              "1/1<small>1 UNSUPPORTED</small>"));
+  EXPECT_THAT(html, HasSubstr("data-title=\"joblib: new → old\" data-worst=\"MISMATCH\" title=\"1 MISMATCH\" "
+                              "data-share=\"0.000\" style=\"background:hsl(0,65%,72%)"));
   EXPECT_EQ(count(html, "<figure class=\"heatmap\""), 5u);  // one per format
+}
+
+TEST(HtmlReport, OpensWithTheMatrixThenTheCausesUnclassifiedFirst) {
+  RunData d = sample_run();
+  d.cells.push_back(cell("iris_tree", "joblib", "old", "old", Outcome::kLoadError, error("load", "RuntimeError", "brand new")));
+  std::string html = render(HtmlReporter(), d);
+  auto summary = html.find("id=\"summary\""), matrix = html.find("id=\"compatibility\""),
+       causes = html.find("id=\"causes\""), charts = html.find("id=\"charts\"");
+  ASSERT_NE(causes, std::string::npos);
+  EXPECT_LT(summary, matrix);
+  EXPECT_LT(matrix, causes);
+  EXPECT_LT(causes, charts);
+  auto unclassified = html.find("<tr class=\"unclassified\" data-cause=\"unclassified\">");
+  auto numpy = html.find("<tr data-cause=\"numpy2-pickle-into-numpy1\">");
+  ASSERT_NE(unclassified, std::string::npos);
+  ASSERT_NE(numpy, std::string::npos);
+  EXPECT_LT(unclassified, numpy);
+  EXPECT_THAT(html, HasSubstr("LOAD_ERROR: RuntimeError: brand new"));  // unclassified cells by error text
+  EXPECT_THAT(html, HasSubstr("<dt>cause</dt><dd><code>numpy2-pickle-into-numpy1</code></dd>"));
 }
 
 TEST(HtmlReport, CellDetailsCarryErrorMeaningDifferenceWarningsAndManifest) {
@@ -152,7 +178,7 @@ TEST(HtmlReport, AuditRecordsInManifestsAreSummarisedPerFormat) {
 
 TEST(HtmlReport, ZeroCellsStillRendersEverySection) {
   std::string html = render(HtmlReporter(), empty_run());
-  for (const char* id : {"summary", "findings", "compatibility", "charts", "guide", "audit", "environments"})
+  for (const char* id : {"summary", "compatibility", "causes", "charts", "guide", "audit", "environments"})
     EXPECT_THAT(html, HasSubstr(std::string("<section id=\"") + id + "\"")) << id;
   EXPECT_THAT(html, HasSubstr("<span id=\"cells-run\">0</span> cells run"));
   EXPECT_THAT(html, HasSubstr("No cells were run"));
@@ -184,7 +210,10 @@ TEST(JunitReport, OneSuitePerPairFailuresAndSkipsByOutcome) {
   EXPECT_EQ(count(xml, "<failure "), 5u);
   EXPECT_EQ(count(xml, "<skipped "), 4u);
   EXPECT_THAT(xml, HasSubstr("<testsuite name=\"new → old\" tests=\"5\" failures=\"4\" errors=\"0\" skipped=\"1\""));
-  EXPECT_THAT(xml, HasSubstr("<failure message=\"LOAD_ERROR: ModuleNotFoundError: No module named &#39;numpy._core&#39;\" type=\"LOAD_ERROR\">"));
+  // The cause id in the message CI views show and as a property scripts read.
+  EXPECT_THAT(xml, HasSubstr("<properties><property name=\"cause\" value=\"numpy2-pickle-into-numpy1\"/></properties>"
+                             "<failure message=\"LOAD_ERROR [numpy2-pickle-into-numpy1]: ModuleNotFoundError: No module "
+                             "named &#39;numpy._core&#39;\" type=\"LOAD_ERROR\">"));
   EXPECT_THAT(xml, HasSubstr("XPASS: expected to fail, but passed"));
 }
 

@@ -63,7 +63,9 @@ def test_compatibility_regression_fails_by_default_and_is_explained(baseline, tm
     current = write(tmp_path / "current.json", edited(regress))
     proc = diff(baseline, current)
     assert proc.returncode == 1
-    assert f"OK_EXACT → LOAD_ERROR  {REGRESSED}  ModuleNotFoundError: No module named 'numpy._core'" in proc.stdout
+    # The regression names its cause (docs/causes.md), then the error text.
+    assert (f"OK_EXACT → LOAD_ERROR  {REGRESSED}  [numpy2-pickle-into-numpy1]  "
+            "ModuleNotFoundError: No module named 'numpy._core'") in proc.stdout
     assert "written with numpy 2" in proc.stdout
     assert proc.stdout.rstrip().endswith("result: FAIL: 1 compatibility regression (--fail-on compat,new-failure)")
     assert diff(baseline, current, "--fail-on", "perf,vanished").returncode == 0
@@ -93,6 +95,7 @@ def test_json_output_is_machine_readable(baseline, tmp_path):
     doc = json.loads(proc.stdout)
     assert doc["diff_schema_version"] == 1 and doc["failed"] is True
     assert doc["regressions"] == [{"id": REGRESSED, "before": "OK_EXACT", "after": "LOAD_ERROR",
+                                   "cause": "numpy2-pickle-into-numpy1",
                                    "message": "ModuleNotFoundError: No module named 'numpy._core'",
                                    "explanation": doc["regressions"][0]["explanation"]}]
     assert doc["fail_on"] == ["compat", "new-failure"]
@@ -106,7 +109,7 @@ def test_markdown_output_and_html_with_regressions_first(baseline, tmp_path):
     assert proc.stdout.startswith("## crossload diff") and "**Result: FAIL**" in proc.stdout
     page = html.read_text()
     assert page.index('id="regressions"') < page.index('id="compatibility"')
-    assert REGRESSED in page[page.index('id="regressions"'):page.index('id="findings"')]
+    assert REGRESSED in page[page.index('id="regressions"'):page.index('id="compatibility"')]
 
 
 def test_schema_versions_outside_the_readable_range_are_refused_by_name(baseline, tmp_path):

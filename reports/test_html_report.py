@@ -219,17 +219,41 @@ def test_script_ran_and_heatmap_rendered(page):
     assert sorted(per_format) == sorted(FORMATS)
     squares = evaluate("""[...document.querySelectorAll('td.hm')].map(td => {
         const r = td.getBoundingClientRect();
-        return {worst: td.dataset.worst, title: td.dataset.title, w: r.width, h: r.height,
-                bg: getComputedStyle(td).backgroundColor};
+        return {worst: td.dataset.worst, title: td.dataset.title, share: td.dataset.share, w: r.width, h: r.height,
+                bg: getComputedStyle(td).backgroundColor, bgImage: getComputedStyle(td).backgroundImage,
+                text: td.innerText};
     })""")
     assert len(squares) == len(FORMATS) * 2  # one producer x two consumers
     assert all(s["w"] > 0 and s["h"] > 0 for s in squares)
     gone = [s for s in squares if s["title"].endswith("host → gone")]
     assert gone and all(s["worst"] == "ENV_UNAVAILABLE" for s in gone)
-    # Colour follows the worst outcome: ENV_UNAVAILABLE squares differ from fully loaded ones.
+    # Never ran: its own hatched state, not a share.
+    assert all(s["share"] == "" and "gradient" in s["bgImage"] for s in gone)
+    # Colour follows the share that loaded, over what the format can hold: joblib cannot hold the
+    # lambda pipeline (UNSUPPORTED) and loaded the rest, so its square is green, not grey.
     joblib_host = next(s for s in squares if s["title"] == "joblib: host → host")
-    assert joblib_host["worst"] == "UNSUPPORTED"  # the lambda pipeline; the rest loaded
+    assert joblib_host["worst"] == "UNSUPPORTED" and joblib_host["share"] == "1.000", joblib_host
+    assert joblib_host["text"].startswith("2/2") and "1 UNSUPPORTED" in joblib_host["text"]
+    red, green, blue = (int(v) for v in joblib_host["bg"][4:-1].split(", ")[:3])
+    assert green > red and green > blue, joblib_host["bg"]
     assert len({s["bg"] for s in squares}) >= 2
+
+
+def test_report_opens_with_the_matrix_then_the_causes(page):
+    _, _, evaluate = page
+    order = evaluate("[...document.querySelectorAll('body > section')].map(s => s.id)")
+    assert order.index("compatibility") < order.index("causes") < order.index("charts"), order
+    assert order[:3] == ["summary", "compatibility", "causes"], order
+    causes = evaluate("""[...document.querySelectorAll('#causes-table tr[data-cause]')].map(tr => ({
+        id: tr.dataset.cause, cells: parseInt(tr.querySelector('td').textContent), text: tr.textContent,
+        h: tr.getBoundingClientRect().height}))""")
+    ids = [c["id"] for c in causes]
+    assert "unclassified" not in ids, causes  # every non-OK cell of this run has a cause
+    assert {"pickle-cannot-hold-local-function", "env-unavailable"} <= set(ids), ids
+    gone = next(c for c in causes if c["id"] == "env-unavailable")
+    # Every fixture the formats could hold, in the consumer that never started.
+    assert gone["cells"] >= 2 * len(FORMATS) and "host → gone" in gone["text"], gone
+    assert all(c["h"] > 0 for c in causes)
 
 
 def test_clicking_a_square_opens_its_details(page):

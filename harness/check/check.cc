@@ -9,6 +9,7 @@
 #include "harness/audit/inspect.h"
 #include "harness/check/detect.h"
 #include "harness/check/loads.h"
+#include "harness/run/invariants.h"
 #include "harness/check/recipes.h"
 #include "harness/check/reference.h"
 #include "harness/check/retrain.h"
@@ -137,6 +138,8 @@ LoadRequest request_for(const CheckState& st, const std::string& env_name, const
 
 void settle(CheckState& st, EnvCheck e, const LoadResult& r) {
   e.cell = r.cell;
+  // After the comparison: a reference that breaks an invariant is not blessed as OK either.
+  record_invariants(e.cell, r.invariants);
   if (!r.inputs_error.empty() && !st.report.bad_input)
     st.report.bad_input = fmt::format("{}: {} (seen in {})", st.o.inputs, r.inputs_error, e.cell.consumer);
   if (e.cell.outcome != Outcome::kOkExact && e.cell.outcome != Outcome::kOkTolerance) e.explanation = explain(e.cell);

@@ -43,6 +43,7 @@ LoadResult load_in(EnvSession& env, const LoadRequest& req, CellRecord cell) {
   r.cell.measurements = {{"load", res.value("load_seconds", 0.0), "s"},
                          {"predict", res.value("predict_seconds", 0.0), "s"}};
   r.outputs = res.value("outputs", std::vector<std::string>{});
+  r.invariants = res.value("invariants", json::array());
   if (r.outputs.empty()) {
     r.cell.outcome = Outcome::kPredictError;
     r.cell.detail = {{"stage", "predict"}, {"message", "the loaded model serves none of predict, predict_proba, "

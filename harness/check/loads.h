@@ -27,6 +27,7 @@ struct LoadResult {
   CellRecord cell;                   // outcome LOAD_ERROR/PREDICT_ERROR/CRASH/... or OK_EXACT (not compared yet)
   std::vector<std::string> outputs;  // written, when the load and the predictions worked
   std::string inputs_error;          // the worker's stage "inputs" message: the inputs do not fit
+  nlohmann::json invariants = nlohmann::json::array();  // broken output invariants (harness/run/invariants.h)
   bool predicted() const { return inputs_error.empty() && !outputs.empty() && cell.outcome == Outcome::kOkExact; }
 };
 

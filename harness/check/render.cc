@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/causes/classify.h"
 #include "harness/util/text.h"
 
 namespace crossload::check {
@@ -98,6 +99,7 @@ json render_json(const CheckReport& r) {
                     {"reference", e.reference}, {"outcome", to_string(e.cell.outcome)},
                     {"max_abs", passed(e) || e.cell.outcome == Outcome::kMismatch ? json(e.cell.detail.value("max_abs", 0.0)) : json()},
                     {"detail", e.cell.detail}, {"warnings", warnings}, {"explanation", e.explanation}});
+    if (std::string cause = cause_id(e.cell); !cause.empty()) envs.back()["cause"] = cause;  // docs/causes.md
   }
   return {{"schema_version", 1}, {"artifact", r.artifact}, {"format", r.variant}, {"verdict", r.verdict},
           {"audit_finding", r.audit_finding.empty() ? json() : json(r.audit_finding)},

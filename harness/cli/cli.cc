@@ -17,7 +17,7 @@ namespace {
 using AddCommand = void (*)(CLI::App&, int&);
 
 // The table of subcommands; `crossload --help` lists them in this order.
-constexpr std::array<AddCommand, 12> kCommands{
+constexpr std::array<AddCommand, 13> kCommands{
     &add_run_command,
     &add_plan_command,
     &add_merge_command,
@@ -30,6 +30,7 @@ constexpr std::array<AddCommand, 12> kCommands{
     &add_produce_command,
     &add_consume_command,
     &add_bench_command,
+    &add_causes_command,
 };
 
 std::string version_text() {

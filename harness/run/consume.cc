@@ -9,6 +9,7 @@
 #include "harness/compare/compare.h"
 #include "harness/compare/npy.h"
 #include "harness/audit/gate.h"
+#include "harness/run/invariants.h"
 #include "harness/util/sha256.h"
 
 namespace crossload {
@@ -244,6 +245,7 @@ Status load_and_compare(EnvSession& consumer, const ArtifactRecord& a, const Con
   const json& res = r.answer["result"];
   c.warnings = parse_warnings(res.value("warnings", json::array()));
   if (auto st = compare_outputs(c, a, prefix.string()); !st) return st;
+  record_invariants(c, res.value("invariants", json::array()));
   add_measurements(c, res, a);
   return ok_status();
 }

@@ -6,6 +6,7 @@ import os
 import shutil
 import time
 
+import invariants
 import ops
 from stages import in_stage, recorded_warnings, describe_warnings
 
@@ -145,7 +146,8 @@ def _check_into(variant, path, inputs, outputs, trusted, out_dir):
                                                        skip_missing=outputs is None)
     return {"load_seconds": load_seconds, "predict_seconds": predict_seconds,
             "outputs": ops._save_outputs(values, os.path.join(out_dir, "")),
-            "warnings": describe_warnings(caught), "n_features_in": width}
+            "warnings": describe_warnings(caught), "n_features_in": width,
+            "invariants": invariants.check(loaded, values)}
 
 
 def _load(variant, path, trusted):

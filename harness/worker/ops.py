@@ -9,6 +9,7 @@ import time
 import bench
 import check_ops  # its ops use this module's helpers: always imported through ops
 import envinfo
+import invariants  # output invariants that need no reference
 from stages import ProtocolError, in_stage, recorded_warnings, describe_warnings
 
 PROTOCOL_VERSION = 1
@@ -202,7 +203,7 @@ def _load_predict_into(variant, path, X, outputs, trusted_types, out_dir):
     start = time.perf_counter()
     saved = _save_outputs(values, os.path.join(out_dir, ""))
     return {"load_seconds": load_seconds, "predict_seconds": predict_seconds, "outputs": saved,
-            "warnings": describe_warnings(caught),
+            "warnings": describe_warnings(caught), "invariants": invariants.check(loaded, values),
             "save_seconds": time.perf_counter() - start}  # for ci/bench-workers
 
 

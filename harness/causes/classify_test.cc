@@ -1,0 +1,115 @@
+#include "harness/causes/classify.h"
+
+#include <gtest/gtest.h>
+
+#include "harness/causes/tally.h"
+
+namespace crossload {
+namespace {
+
+using json = nlohmann::json;
+
+CellRecord cell(Outcome o, json detail, std::string format = "pickle-p5") {
+  CellRecord c;
+  c.id = "fx/" + format + "/p/c";
+  c.fixture = "fx";
+  c.format = std::move(format);
+  c.producer = "p";
+  c.consumer = "c";
+  c.outcome = o;
+  c.detail = std::move(detail);
+  return c;
+}
+
+CellRecord load_error(const std::string& type, const std::string& message, std::string format = "pickle-p5") {
+  return cell(Outcome::kLoadError, {{"stage", "load"}, {"error_type", type}, {"message", message}}, format);
+}
+
+TEST(Normalise, RemovesPathsAddressesAndLineBreaks) {
+  EXPECT_EQ(normalise_message("Can't get attribute 'EuclideanDistance' on <module 'sklearn.metrics._dist_metrics' "
+                              "from '/tmp/x/venv/lib/python3.11/site-packages/sklearn/metrics/_dist_metrics.cpython-311.so'>"),
+            "Can't get attribute 'EuclideanDistance' on <module 'sklearn.metrics._dist_metrics' from '<path>'>");
+  EXPECT_EQ(normalise_message("Can't pickle <function f at 0x7f3a2b1c>:\n  it's   not found"),
+            "Can't pickle <function f at <addr>>: it's not found");
+  EXPECT_EQ(normalise_message("rtol=1e-06 atol=1e-09 a/b"), "rtol=1e-06 atol=1e-09 a/b");
+}
+
+TEST(Classify, OneCauseWhateverThePathInTheMessage) {
+  auto a = load_error("AttributeError", "Can't get attribute 'EuclideanDistance' on <module 'sklearn.metrics._dist_metrics' "
+                                        "from '/work/main/.venv/lib/python3.11/site-packages/sklearn/metrics/x.so'>");
+  auto b = load_error("AttributeError", "Can't get attribute 'EuclideanDistance' on <module 'sklearn.metrics._dist_metrics' "
+                                        "from '/root/.cache/crossload/pip/abc/lib/x.so'>");
+  auto c = load_error("AttributeError", "module 'sklearn.metrics._dist_metrics' has no attribute 'EuclideanDistance'");
+  EXPECT_EQ(cause_id(a), "sklearn-knn-euclidean-distance-1.3");
+  EXPECT_EQ(cause_id(b), "sklearn-knn-euclidean-distance-1.3");
+  EXPECT_EQ(cause_id(c), "sklearn-knn-euclidean-distance-1.3");
+  auto d = load_error("AttributeError", "Can't get attribute 'EuclideanDistance64' on <module 'x' from '/a/b.so'>");
+  EXPECT_EQ(cause_id(d), "sklearn-knn-euclidean-distance64-backward-1.3");
+}
+
+TEST(Classify, TreeNodeDtypeByDirection) {
+  auto forward = load_error("ValueError",
+                            "node array from the pickle has an incompatible dtype:\n- expected: {'names': ['left_child', "
+                            "'right_child', 'feature', 'threshold', 'impurity', 'n_node_samples', "
+                            "'weighted_n_node_samples', 'missing_go_to_left'], 'formats': ['<i8']}\n- got     : [...]");
+  auto backward = load_error("ValueError",
+                             "node array from the pickle has an incompatible dtype:\n- expected: [('left_child', '<i8'), "
+                             "('right_child', '<i8')]\n- got     : {...}");
+  EXPECT_EQ(cause_id(forward), "sklearn-tree-node-dtype-1.3");
+  EXPECT_EQ(cause_id(backward), "sklearn-tree-node-dtype-backward-1.3");
+}
+
+TEST(Classify, CrashMismatchInvariantAndUnsupported) {
+  EXPECT_EQ(cause_id(cell(Outcome::kCrash, {{"stage", "crash"}, {"message", "killed by signal 11"}}, "cloudpickle")),
+            "cloudpickle-bytecode-python-minor");
+  EXPECT_EQ(cause_id(cell(Outcome::kCrash, {{"message", "killed by signal 11"}}, "skops")), std::string(kUnclassified));
+  EXPECT_EQ(cause_id(cell(Outcome::kMismatch,
+                          {{"summary", "predict_proba: 30 of 90 values differ beyond rtol=1e-06 atol=1e-09 (first at "
+                                       "row 0, column 0: expected 1, got 40; max abs diff 39)"}})),
+            "sklearn-tree-value-fractions-1.4");
+  EXPECT_EQ(cause_id(cell(Outcome::kMismatch,
+                          {{"summary", "predict_proba: 2 of 228 values differ beyond rtol=1e-06 atol=1e-09 (first at "
+                                       "row 12, column 0: expected 0.0135, got 0.0136; max abs diff 1.19e-07)"}},
+                          "onnx")),
+            "onnx-float32-cross-cpu");
+  json violated = {{"invariants", json::array({{{"name", "proba-in-unit-interval"},
+                                                {"message", "row 0 holds 40 (DecisionTreeClassifier)"}}})}};
+  EXPECT_EQ(cause_id(cell(Outcome::kMismatch, violated)), "sklearn-tree-value-fractions-1.4");
+  violated["invariants"][0]["message"] = "row 0 holds 1.5 (MyClassifier)";
+  EXPECT_EQ(cause_id(cell(Outcome::kMismatch, violated)), "invariant-proba-not-probabilities");
+  EXPECT_EQ(cause_id(cell(Outcome::kUnsupported, {{"stage", "unsupported"},
+                                                  {"message", "onnxruntime is not installed in this environment"}},
+                          "onnx")),
+            "onnxruntime-missing");
+}
+
+TEST(Classify, OkCellsNeedNoCauseAndXfailUsesTheObservedOutcome) {
+  EXPECT_EQ(cause_id(cell(Outcome::kOkExact, json::object())), "");
+  EXPECT_EQ(cause_id(cell(Outcome::kXpass, json::object())), "");
+  auto x = load_error("ModuleNotFoundError", "No module named 'numpy._core'");
+  x.outcome = Outcome::kXfail;
+  x.detail["expected"] = {{"observed", "LOAD_ERROR"}, {"reason", "known"}};
+  EXPECT_EQ(cause_id(x), "numpy2-pickle-into-numpy1");
+  EXPECT_EQ(cause_id(load_error("RuntimeError", "something new")), std::string(kUnclassified));
+}
+
+TEST(Tally, UnclassifiedFirstThenMostCells) {
+  std::vector<CellRecord> cells{load_error("ModuleNotFoundError", "No module named 'numpy._core'"),
+                                load_error("ModuleNotFoundError", "No module named 'numpy._core'"),
+                                load_error("RuntimeError", "something new"),
+                                load_error("ValueError", "buffer source array is read-only"),
+                                cell(Outcome::kOkExact, json::object())};
+  auto groups = group_by_cause(cells);
+  ASSERT_EQ(groups.size(), 3u);
+  EXPECT_EQ(groups[0].id, kUnclassified);
+  EXPECT_EQ(groups[1].id, "numpy2-pickle-into-numpy1");
+  EXPECT_EQ(groups[1].cells.size(), 2u);
+  CauseCoverage cov = coverage(groups, cells.size());
+  EXPECT_EQ(cov.needing, 4u);
+  EXPECT_EQ(cov.failing_unclassified, 1u);
+  EXPECT_DOUBLE_EQ(cov.failing_unclassified_percent(), 25.0);
+  EXPECT_EQ(affected_pairs(groups[1]), std::vector<std::string>{"p → c (pickle-p5)"});
+}
+
+}  // namespace
+}  // namespace crossload
