@@ -87,18 +87,6 @@ std::string package_version(const nlohmann::json& fp, const std::string& name) {
   return fp["packages"][name].get<std::string>();
 }
 
-bool is_failure(Outcome o) {
-  return o == Outcome::kMismatch || o == Outcome::kLoadError || o == Outcome::kPredictError ||
-         o == Outcome::kCrash || o == Outcome::kTimeout;
-}
-
-bool is_skip(Outcome o) {
-  return o == Outcome::kUnsupported || o == Outcome::kEnvUnavailable || o == Outcome::kBlocked ||
-         o == Outcome::kXfail;
-}
-
-bool loaded_ok(Outcome o) { return o == Outcome::kOkExact || o == Outcome::kOkTolerance; }
-
 Outcome worst_outcome(const std::vector<const CellRecord*>& cells) {
   Outcome worst = Outcome::kOkExact;
   for (const auto* c : cells)

@@ -34,9 +34,6 @@ std::string package_version(const nlohmann::json& fingerprint, const std::string
 // JUnit, the diff and the HTML report agree on these classes of outcome. A failure is a cell
 // that ran and did not give the producer's answers; a skip is a cell that could not or was
 // not meant to run (or failed exactly as the matrix expects).
-bool is_failure(Outcome o);  // MISMATCH, LOAD_ERROR, PREDICT_ERROR, CRASH, TIMEOUT
-bool is_skip(Outcome o);     // UNSUPPORTED, ENV_UNAVAILABLE, BLOCKED, XFAIL
-bool loaded_ok(Outcome o);   // OK_EXACT, OK_TOLERANCE
 // The worst by severity(); OK_EXACT for no cells.
 Outcome worst_outcome(const std::vector<const CellRecord*>& cells);
 

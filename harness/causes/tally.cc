@@ -5,7 +5,6 @@
 
 #include "harness/causes/classify.h"
 #include "harness/util/text.h"
-#include "reports/summaries.h"  // is_failure: the reports' class of failing outcomes
 
 namespace crossload {
 

@@ -57,4 +57,16 @@ int severity(Outcome o) {
   return 12;
 }
 
+bool is_failure(Outcome o) {
+  return o == Outcome::kMismatch || o == Outcome::kLoadError || o == Outcome::kPredictError ||
+         o == Outcome::kCrash || o == Outcome::kTimeout;
+}
+
+bool is_skip(Outcome o) {
+  return o == Outcome::kUnsupported || o == Outcome::kEnvUnavailable || o == Outcome::kBlocked ||
+         o == Outcome::kXfail;
+}
+
+bool loaded_ok(Outcome o) { return o == Outcome::kOkExact || o == Outcome::kOkTolerance; }
+
 }  // namespace crossload

@@ -23,6 +23,10 @@ enum class Outcome {
 std::string_view to_string(Outcome o);
 std::optional<Outcome> outcome_from_string(std::string_view s);
 bool is_ok(Outcome o);  // OK_EXACT, OK_TOLERANCE, XFAIL (expected) count as not failing
+// The classes every report and the cause tally share.
+bool is_failure(Outcome o);  // MISMATCH, LOAD_ERROR, PREDICT_ERROR, CRASH, TIMEOUT
+bool is_skip(Outcome o);     // UNSUPPORTED, ENV_UNAVAILABLE, BLOCKED, XFAIL
+bool loaded_ok(Outcome o);   // OK_EXACT, OK_TOLERANCE
 // Severity order used to pick the worst of several outputs and to detect regressions.
 int severity(Outcome o);
 
