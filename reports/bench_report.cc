@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "harness/bench/fingerprint.h"
+#include "harness/bench/rounds.h"
 #include "harness/bench/stats.h"
 #include "reports/markup.h"
 #include "reports/svg_chart.h"
@@ -79,16 +82,35 @@ Table verdict_table(const std::vector<Verdict>& verdicts) {
   return t;
 }
 
+// The machine over a case's rounds: the highest 1-minute load average and steal, and how many
+// rounds were busy (machine_load.h).
+std::string machine_text(const BenchCase& c) {
+  if (c.rounds.empty()) return "—";
+  double load = 0, steal = 0;
+  int busy = 0, known = 0;
+  for (const auto& r : c.rounds) {
+    if (!r.load.known) continue;
+    ++known;
+    load = std::max(load, r.load.load1);
+    steal = std::max(steal, r.load.steal_percent);
+    busy += busy_reason(r.load).empty() ? 0 : 1;
+  }
+  if (known == 0) return "unknown (/proc unreadable)";
+  return fmt::format("load ≤ {:.2f} ({} CPUs), steal ≤ {:.1f}%; busy in {} of {} rounds", load,
+                     c.rounds.front().load.cpus, steal, busy, c.rounds.size());
+}
+
 Table case_table(const BenchResults& r) {
   Table t{{"case", "outcome", "size", "dump", "warm load (median ± IQR/2)", "cold start", "first predict",
-           "batch rows/s", "RSS growth", fmt::format("PSS of {} loaders", r.processes), "cold peak RSS"}, {}};
+           "batch rows/s", "RSS growth", fmt::format("PSS of {} loaders", r.processes), "cold peak RSS",
+           "machine during the rounds"}, {}};
   for (const auto& c : r.cases) {
     auto dump = c.values.find(kDumpSeconds);
     t.rows.push_back({c.fixture + " / " + c.format + " / " + c.consumer() + (c.emulated ? " (emulated)" : ""), c.outcome,
                       value_text(c, kSizeBytes), dump == c.values.end() ? "—" : time_text(dump->second),
                       series_text(c, kWarmLoad), series_text(c, kColdLoad), series_text(c, kFirstPredict),
                       throughput_text(c), value_text(c, kRssGrowth), value_text(c, kPssGrowthTotal),
-                      value_text(c, kColdPeakRss)});
+                      value_text(c, kColdPeakRss), machine_text(c)});
   }
   return t;
 }
@@ -148,12 +170,19 @@ BarChart warm_load_chart(const BenchResults& r) {
   return chart;
 }
 
-constexpr const char* kHowToRead =
-    "Times are medians over the repetitions, ± half the interquartile range. A warm load runs in a "
-    "process that has already imported the stack; a cold start is a fresh interpreter from exec to the "
-    "loaded model, imports included. RSS growth is the peak RSS of one load over the RSS before it; the "
-    "PSS column sums the growth of the loaders that held the same artifact at once, so shared pages count "
-    "once. Under emulation only ratios between cases of the same environment mean anything.";
+std::string how_to_read() {
+  return fmt::format(
+      "Times are medians over the repetitions, ± half the interquartile range. A warm load runs in a process that "
+      "has already imported the stack; a cold start is a fresh interpreter from exec to the loaded model, imports "
+      "included. RSS growth is the peak RSS of one load over the RSS before it; the PSS column sums the growth of "
+      "the loaders that held the same artifact at once, so shared pages count once. Under emulation only ratios "
+      "between cases of the same environment mean anything. The cases of a fixture are measured in turns (round 1 "
+      "of each, then round 2 of each, ...); a round is busy when the 1-minute load average at its start or end "
+      "exceeds the number of CPUs, or more than {:.0f}% of the CPU time was stolen. A verdict on timings is "
+      "inconclusive when a round of its cases was busy or the rounds disagree on which case is faster (each by more "
+      "than {:.0f}%); otherwise the 95% interval of its ratio (Hodges-Lehmann, rank-based) decides.",
+      kBusyStealPercent, kRoundMargin * 100);
+}
 
 }  // namespace
 
@@ -166,7 +195,7 @@ std::string render_bench_markdown(const BenchResults& r, const std::vector<Verdi
     out += "\n## Failed steps (recorded; the other measurements stand)\n\n";
     for (const auto& f : failures) out += "- " + md_cell(f) + "\n";
   }
-  return out + "\n" + kHowToRead + "\n";
+  return out + "\n" + how_to_read() + "\n";
 }
 
 std::string render_bench_html(const BenchResults& r, const std::vector<Verdict>& verdicts) {
@@ -183,7 +212,7 @@ std::string render_bench_html(const BenchResults& r, const std::vector<Verdict>&
     for (const auto& f : failures) out += "<li>" + html_escape(f) + "</li>\n";
     out += "</ul>\n";
   }
-  return out + "<p>" + html_escape(kHowToRead) + "</p>\n</body></html>\n";
+  return out + "<p>" + html_escape(how_to_read()) + "</p>\n</body></html>\n";
 }
 
 }  // namespace crossload

@@ -2,9 +2,8 @@
 
 #include <fmt/format.h>
 
-
+#include "harness/bench/rounds.h"
 #include "harness/bench/stats.h"
-#include "reports/mann_whitney.h"
 
 namespace crossload::bench {
 
@@ -12,7 +11,6 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr double kAlpha = 0.05;
 constexpr double kMuchLess = 2.0;  // "much less RAM": at least half
 
 // The case of the environment's Python, or (native) of its native ONNX consumer.
@@ -35,17 +33,21 @@ const double* value(const BenchCase* c, const char* key) {
   return it == c->values.end() ? nullptr : &it->second;
 }
 
-// p of "b's samples tend to be larger than a's".
-double p_larger(const std::vector<double>& a, const std::vector<double>& b) {
-  auto mw = mann_whitney_greater(a, b);
-  return mw ? mw->p_value : 1.0;
-}
-
 std::string mb(double bytes) { return fmt::format("{:.1f} MB", bytes / 1e6); }
 std::string ms(double seconds) { return fmt::format("{:.2f} ms", seconds * 1e3); }
 
 Verdict base(const std::string& id, const std::string& claim, const std::string& env, bool emulated) {
   return {id, claim, env, "not measured", "", emulated, json::object()};
+}
+
+// The timing half of a verdict in words: the effect with its interval, the medians, the test,
+// and why it is inconclusive when it is.
+std::string timing_text(const TimingVerdict& t, const char* current, const char* baseline) {
+  std::string out = fmt::format("{} loads in {} the time of {} (median {} vs {}, one-sided p={:.4f})", current,
+                                effect_text(t.effect), baseline, ms(t.median_current), ms(t.median_baseline),
+                                t.p_value);
+  if (!t.why.empty()) out += "; inconclusive: " + t.why;
+  return out;
 }
 
 Verdict protocol5(const BenchResults& r, const std::string& env, bool emulated) {
@@ -58,15 +60,14 @@ Verdict protocol5(const BenchResults& r, const std::string& env, bool emulated) 
     v.measured = fmt::format("needs {} as pickle-p4 and pickle-p5 with load times and RSS growth", kLargeFixture);
     return v;
   }
-  double med4 = summarize(*t4).median, med5 = summarize(*t5).median, p = p_larger(*t5, *t4);
-  double speed = med4 / med5, memory = *m4 / *m5;
-  bool faster = p < kAlpha && speed > 1, leaner = memory > 1;
-  v.status = faster && leaner ? "confirmed" : "not confirmed";
-  v.measured = fmt::format("protocol 5 loads {:.2f}x {} (median {} vs {}, p={:.4f}); peak RSS growth {} vs {} "
-                           "({:.2f}x {})", speed > 1 ? speed : 1 / speed, speed > 1 ? "faster" : "slower", ms(med5),
-                           ms(med4), p, mb(*m5), mb(*m4), memory > 1 ? memory : 1 / memory,
-                           memory > 1 ? "less" : "more");
-  v.numbers = {{"load_speedup", speed}, {"memory_ratio", memory}, {"p_value", p}};
+  TimingVerdict t = judge_timing(*p4, *p5, kWarmLoad, Claimed::kFaster);
+  double memory = *m4 / *m5;
+  // Memory is counted in pages, not timed: more of it refutes the claim whatever the load.
+  v.status = memory > 1 ? t.status : "not confirmed";
+  v.measured = fmt::format("{}; peak RSS growth {} vs {} ({:.2f}x {})", timing_text(t, "protocol 5", "protocol 4"),
+                           mb(*m5), mb(*m4), memory > 1 ? memory : 1 / memory, memory > 1 ? "less" : "more");
+  v.numbers = {{"load_speedup", 1 / t.effect.ratio}, {"memory_ratio", memory}, {"p_value", t.p_value},
+               {"timing", to_json(t)}};
   return v;
 }
 
@@ -153,13 +154,12 @@ Verdict compression(const BenchResults& r, const std::string& env, bool emulated
     v.measured = fmt::format("needs {} as joblib and {} with load times", kCodecFixture, format);
     return v;
   }
-  double size = *sc / *sp, mp = summarize(*tp).median, mc = summarize(*tc).median, p = p_larger(*tp, *tc);
-  bool smaller = size < 1, slower = p < kAlpha && mc > mp;
-  v.status = smaller && slower ? "confirmed" : "not confirmed";
-  v.measured = fmt::format("{:.2f}x the size ({} vs {} bytes); loads {:.2f}x {} (median {} vs {}, p={:.4f})", size,
-                           static_cast<long long>(*sc), static_cast<long long>(*sp), mc / mp,
-                           mc > mp ? "slower" : "as fast or faster", ms(mc), ms(mp), p);
-  v.numbers = {{"size_ratio", size}, {"load_ratio", mc / mp}, {"p_value", p}};
+  TimingVerdict t = judge_timing(*plain, *packed, kWarmLoad, Claimed::kSlower);
+  double size = *sc / *sp;
+  v.status = size < 1 ? t.status : "not confirmed";  // a size is counted, not timed
+  v.measured = fmt::format("{:.2f}x the size ({} vs {} bytes); {}", size, static_cast<long long>(*sc),
+                           static_cast<long long>(*sp), timing_text(t, codec.c_str(), "plain joblib"));
+  v.numbers = {{"size_ratio", size}, {"load_ratio", t.effect.ratio}, {"p_value", t.p_value}, {"timing", to_json(t)}};
   return v;
 }
 

@@ -27,7 +27,47 @@ TEST(BenchClaims, Protocol5ConfirmedWhenFasterAndLeaner) {
   EXPECT_EQ(v.status, "confirmed");
   EXPECT_NEAR(v.numbers["load_speedup"].get<double>(), 2.0, 1e-9);
   EXPECT_NEAR(v.numbers["memory_ratio"].get<double>(), 2.0, 1e-9);
-  EXPECT_NE(v.measured.find("2.00x faster"), std::string::npos);
+  EXPECT_NE(v.measured.find("loads in 0.50x (95% CI"), std::string::npos) << v.measured;
+  EXPECT_NEAR(v.numbers["timing"]["ratio"].get<double>(), 0.5, 1e-9);
+  EXPECT_LT(v.numbers["timing"]["ci_high"].get<double>(), 1);
+}
+
+TEST(BenchClaims, Protocol5InconclusiveOnABusyMachine) {
+  std::vector<MachineLoad> loads = {testing::busy_machine()};
+  auto r = results_of({testing::in_rounds(kLargeFixture, "pickle-p4", {around(0.030, 3), around(0.030, 3)},
+                                          {{kRssGrowth, 80e6}}, loads),
+                       testing::in_rounds(kLargeFixture, "pickle-p5", {around(0.015, 3), around(0.015, 3)},
+                                          {{kRssGrowth, 40e6}}, loads)});
+  const Verdict v = find(judge_claims(r), "protocol5");
+  EXPECT_EQ(v.status, "inconclusive");
+  EXPECT_NE(v.measured.find("inconclusive: the machine was busy during round 1"), std::string::npos) << v.measured;
+  EXPECT_EQ(v.numbers["timing"]["status"], "inconclusive");
+}
+
+TEST(BenchClaims, Protocol5WithMoreMemoryIsNotConfirmedWhateverTheLoad) {
+  std::vector<MachineLoad> loads = {testing::busy_machine()};
+  auto r = results_of({testing::in_rounds(kLargeFixture, "pickle-p4", {around(0.030, 3), around(0.030, 3)},
+                                          {{kRssGrowth, 40e6}}, loads),
+                       testing::in_rounds(kLargeFixture, "pickle-p5", {around(0.015, 3), around(0.015, 3)},
+                                          {{kRssGrowth, 80e6}}, loads)});
+  EXPECT_EQ(find(judge_claims(r), "protocol5").status, "not confirmed");
+}
+
+TEST(BenchClaims, CompressionInconclusiveWhenRoundsDisagree) {
+  auto r = results_of({testing::in_rounds(kCodecFixture, "joblib", {around(0.1, 3), around(0.1, 3), around(0.1, 3)},
+                                          {{kSizeBytes, 1000}}),
+                       testing::in_rounds(kCodecFixture, "joblib-zlib-3", {around(0.2, 3), around(0.2, 3), around(0.09, 3)},
+                                          {{kSizeBytes, 300}})});
+  const Verdict v = find(judge_claims(r), "compression/zlib");
+  EXPECT_EQ(v.status, "inconclusive");
+  EXPECT_NE(v.measured.find("rounds disagree"), std::string::npos) << v.measured;
+}
+
+TEST(BenchClaims, CompressionIsJudgedOnTheLargeForest) {
+  EXPECT_STREQ(kCodecFixture, "large_extra_trees_regressor");
+  bool planned = false;
+  for (const auto& item : claims_plan()) planned = planned || item.fixture == kCodecFixture;
+  EXPECT_TRUE(planned);
 }
 
 TEST(BenchClaims, Protocol5NotConfirmedWhenNoFaster) {
@@ -90,6 +130,8 @@ TEST(BenchClaims, CompressionPerCodecSizeAndSlowerLoad) {
   EXPECT_NEAR(xz.numbers["size_ratio"].get<double>(), 0.2, 1e-9);
   EXPECT_EQ(find(verdicts, "compression/lz4").status, "not confirmed");
   EXPECT_EQ(find(verdicts, "compression/gzip").status, "not measured");
+  EXPECT_NEAR(xz.numbers["timing"]["ratio"].get<double>(), 4.0, 1e-9);
+  EXPECT_GT(xz.numbers["timing"]["ci_low"].get<double>(), 1);
 }
 
 TEST(BenchClaims, AFailedCaseLeavesItsClaimNotMeasured) {

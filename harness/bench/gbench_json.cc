@@ -40,12 +40,31 @@ void add_times(json& e, double seconds) {
   e["time_unit"] = "ms";
 }
 
+// The round each sample of a series was measured in (none when the case has no rounds).
+std::vector<const Round*> rounds_of_samples(const BenchCase& c, const std::string& metric, std::size_t n) {
+  std::vector<const Round*> out;
+  for (const auto& r : c.rounds)
+    if (auto it = r.samples.find(metric); it != r.samples.end()) out.insert(out.end(), it->second.size(), &r);
+  if (out.size() != n) out.clear();
+  return out;
+}
+
+// The round and the machine's load beside the sample, as counters compare.py passes over.
+void add_round(json& e, const Round* r) {
+  if (!r) return;
+  e["round"] = r->index + 1;
+  e["load_avg_1m"] = r->load.load1;
+  e["steal_percent"] = r->load.steal_percent;
+  e["machine_busy"] = busy_reason(r->load).empty() ? 0 : 1;
+}
+
 json iteration(const std::string& name, int family, const BenchCase& c, std::size_t index, std::size_t n,
-               double seconds) {
+               double seconds, const Round* round) {
   json e = base_entry(name, family, c);
   e.update({{"run_type", "iteration"}, {"repetitions", n}, {"repetition_index", index}, {"iterations", 1}});
   add_times(e, seconds);
   add_counters(e, c);
+  add_round(e, round);
   if (auto rows = c.values.find(kBatchRows); rows != c.values.end() && name.starts_with(kBatchPredict) && seconds > 0)
     e["items_per_second"] = rows->second / seconds;
   return e;
@@ -88,7 +107,9 @@ void add_series(json& out, int family, const BenchCase& c, const std::string& me
   auto it = c.samples.find(metric);
   if (it == c.samples.end() || it->second.empty()) return;
   const auto& v = it->second;
-  for (std::size_t i = 0; i < v.size(); ++i) out.push_back(iteration(name, family, c, i, v.size(), v[i]));
+  auto rounds = rounds_of_samples(c, metric, v.size());
+  for (std::size_t i = 0; i < v.size(); ++i)
+    out.push_back(iteration(name, family, c, i, v.size(), v[i], rounds.empty() ? nullptr : rounds[i]));
   Summary s = summarize(v);
   out.push_back(aggregate(name, family, c, v.size(), "mean", s.mean, false));
   out.push_back(aggregate(name, family, c, v.size(), "median", s.median, false));
@@ -106,13 +127,17 @@ json caches_of(const json& host) {
 }
 
 json context(const BenchResults& r, const WriteInfo& info) {
-  json envs = json::array(), failures = json::array();
+  json envs = json::array(), failures = json::array(), loads = json::array();
   for (const auto& e : r.environments)
     envs.push_back({{"name", e.name}, {"where", e.where}, {"status", e.status}, {"reason", e.reason},
                     {"emulated", e.emulated}, {"fingerprint", e.fingerprint}});
   for (const auto& c : r.cases)
     for (const auto& [step, message] : c.failures)
       failures.push_back({{"case", c.fixture + "/" + c.format + "/" + c.consumer()}, {"step", step}, {"message", message}});
+  for (const auto& c : r.cases)
+    for (const auto& round : c.rounds)
+      loads.push_back({{"case", c.fixture + "/" + c.format + "/" + c.consumer()}, {"round", round.index + 1},
+                       {"started", round.started}, {"load", to_json(round.load)}});
   const json host = r.host.is_object() ? r.host : json::object();  // no fingerprint: empty fields, not a throw
   return {{"date", info.date},
           {"host_name", host.value("host_name", std::string())},
@@ -130,6 +155,9 @@ json context(const BenchResults& r, const WriteInfo& info) {
                          {"repetitions", r.repetitions},
                          {"cold_repetitions", r.cold_repetitions},
                          {"pss_processes", r.processes},
+                         {"rounds", r.rounds},
+                         {"busy_rule", {{"load_avg_1m_above_cpus", true}, {"steal_percent_above", kBusyStealPercent}}},
+                         {"machine_load", loads},
                          {"failures", failures},
                          {"verdicts", info.verdicts}}}};
 }

@@ -40,6 +40,28 @@ TEST(BenchJson, OneIterationEntryPerRepetitionThenAggregates) {
   EXPECT_EQ(doc["context"]["executable"], "crossload");
 }
 
+TEST(BenchJson, EverySampleCarriesItsRoundAndTheMachineLoad) {
+  BenchCase c = testing::in_rounds("iris", "pickle-p5", {{0.001, 0.002}, {0.003}}, {},
+                                   {MachineLoad{0.5, 0.4, 0.3, 1, 50, 2, true}, testing::busy_machine()});
+  json doc = to_gbench_json(results_of({c}), {});
+  json it = entries_named(doc, "load_warm/iris/pickle-p5/host", "iteration");
+  ASSERT_EQ(it.size(), 3u);
+  EXPECT_EQ(it[0]["round"], 1);
+  EXPECT_EQ(it[1]["round"], 1);
+  EXPECT_EQ(it[2]["round"], 2);
+  EXPECT_DOUBLE_EQ(it[0]["load_avg_1m"].get<double>(), 0.5);
+  EXPECT_EQ(it[0]["machine_busy"], 0);
+  EXPECT_DOUBLE_EQ(it[2]["load_avg_1m"].get<double>(), 7.7);
+  EXPECT_EQ(it[2]["machine_busy"], 1);
+  const json& loads = doc["context"]["crossload"]["machine_load"];
+  ASSERT_EQ(loads.size(), 2u);
+  EXPECT_EQ(loads[1]["case"], "iris/pickle-p5/host");
+  EXPECT_EQ(loads[1]["round"], 2);
+  EXPECT_EQ(loads[1]["load"]["busy"], "load average 7.70 > 2 CPUs");
+  EXPECT_DOUBLE_EQ(loads[0]["load"]["steal_percent"].get<double>(), 1);
+  EXPECT_DOUBLE_EQ(doc["context"]["crossload"]["busy_rule"]["steal_percent_above"].get<double>(), kBusyStealPercent);
+}
+
 TEST(BenchJson, AFailedStepIsAnErrorEntryAndOtherSeriesStay) {
   BenchCase c = make_case("iris", "pickle-p5", {});
   c.samples.erase(kWarmLoad);

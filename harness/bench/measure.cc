@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <filesystem>
 
+#include "harness/bench/machine_load.h"
 #include "harness/bench/plan.h"
 #include "harness/compare/compare.h"
 #include "harness/compare/npy.h"
@@ -20,11 +22,6 @@ namespace {
 std::chrono::milliseconds answer_timeout(const CaseSettings& s) {
   return std::chrono::milliseconds(static_cast<long>((s.wall_seconds + 60) * 1000));
 }
-
-struct Artifact {
-  std::string path;
-  json trusted_types = json::array();
-};
 
 bool fail(BenchCase& c, const char* step, const StepResult& r) {
   if (const auto* e = std::get_if<StepError>(&r)) {
@@ -46,16 +43,24 @@ std::vector<double> numbers(const json& list) {
   return out;
 }
 
-void measure(BenchEnv& env, BenchCase& c, const Trained& t, const Artifact& a, const CaseSettings& s) {
+void append(std::vector<double>& to, const json& list) {
+  for (double v : numbers(list)) to.push_back(v);
+}
+
+// `repetitions` warm loads in one forked child, after its own first load; the first turn's first
+// load is the one whose time and predictions the case keeps.
+void measure(BenchEnv& env, BenchCase& c, const Trained& t, const Artifact& a, const CaseSettings& s, int repetitions,
+             bool first) {
   std::string prefix = output_prefix(c, s);
   json req = base_request("measure", c, a, s);
-  req.update({{"inputs", t.inputs}, {"outputs", t.outputs}, {"repetitions", s.repetitions}, {"out_prefix", prefix}});
+  req.update({{"inputs", t.inputs}, {"outputs", t.outputs}, {"repetitions", repetitions}, {"out_prefix", prefix}});
   auto r = request_step(env, req, answer_timeout(s));
   if (fail(c, "measure", r)) return;
   const json& res = std::get<json>(r);
-  c.samples[kWarmLoad] = numbers(res["warm_load_seconds"]);
-  c.samples[kFirstPredict] = numbers(res["first_predict_seconds"]);
-  c.samples[kBatchPredict] = numbers(res["batch_seconds"]);
+  append(c.samples[kWarmLoad], res["warm_load_seconds"]);
+  append(c.samples[kFirstPredict], res["first_predict_seconds"]);
+  append(c.samples[kBatchPredict], res["batch_seconds"]);
+  if (!first) return;
   c.values[kBatchRows] = res.value("batch_rows", 0);
   c.values[kFirstLoadSeconds] = res.value("first_load_seconds", 0.0);
   judge_outputs(c, t, a.path, prefix);
@@ -147,9 +152,9 @@ void judge_outputs(BenchCase& c, const Trained& t, const std::string& artifact, 
   c.outcome = std::string(to_string(worst));
 }
 
-void measure_cold(BenchCase& c, const ColdCommand& command, const CaseSettings& s) {
-  double peak = 0;
-  for (int i = 0; i < s.cold_repetitions; ++i) {
+void measure_cold(BenchCase& c, const ColdCommand& command, const CaseSettings& s, int count) {
+  double peak = c.values.count(kColdPeakRss) ? c.values[kColdPeakRss] : 0;
+  for (int i = 0; i < count; ++i) {
     auto r = cold_once(command, s);
     if (const auto* e = std::get_if<StepError>(&r)) {
       c.failures["cold"] = e->stage + ": " + e->message;
@@ -160,7 +165,23 @@ void measure_cold(BenchCase& c, const ColdCommand& command, const CaseSettings& 
     c.samples[kColdLoad].push_back(seconds);
     peak = std::max(peak, rss);
   }
-  if (s.cold_repetitions > 0) c.values[kColdPeakRss] = peak;
+  if (count > 0) c.values[kColdPeakRss] = peak;
+}
+
+void in_round(BenchCase& c, int round, const std::function<void()>& steps) {
+  std::map<std::string, std::size_t> before;
+  for (const auto& [metric, v] : c.samples) before[metric] = v.size();
+  Round r;
+  r.index = round;
+  r.started = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  LoadSnapshot start = read_load();
+  steps();
+  r.load = load_between(start, read_load(), online_cpus());
+  for (const auto& [metric, v] : c.samples) {
+    std::size_t from = before.count(metric) ? before[metric] : 0;
+    if (v.size() > from) r.samples[metric].assign(v.begin() + static_cast<std::ptrdiff_t>(from), v.end());
+  }
+  c.rounds.push_back(std::move(r));
 }
 
 // The outcome when the dump or the first load did not get as far as predictions.
@@ -195,20 +216,36 @@ Result<Trained> train_fixture(BenchEnv& env, const std::string& fixture, const C
   return t;
 }
 
-BenchCase run_case(BenchEnv& env, const Trained& t, const std::string& format, const CaseSettings& s, RunLog& log) {
-  BenchCase c = BenchCase::of(env.info.name, t.fixture, format);
-  c.emulated = env.info.emulated;
-  c.where = env.info.where;
+PendingCase start_case(BenchEnv& env, const Trained& t, const std::string& format, const CaseSettings& s) {
+  PendingCase p{BenchCase::of(env.info.name, t.fixture, format), std::nullopt, 0};
+  p.c.emulated = env.info.emulated;
+  p.c.where = env.info.where;
   Stopwatch clock;
-  if (auto a = dump(env, c, t, s)) {
-    measure(env, c, t, *a, s);
-    rss(env, c, *a, s);
-    share(env, c, *a, s);
-    measure_cold(c, python_cold(env, c, *a, s), s);
+  p.artifact = dump(env, p.c, t, s);
+  p.seconds = clock.seconds();
+  return p;
+}
+
+void python_turn(BenchEnv& env, PendingCase& p, const Trained& t, const Turn& turn, const CaseSettings& s) {
+  if (!p.artifact) return;
+  Stopwatch clock;
+  BenchCase& c = p.c;
+  in_round(c, turn.round, [&] {
+    if (!c.failures.count("measure")) measure(env, c, t, *p.artifact, s, turn.warm, turn.round == 0);
+    if (!c.failures.count("cold")) measure_cold(c, python_cold(env, c, *p.artifact, s), s, turn.cold);
+  });
+  p.seconds += clock.seconds();
+}
+
+BenchCase finish_case(BenchEnv& env, PendingCase& p, const CaseSettings& s, RunLog& log) {
+  Stopwatch clock;
+  if (p.artifact && !p.c.native) {
+    rss(env, p.c, *p.artifact, s);
+    share(env, p.c, *p.artifact, s);
   }
-  settle_failed(c);
-  log_case(c, clock.seconds(), log);
-  return c;
+  settle_failed(p.c);
+  log_case(p.c, p.seconds + clock.seconds(), log);
+  return std::move(p.c);
 }
 
 }  // namespace crossload::bench

@@ -1,14 +1,19 @@
 #pragma once
-// One bench case: persist a trained fixture in one format, then measure loading it — warm loads,
-// first prediction and batch throughput, the load's RSS growth, the PSS of concurrent loaders
-// (each in its own forked child of the worker) and cold starts (fresh interpreters spawned
-// through the environment's launch). A step that fails is recorded and the next one still runs.
+// One bench case: persist a trained fixture in one format (start_case), then measure loading it
+// in turns with the fixture's other cases (rounds.h): in each turn warm loads, first prediction
+// and batch throughput (in one forked child of the worker) and cold starts (fresh interpreters
+// spawned through the environment's launch), with the machine's load around them; once at the
+// end (finish_case) the load's RSS growth and the PSS of concurrent loaders. A step that fails is
+// recorded and the next one still runs.
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "harness/bench/environment.h"
 #include "harness/bench/records.h"
+#include "harness/bench/rounds.h"
 
 namespace crossload::bench {
 
@@ -16,6 +21,7 @@ struct CaseSettings {
   std::string source_root;
   std::string out_dir;  // absolute: artifacts/ and cells/ go below it
   int repetitions = 9, cold_repetitions = 9, processes = 4;
+  int rounds = 3;  // turns each case takes; the repetitions are shared between them
   double wall_seconds = 300;  // per measuring step, enforced by the worker on its child
 };
 
@@ -28,8 +34,29 @@ struct Trained {
 // Trains the fixture in the environment's worker; an Error says why it could not.
 Result<Trained> train_fixture(BenchEnv& env, const std::string& fixture, const CaseSettings& s);
 
-BenchCase run_case(BenchEnv& env, const Trained& trained, const std::string& format, const CaseSettings& s,
-                   RunLog& log);
+struct Artifact {
+  std::string path;
+  nlohmann::json trusted_types = nlohmann::json::array();
+};
+
+// A case between its dump and its last turn.
+struct PendingCase {
+  BenchCase c;
+  std::optional<Artifact> artifact;  // none when the dump failed
+  double seconds = 0;                // spent on it so far
+};
+
+// The dump (size, dump time); its failure is recorded and the turns then measure nothing.
+PendingCase start_case(BenchEnv& env, const Trained& trained, const std::string& format, const CaseSettings& s);
+// One turn: `turn.warm` warm loads (the first turn also judges the first load's predictions) and
+// `turn.cold` cold starts, recorded as one Round with the machine's load.
+void python_turn(BenchEnv& env, PendingCase& p, const Trained& trained, const Turn& turn, const CaseSettings& s);
+// RSS growth and PSS sharing, the outcome, the log lines.
+BenchCase finish_case(BenchEnv& env, PendingCase& p, const CaseSettings& s, RunLog& log);
+
+// Runs `steps` as round `round` of the case: the samples they add to c.samples, and the machine's
+// load from before to after, become one Round.
+void in_round(BenchCase& c, int round, const std::function<void()>& steps);
 
 // The pieces a case of another consumer (native_case.h) shares with the Python one.
 
@@ -46,9 +73,9 @@ struct ColdCommand {
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;
 };
-// `cold_repetitions` cold starts: the load_cold samples and the peak RSS, or failures["cold"]
+// `count` more cold starts: load_cold samples and the peak RSS so far, or failures["cold"]
 // ("timeout: ..." when one outlived the step's wall limit, "crash: ..." when one died first).
-void measure_cold(BenchCase& c, const ColdCommand& command, const CaseSettings& s);
+void measure_cold(BenchCase& c, const ColdCommand& command, const CaseSettings& s, int count);
 
 // The outcome (CRASH, TIMEOUT, LOAD_ERROR, ...) when the dump or the first load failed.
 void settle_failed(BenchCase& c);

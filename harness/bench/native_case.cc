@@ -30,9 +30,10 @@ void first_load(const BenchEnv& env, BenchCase& c, const Trained& t, const std::
 // `repetitions` loads, each in a fresh child forked from a consumer that has onnxruntime
 // initialised (its Ort::Env made): the native counterpart of the Python worker's warm loads.
 // Each predicts one row of the first output right after, as the Python bench times it. The RSS
-// growth is the median child's peak RSS over the consumer's RSS at the fork.
-void warm_loads(const BenchEnv& env, BenchCase& c, const Trained& t, const std::string& artifact, const CaseSettings& s) {
-  NativeMeasure m{artifact, t.inputs, {t.outputs.front()}, s.repetitions, 1, false, "", step_timeout(s)};
+// growth is the median child's peak RSS over the consumer's RSS at the fork, in the first turn.
+void warm_loads(const BenchEnv& env, BenchCase& c, const Trained& t, const std::string& artifact, const CaseSettings& s,
+                int repetitions, bool first) {
+  NativeMeasure m{artifact, t.inputs, {t.outputs.front()}, repetitions, 1, false, "", step_timeout(s)};
   auto r = measure_native_onnx(env.launch, m);
   if (!r) {
     c.failures["measure"] = r.error().message;
@@ -44,7 +45,7 @@ void warm_loads(const BenchEnv& env, BenchCase& c, const Trained& t, const std::
     c.samples[kFirstPredict].push_back(load.predict_seconds);
     growth.push_back(std::max(0L, load.rss_peak_kb - load.rss_at_fork_kb) * 1024.0);
   }
-  c.values[kRssGrowth] = summarize(growth).median;
+  if (first) c.values[kRssGrowth] = summarize(growth).median;
 }
 
 }  // namespace
@@ -53,9 +54,9 @@ bool measures_natively(const BenchEnv& env, const std::string& format) {
   return !env.launch.loader_program.empty() && format == "onnx";
 }
 
-BenchCase run_native_case(const BenchEnv& env, const Trained& t, const BenchCase& python, const CaseSettings& s,
-                          RunLog& log) {
-  BenchCase c = BenchCase::of(env.info.name, t.fixture, python.format);
+PendingCase start_native_case(const BenchEnv& env, const Trained& t, const BenchCase& python, const CaseSettings& s) {
+  PendingCase p{BenchCase::of(env.info.name, t.fixture, python.format), std::nullopt, 0};
+  BenchCase& c = p.c;
   c.native = true;
   c.emulated = env.info.emulated;
   c.where = env.info.where;
@@ -65,15 +66,23 @@ BenchCase run_native_case(const BenchEnv& env, const Trained& t, const BenchCase
   } else if (t.outputs.empty()) {
     c.failures["measure"] = "protocol: the fixture declares no outputs";
   } else {
-    const std::string artifact = artifact_path(t, c.format);
+    p.artifact = Artifact{artifact_path(t, c.format)};
     if (auto size = python.values.find(kSizeBytes); size != python.values.end()) c.values[kSizeBytes] = size->second;
-    first_load(env, c, t, artifact, s);
-    warm_loads(env, c, t, artifact, s);
-    measure_cold(c, {native_cold_argv(env.launch, artifact), env.launch.env}, s);
+    first_load(env, c, t, p.artifact->path, s);
   }
-  settle_failed(c);
-  log_case(c, clock.seconds(), log);
-  return c;
+  p.seconds = clock.seconds();
+  return p;
+}
+
+void native_turn(const BenchEnv& env, PendingCase& p, const Trained& t, const Turn& turn, const CaseSettings& s) {
+  if (!p.artifact) return;
+  Stopwatch clock;
+  BenchCase& c = p.c;
+  in_round(c, turn.round, [&] {
+    if (!c.failures.count("measure")) warm_loads(env, c, t, p.artifact->path, s, turn.warm, turn.round == 0);
+    if (!c.failures.count("cold")) measure_cold(c, {native_cold_argv(env.launch, p.artifact->path), env.launch.env}, s, turn.cold);
+  });
+  p.seconds += clock.seconds();
 }
 
 }  // namespace crossload::bench

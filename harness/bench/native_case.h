@@ -15,8 +15,10 @@ namespace crossload::bench {
 bool measures_natively(const BenchEnv& env, const std::string& format);
 
 // The native case beside `python` (the Python case of the same fixture and format in `env`,
-// which dumped the artifact). A step that fails is recorded like a Python step's.
-BenchCase run_native_case(const BenchEnv& env, const Trained& t, const BenchCase& python, const CaseSettings& s,
-                          RunLog& log);
+// which dumped the artifact): its first load, judged. A step that fails is recorded like a
+// Python step's; finish it with finish_case (measure.h) like a Python case.
+PendingCase start_native_case(const BenchEnv& env, const Trained& t, const BenchCase& python, const CaseSettings& s);
+// One turn of it: `turn.warm` loads in fresh children, `turn.cold` cold processes.
+void native_turn(const BenchEnv& env, PendingCase& p, const Trained& t, const Turn& turn, const CaseSettings& s);
 
 }  // namespace crossload::bench

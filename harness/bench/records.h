@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/bench/machine_load.h"
+
 namespace crossload::bench {
 
 // Timed series, each in seconds, one sample per repetition.
@@ -28,6 +30,16 @@ inline constexpr const char* kBatchRows = "batch_rows";
 
 inline constexpr const char* kNativeSuffix = ":native";
 
+// One round of a case: the cases of a fixture are measured in turns (round 1 of every case, then
+// round 2 of every case, ...), so a change in the machine's load hits all of them alike and shows
+// as rounds that disagree. The case's `samples` are its rounds' samples, in round order.
+struct Round {
+  int index = 0;
+  double started = 0;  // seconds since the epoch: the order the turns really ran in
+  std::map<std::string, std::vector<double>> samples;  // this round's share of each timed series
+  MachineLoad load;                                     // the machine while it was measured
+};
+
 struct BenchCase {
   std::string env, fixture, format;
   bool emulated = false;             // absolute times are QEMU's, not the CPU's
@@ -37,6 +49,7 @@ struct BenchCase {
   bool native = false;
   std::string outcome = "OK_EXACT";  // of the first load's predictions against the producer's
   std::map<std::string, std::vector<double>> samples;
+  std::vector<Round> rounds;
   std::map<std::string, double> values;
   std::map<std::string, std::string> failures;  // step (dump, measure, rss, share, cold) -> what happened
 
@@ -63,7 +76,7 @@ struct BenchResults {
   nlohmann::json host;  // host_fingerprint()
   std::vector<EnvironmentInfo> environments;
   std::vector<BenchCase> cases;
-  int repetitions = 0, cold_repetitions = 0, processes = 0;
+  int repetitions = 0, cold_repetitions = 0, processes = 0, rounds = 0;
 };
 
 }  // namespace crossload::bench

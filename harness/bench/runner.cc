@@ -13,6 +13,7 @@
 #include "harness/bench/gbench_json.h"
 #include "harness/bench/native_case.h"
 #include "harness/bench/plan.h"
+#include "harness/bench/rounds.h"
 #include "harness/bench/store_writer.h"
 #include "harness/run/matrix.h"
 #include "reports/bench_report.h"
@@ -33,28 +34,49 @@ Result<std::vector<const EnvSpec*>> chosen_envs(const Matrix& m, const std::vect
   return out;
 }
 
-// Every case of the plan in one environment; a worker that dies is revived and the fixture retrained.
-// ONNX cases in an environment with the native consumer get a native case each, right after.
-void bench_env(BenchEnv& env, const std::vector<PlanItem>& plan, const CaseSettings& s, BenchResults& out,
-               RunLog& log) {
-  for (const auto& item : plan) {
-    auto trained = train_fixture(env, item.fixture, s);
-    for (const auto& format : item.formats) {
-      if (!trained) {
-        BenchCase c = BenchCase::of(env.info.name, item.fixture, format);
-        c.emulated = env.info.emulated;
-        c.where = env.info.where;
-        c.outcome = "LOAD_ERROR";
-        c.failures["dump"] = "train: " + trained.error().message;
-        out.cases.push_back(std::move(c));
-        continue;
-      }
-      out.cases.push_back(run_case(env, *trained, format, s, log));
-      // The same artifact again, loaded by the environment's native consumer beside Python's.
-      if (measures_natively(env, format)) out.cases.push_back(run_native_case(env, *trained, out.cases.back(), s, log));
-      if (!env.ready() && env.revive(log)) trained = train_fixture(env, item.fixture, s);
+// A case whose fixture could not be trained: nothing to measure.
+BenchCase untrained(const BenchEnv& env, const std::string& fixture, const std::string& format, const Error& why) {
+  BenchCase c = BenchCase::of(env.info.name, fixture, format);
+  c.emulated = env.info.emulated;
+  c.where = env.info.where;
+  c.outcome = "LOAD_ERROR";
+  c.failures["dump"] = "train: " + why.message;
+  return c;
+}
+
+// One fixture's cases: every dump, then the measuring turns interleaved (round 1 of every case,
+// round 2 of every case, ...), then each case's memory steps. ONNX cases in an environment with
+// the native consumer get a native case each, right after. A worker that dies is revived (the
+// fixture retrained while dumps remain; the turns load from the files).
+void bench_fixture(BenchEnv& env, const PlanItem& item, const CaseSettings& s, BenchResults& out, RunLog& log) {
+  auto trained = train_fixture(env, item.fixture, s);
+  if (!trained) {
+    log.error("{}", trained.error().message);
+    for (const auto& format : item.formats) out.cases.push_back(untrained(env, item.fixture, format, trained.error()));
+    return;
+  }
+  const Trained files = *trained;  // where the artifacts, inputs and references are: all a turn needs
+  std::vector<PendingCase> cases;
+  for (const auto& format : item.formats) {
+    if (!trained) {
+      out.cases.push_back(untrained(env, item.fixture, format, trained.error()));
+      continue;
     }
-    if (!trained) log.error("{}", trained.error().message);
+    cases.push_back(start_case(env, *trained, format, s));
+    if (measures_natively(env, format)) cases.push_back(start_native_case(env, *trained, cases.back().c, s));
+    if (!env.ready() && env.revive(log)) trained = train_fixture(env, item.fixture, s);
+  }
+  for (const Turn& turn : interleaved(cases.size(), s.rounds, s.repetitions, s.cold_repetitions)) {
+    PendingCase& p = cases[turn.item];
+    if (p.c.native)
+      native_turn(env, p, files, turn, s);
+    else
+      python_turn(env, p, files, turn, s);
+    if (!env.ready()) env.revive(log);
+  }
+  for (auto& p : cases) {
+    out.cases.push_back(finish_case(env, p, s, log));
+    if (!env.ready()) env.revive(log);
   }
 }
 
@@ -102,10 +124,12 @@ Result<BenchSummary> run_bench(const BenchOptions& given, RunLog& log) {
   results.repetitions = o.settings.repetitions;
   results.cold_repetitions = o.settings.cold_repetitions;
   results.processes = o.settings.processes;
+  results.rounds = o.settings.rounds;
   ProvisionContext ctx{o.settings.source_root, out_dir, o.cache_dir, &log.stream()};
   for (const EnvSpec* spec : *specs) {
     BenchEnv env = start_bench_env(*spec, ctx, log);
-    if (env.info.status == "ok") bench_env(env, *plan, o.settings, results, log);
+    if (env.info.status == "ok")
+      for (const auto& item : *plan) bench_fixture(env, item, o.settings, results, log);
     results.environments.push_back(env.info);
   }
   BenchSummary summary;

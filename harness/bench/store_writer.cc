@@ -39,7 +39,10 @@ CellRecord cell_record(const BenchCase& c) {
   for (const auto& [key, value] : c.values)
     cell.measurements.push_back({key, value, key.ends_with("_bytes") ? "bytes" : key.ends_with("_seconds") ? "s" : ""});
   for (const auto& [step, why] : c.failures) failures[step] = why;
-  cell.detail = {{"bench", {{"samples", samples}, {"failures", failures}, {"emulated", c.emulated},
+  json rounds = json::array();
+  for (const auto& r : c.rounds)
+    rounds.push_back({{"round", r.index + 1}, {"started", r.started}, {"samples", r.samples}, {"load", to_json(r.load)}});
+  cell.detail = {{"bench", {{"samples", samples}, {"rounds", rounds}, {"failures", failures}, {"emulated", c.emulated},
                           {"consumer", c.native ? "onnx-native" : "python"}}}};
   if (!c.failures.empty()) cell.detail["message"] = c.failures.begin()->first + ": " + c.failures.begin()->second;
   return cell;

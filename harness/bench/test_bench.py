@@ -135,6 +135,42 @@ def test_context_carries_the_host_fingerprint(tiny):
     assert {v["status"] for v in ctx["crossload"]["verdicts"]} == {"not measured"}
 
 
+VERDICTS = {"confirmed", "not confirmed", "inconclusive", "not measured"}  # docs/bench.md
+
+
+def busy_by_the_documented_rule(load):
+    """docs/bench.md: the 1-minute load average above the CPUs, or more than 5 % steal."""
+    return load["load_avg_1m"] > load["cpus"] or load["steal_percent"] > 5
+
+
+def test_every_sample_carries_its_round_and_the_machine_load(tiny):
+    _, doc = tiny
+    for fmt in ("pickle-p5", "joblib"):
+        warm = iterations(doc, f"load_warm/{FIXTURE}/{fmt}/host")
+        assert [b["round"] for b in warm] == [1, 1, 1, 2, 2, 2, 3, 3, 3]  # 9 repetitions in 3 rounds
+        for b in warm:
+            assert b["load_avg_1m"] >= 0 and 0 <= b["steal_percent"] <= 100 and b["machine_busy"] in (0, 1)
+        assert [b["round"] for b in iterations(doc, f"load_cold/{FIXTURE}/{fmt}/host")] == [1, 2]
+    ctx = doc["context"]["crossload"]
+    assert ctx["rounds"] == 3 and ctx["busy_rule"] == {"load_avg_1m_above_cpus": True, "steal_percent_above": 5.0}
+    loads = ctx["machine_load"]
+    assert len(loads) == 6  # two cases x three rounds
+    for entry in loads:
+        load = entry["load"]
+        assert load["known"] is True and load["cpus"] == os.cpu_count()
+        assert load["load_avg_1m"] > 0 and 0 <= load["cpu_busy_percent"] <= 100
+        assert bool(load["busy"]) == busy_by_the_documented_rule(load), load
+
+
+def test_the_cases_take_turns(tiny):
+    _, doc = tiny
+    started = sorted((e["started"], e["case"].split("/")[1], e["round"])
+                     for e in doc["context"]["crossload"]["machine_load"])
+    # A B A B A B, never all of A and then all of B.
+    assert [(fmt, r) for _, fmt, r in started] == [("pickle-p5", 1), ("joblib", 1), ("pickle-p5", 2),
+                                                    ("joblib", 2), ("pickle-p5", 3), ("joblib", 3)]
+
+
 def test_results_land_in_the_store_and_the_report(tiny):
     out, _ = tiny
     with sqlite3.connect(out / "results.db") as db:
@@ -142,8 +178,13 @@ def test_results_land_in_the_store_and_the_report(tiny):
         assert len(runs) == 1 and runs[0][1].startswith("bench:") and runs[0][2] == "finished"
         outcomes = dict(db.execute("SELECT format, outcome FROM cells").fetchall())
         assert outcomes == {"pickle-p5": "OK_EXACT", "joblib": "OK_EXACT"}
+        for (detail,) in db.execute("SELECT detail FROM cells"):
+            rounds = json.loads(detail)["bench"]["rounds"]
+            assert [r["round"] for r in rounds] == [1, 2, 3]
+            assert all(r["load"]["known"] and len(r["samples"]["load_warm"]) == 3 for r in rounds)
     report = (out / "bench.md").read_text()
     assert "The guide's claims" in report and f"{FIXTURE} / joblib / host" in report
+    assert "machine during the rounds" in report and "CPUs), steal ≤" in report
     assert "<table>" in (out / "bench.html").read_text()
 
 
@@ -183,6 +224,34 @@ def test_compare_names_a_bad_file(tiny, tmp_path):
 def test_too_few_repetitions_is_a_usage_error(tmp_path):
     proc = crossload("bench", "--repetitions", 5, "--out", tmp_path / "o")
     assert proc.returncode == 2 and "at least 9" in proc.stderr
+
+
+def test_rounds_outside_their_range_are_a_usage_error(tmp_path):
+    for rounds in (1, 10):
+        proc = crossload("bench", "--repetitions", 9, "--rounds", rounds, "--out", tmp_path / "o")
+        assert proc.returncode == 2 and f"--rounds {rounds}: between 2 and --repetitions" in proc.stderr
+
+
+def test_a_claim_on_the_large_forest_gets_a_documented_verdict(tmp_path):
+    """The compression claim, lz4 only, measured for real on the 67 MB forest: its verdict is one of
+    the documented values, with the ratio's interval, and inconclusive whenever a round was busy."""
+    out = tmp_path / "out"
+    doc = bench(tmp_path, out, ["large_extra_trees_regressor"], ["joblib", "joblib-lz4-3"], cold=0, timeout=300)
+    verdicts = {v["id"]: v for v in doc["context"]["crossload"]["verdicts"]}
+    assert {v["status"] for v in verdicts.values()} <= VERDICTS
+    lz4 = verdicts["compression/lz4"]
+    assert lz4["status"] in VERDICTS - {"not measured"}, lz4
+    timing = lz4["numbers"]["timing"]
+    assert timing["ci_low"] <= timing["ratio"] <= timing["ci_high"] and len(timing["round_ratios"]) == 3
+    assert lz4["numbers"]["size_ratio"] < 1
+    loads = [e["load"] for e in doc["context"]["crossload"]["machine_load"]]
+    assert len(loads) == 6 and all(load["known"] for load in loads)
+    if any(busy_by_the_documented_rule(load) for load in loads):
+        assert lz4["status"] == "inconclusive" and "busy during round" in lz4["measured"], lz4
+    else:
+        assert lz4["status"] in ("confirmed", "not confirmed", "inconclusive")
+        assert (lz4["status"] == "inconclusive") == ("rounds disagree" in lz4["measured"]), lz4
+    assert verdicts["compression/xz"]["status"] == "not measured"
 
 
 def test_a_crashing_benchmark_is_recorded_and_the_others_kept(tmp_path):

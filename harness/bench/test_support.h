@@ -20,6 +20,26 @@ inline std::vector<double> around(double center, std::size_t n = 9, double step 
   return v;
 }
 
+// A case measured in rounds: each round's warm loads, on a machine of the given load (quiet when
+// none is given), pooled into its samples as a bench does.
+inline BenchCase in_rounds(const std::string& fixture, const std::string& format,
+                           const std::vector<std::vector<double>>& per_round, std::map<std::string, double> values = {},
+                           std::vector<MachineLoad> loads = {}) {
+  BenchCase c = BenchCase::of("host", fixture, format);
+  c.values = std::move(values);
+  for (std::size_t i = 0; i < per_round.size(); ++i) {
+    Round r;
+    r.index = static_cast<int>(i);
+    r.samples[kWarmLoad] = per_round[i];
+    r.load = i < loads.size() ? loads[i] : MachineLoad{0.5, 0.5, 0.5, 0, 50, 2, true};
+    c.samples[kWarmLoad].insert(c.samples[kWarmLoad].end(), per_round[i].begin(), per_round[i].end());
+    c.rounds.push_back(r);
+  }
+  return c;
+}
+
+inline MachineLoad busy_machine() { return MachineLoad{7.7, 3.3, 1.3, 0, 100, 2, true}; }
+
 inline BenchResults results_of(std::vector<BenchCase> cases, bool emulated = false) {
   BenchResults r;
   EnvironmentInfo host;

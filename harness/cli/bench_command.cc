@@ -46,6 +46,11 @@ int run(const bench::BenchOptions& o) {
               o.settings.repetitions);
     return exit_code::kUsage;
   }
+  if (o.settings.rounds < 2 || o.settings.rounds > o.settings.repetitions) {
+    log.error("--rounds {}: between 2 and --repetitions ({}): rounds that disagree make a verdict inconclusive, and "
+              "each round needs a warm load", o.settings.rounds, o.settings.repetitions);
+    return exit_code::kUsage;
+  }
   auto summary = bench::run_bench(o, log);
   if (!summary) {
     log.error("{}", summary.error().message);
@@ -83,6 +88,9 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--fixture", o->fixtures, "fixtures (with --format; neither: the guide's claims)");
   cmd->add_option("--format", o->formats, "formats, e.g. pickle-p5, joblib-mmap, joblib-xz-3");
   cmd->add_option("--repetitions", o->settings.repetitions, "warm loads, predictions (>= 9)")->capture_default_str();
+  cmd->add_option("--rounds", o->settings.rounds,
+                  "turns the cases of a fixture take (ABAB...), sharing the repetitions (2..repetitions)")
+      ->capture_default_str();
   cmd->add_option("--cold-repetitions", o->settings.cold_repetitions, "fresh interpreters per case")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--processes", o->settings.processes, "concurrent loaders for the PSS measurement")
