@@ -119,6 +119,7 @@ class Batch:
             os.setpgid(pid, pid)
         except OSError:
             pass
+        iso._log("batch child %d started" % pid)
         return Child(pid, request_write, result_read, key)
 
     def _load(self, child, req, tmpdir, limits, start, wake_fd):
@@ -174,6 +175,7 @@ class Batch:
         self.isolation._sweep()
         stamps["swept"] = time.monotonic()
         ending.retired = "the load ended the child"
+        iso._log("batch child %d ended in its load %d" % (child.pid, child.loads))
         measured["rss_peak_kb"] = rusage.ru_maxrss  # the child's peak over all its loads
         used = _Usage(rusage.ru_utime + rusage.ru_stime - start.cpu_seconds)
         return iso._judge(iso.Ending(None, status, used, ending.killed_for), limits, measured)

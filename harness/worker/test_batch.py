@@ -85,7 +85,7 @@ def test_each_load_has_its_own_wall_deadline(worker, files):  # noqa: F811
 
 def test_each_load_has_its_own_cpu_budget(worker, files):  # noqa: F811
     small(worker, files)
-    error = load(worker, files, "spin", cpu_seconds=1, wall_seconds=30)["error"]
+    error = load(worker, files, "spin", cpu_seconds=1, wall_seconds=90)["error"]
     assert (error["stage"], error["limit"]) == ("timeout", "cpu")
     small(worker, files)
 
