@@ -124,7 +124,8 @@ Status run_cells(RunState& st, const Selection& sel, const Shard& shard, const L
   std::vector<LoadJob> loads;
   plan.plan(sel, shard, produce, loads);
   if (produce.empty() && loads.empty()) {
-    st.log.detail("every cell reused: no worker started");
+    bool started = std::any_of(st.envs.begin(), st.envs.end(), [](const auto& e) { return e.second.worker || e.second.loader; });
+    st.log.detail("{}", started ? "every cell reused" : "every cell reused: no worker started");
     return ok_status();
   }
   if (auto s = start_workers(st); !s) return s.error();
