@@ -62,6 +62,7 @@ void add_consume_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--cache-dir", flags->options.cache_dir, "where built environments are kept")->capture_default_str();
   cmd->add_option("--root", flags->options.source_root, "crossload source tree (worker, formats, fixtures)")
       ->capture_default_str();
+  add_isolation_option(cmd, flags->options.isolation);
   cmd->add_flag("--no-sandbox{false}", flags->options.sandbox,
                 "load artifacts without the bwrap sandbox (no network isolation, writable files): trusted artifacts only");
   cmd->add_flag("--allow-unsafe", flags->options.allow_unsafe,

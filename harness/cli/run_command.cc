@@ -76,6 +76,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
                 "are unchanged are reused from earlier runs in this --out)");
   cmd->add_option("--jobs,-j", flags->options.jobs, "trainings and loads at once (default: the number of cores)")
       ->check(CLI::Range(1, 4096));
+  add_isolation_option(cmd, flags->options.isolation);
   cmd->add_flag("--no-sandbox{false}", flags->options.sandbox,
                 "load artifacts without the bwrap sandbox (no network isolation, writable files): trusted artifacts only");
   cmd->add_flag("--allow-unsafe", flags->options.allow_unsafe,

@@ -232,7 +232,7 @@ Status load_and_compare(EnvSession& consumer, const ArtifactRecord& a, const Con
               {"inputs", (fs::path(a.path).parent_path() / a.manifest.value("inputs", "inputs.npy")).string()},
               {"outputs", a.manifest["outputs"]}, {"out_prefix", prefix.string()},
               {"trusted_types", a.manifest["format_details"].value("untrusted_types", json::array())},
-              {"limits", limits_json(ctx.limits)}};
+              {"limits", limits_json(ctx.limits)}, {"isolation", ctx.isolation}};
   auto r = consumer.loader->request(req, ctx.timeout);
   if (!r.ok()) {
     record_worker_failure(c, r.failure);  // the caller revives the worker, from its main thread

@@ -32,6 +32,10 @@ struct ConsumeContext {
   // `run --allow-unsafe`: load artifacts the audit judged UNSAFE (the runner refuses it without
   // the sandbox); otherwise their cells are BLOCKED.
   bool allow_unsafe = false;
+  // `--isolation`: "batch" (one confined child serves load after load, a fresh one after a crash,
+  // a timeout or a load that changed its process) or "cell" (a fresh child per load). The
+  // verdicts are the same (docs/isolation.md), so it is not part of a cell's reuse key.
+  std::string isolation = "batch";
 };
 
 // The limits of the matrix ([matrix] cell_timeout, cpu_limit, memory_limit_mb) for cells under cells_dir.

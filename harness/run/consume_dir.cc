@@ -162,6 +162,7 @@ Result<ConsumeSummary> consume_from_dirs(const ConsumeOptions& given, RunLog& lo
   Consuming c{o, *role, *store, run->id, envs.at(o.env), {}, make_consume_context(role->matrix, o.out_dir + "/cells"),
               {}, 0, log};
   c.context.allow_unsafe = o.allow_unsafe;
+  c.context.isolation = o.isolation;
   c.summary.run_id = run->id;
   if (auto st = consume_all(c, *inputs); !st) return st.error();
   return c.summary;

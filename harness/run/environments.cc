@@ -34,6 +34,8 @@ struct Roles {
   std::vector<std::string> load_formats;  // the matrix's format patterns, for prepare_loads
 };
 
+const char* where_loads(bool sandbox) { return sandbox ? "; loads sandboxed" : "; loads NOT sandboxed (--no-sandbox)"; }
+
 // The consumer worker imports the runtimes of the formats it will load now, at start-up, not
 // inside the first cell of each format (seconds under QEMU). Best effort: a worker that cannot
 // (the native ONNX consumer knows no such op) warms each runtime at its first load instead.
@@ -50,14 +52,14 @@ Result<std::unique_ptr<WorkerClient>> start_worker(const std::string& name, cons
   return std::move(*worker);
 }
 
-Status start_workers(EnvSession& s, const Launch& launch, Roles roles, const ProvisionContext& ctx, bool sandbox) {
+Status start_workers(EnvSession& s, const Launch& launch, const ProvisionContext& ctx, bool sandbox) {
   std::string logs = ctx.run_dir + "/logs/" + s.spec.name;
-  if (roles.produces) {
+  if (s.produces) {
     auto w = start_worker(s.spec.name, launch, logs + ".worker.log", ctx, s.record);
     if (!w) return w.error();
     s.worker = std::move(*w);
   }
-  if (!roles.consumes) return ok_status();
+  if (!s.consumes) return ok_status();
   Result<Launch> loading = consumer_launch(launch);  // the native ONNX consumer where the environment has one
   if (sandbox) loading = sandbox_launch(*loading, {ctx.run_dir, ctx.source_root, ctx.cache_dir});
   if (!loading) return loading.error();
@@ -65,23 +67,22 @@ Status start_workers(EnvSession& s, const Launch& launch, Roles roles, const Pro
   if (!l) return make_error((sandbox ? "the sandboxed consumer worker: " : "the consumer worker: ") + l.error().message);
   s.loader = std::move(*l);
   s.loading = *loading;
-  s.load_formats = roles.load_formats;
   prepare_loads(*s.loader, s.load_formats);
-  s.record.where += sandbox ? "; loads sandboxed" : "; loads NOT sandboxed (--no-sandbox)";
+  s.record.where += where_loads(sandbox);
   return ok_status();
 }
 
-// Workers must be spawned from the main thread: bwrap's --die-with-parent (PR_SET_PDEATHSIG)
-// fires when the *thread* that forked it ends, so a worker started from a pool thread dies
-// with that thread.
-EnvSession start_one(const EnvSpec& spec, Roles roles, Result<Launch> launch, double provision_seconds,
-                     const ProvisionContext& ctx, bool sandbox, RunLog& log) {
+EnvSession pending_session(const EnvSpec& spec, const Roles& roles, Result<Launch> launch, double provision_seconds,
+                           RunLog& log) {
   EnvSession s;
   s.spec = spec;
   s.record.name = spec.name;
   s.record.provider = spec.provider;
   s.record.status = "unavailable";
-  Stopwatch clock;
+  s.record.provision_seconds = provision_seconds;
+  s.produces = roles.produces;
+  s.consumes = roles.consumes;
+  s.load_formats = roles.load_formats;
   if (!launch) {
     s.record.reason = launch.error().message;
     log.error("environment {} unavailable: {}", spec.name, s.record.reason);
@@ -89,14 +90,27 @@ EnvSession start_one(const EnvSpec& spec, Roles roles, Result<Launch> launch, do
   }
   s.record.where = launch->where;
   s.emulated = launch->emulated;
-  if (auto st = start_workers(s, *launch, roles, ctx, sandbox); st) s.record.status = "ok";
-  else s.record.reason = st.error().message;
-  s.record.provision_seconds = provision_seconds + clock.seconds();
-  if (s.record.status == "ok")
-    log.info("environment {}: ready in {:.1f} s  [{}]", spec.name, s.record.provision_seconds, s.record.where);
-  else
-    log.error("environment {} unavailable: {}", spec.name, s.record.reason);
+  s.provisioned = std::move(*launch);
+  s.pending = true;
   return s;
+}
+
+// Workers must be spawned from the main thread: bwrap's --die-with-parent (PR_SET_PDEATHSIG)
+// fires when the *thread* that forked it ends, so a worker started from a pool thread dies
+// with that thread.
+void start_session(EnvSession& s, const ProvisionContext& ctx, bool sandbox, RunLog& log) {
+  const Launch& launch = s.provisioned;
+  s.pending = false;
+  s.record.where = launch.where;  // an adopted fingerprint's session said "loads sandboxed" already
+  s.record.status = "unavailable";
+  Stopwatch clock;
+  if (auto st = start_workers(s, launch, ctx, sandbox); st) s.record.status = "ok";
+  else s.record.reason = st.error().message;
+  s.record.provision_seconds += clock.seconds();
+  if (s.record.status == "ok")
+    log.info("environment {}: ready in {:.1f} s  [{}]", s.spec.name, s.record.provision_seconds, s.record.where);
+  else
+    log.error("environment {} unavailable: {}", s.spec.name, s.record.reason);
 }
 
 // A Debian launch clears the environment inside bwrap: variables go in as --setenv there.
@@ -162,8 +176,8 @@ Result<EnvSession> another_loader(const EnvSession& s, int index, const Provisio
   return Result<EnvSession>(std::move(copy));
 }
 
-EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, bool sandbox, RunLog& log,
-                               const std::map<std::string, std::string>& worker_env) {
+EnvSessions provision_environments(const Matrix& m, const ProvisionContext& ctx, RunLog& log,
+                                   const std::map<std::string, std::string>& worker_env) {
   std::filesystem::create_directories(ctx.run_dir + "/logs");
   std::map<std::string, Roles> roles;
   for (const auto& name : m.producers) roles[name].produces = true;
@@ -171,8 +185,8 @@ EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, boo
     roles[name].consumes = true;
     roles[name].load_formats = m.formats;
   }
-  // Provisioning is mostly waiting (downloads, QEMU byte-compiling): build side by side,
-  // then start the workers here, on the main thread (see start_one).
+  // Provisioning is mostly waiting (downloads, QEMU byte-compiling): build side by side; the
+  // workers start later, on the main thread (start_pending).
   std::map<std::string, std::future<Provisioned>> pending;
   for (const auto& [name, r] : roles)
     pending[name] = std::async(std::launch::async, provision_one, std::cref(*m.find_env(name)), std::cref(ctx));
@@ -180,8 +194,31 @@ EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, boo
   for (auto& [name, f] : pending) {
     Provisioned p = f.get();
     if (p.launch && !worker_env.empty()) p.launch = with_worker_env(std::move(*p.launch), worker_env);
-    sessions.emplace(name, start_one(*m.find_env(name), roles[name], std::move(p.launch), p.seconds, ctx, sandbox, log));
+    sessions.emplace(name, pending_session(*m.find_env(name), roles[name], std::move(p.launch), p.seconds, log));
   }
+  return sessions;
+}
+
+bool start_pending(EnvSessions& sessions, const ProvisionContext& ctx, bool sandbox, RunLog& log) {
+  bool started = false;
+  for (auto& [name, s] : sessions) {
+    if (!s.pending) continue;
+    start_session(s, ctx, sandbox, log);
+    started = true;
+  }
+  return started;
+}
+
+void adopt_fingerprint(EnvSession& s, const nlohmann::json& fingerprint, bool sandbox) {
+  s.record.status = "ok";
+  s.record.fingerprint = fingerprint;
+  s.record.where = s.provisioned.where + (s.consumes ? where_loads(sandbox) : "");
+}
+
+EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, bool sandbox, RunLog& log,
+                               const std::map<std::string, std::string>& worker_env) {
+  EnvSessions sessions = provision_environments(m, ctx, log, worker_env);
+  start_pending(sessions, ctx, sandbox, log);
   return sessions;
 }
 

@@ -6,6 +6,7 @@
 // that does both has both.
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "harness/env/provider.h"
@@ -25,6 +26,11 @@ struct EnvSession {
   std::map<std::string, nlohmann::json> retrained;  // retrain_cv answers by fixture (run --recipe)
   Launch loading;                          // how its consumer worker started: more can join (another_loader)
   std::vector<std::string> load_formats;   // what its consumer workers prepared to load
+  bool produces = false, consumes = false; // which workers it needs
+  Launch provisioned;                      // what its provider made (no argv: provisioning failed)
+  // Provisioned, workers not started yet (start_pending): a rerun whose every cell is reusable
+  // never starts them (harness/run/known_envs.h).
+  bool pending = false;
   bool available() const { return record.status == "ok" && worker && worker->running(); }
   bool can_load() const { return record.status == "ok" && loader && loader->running(); }
   // Restarts a worker that died or timed out; false (and unavailable) if it cannot come back.
@@ -45,5 +51,17 @@ Result<EnvSession> another_loader(const EnvSession& s, int index, const Provisio
 // worker, inside a Debian rootfs's cleared environment too (e.g. CROSSLOAD_RECIPES).
 EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, bool sandbox, RunLog& log,
                                const std::map<std::string, std::string>& worker_env = {});
+
+// start_environments in two steps. The first provisions every environment (side by side) and
+// starts no worker: a session is "unavailable" with the reason, or `pending` with its launch.
+EnvSessions provision_environments(const Matrix& m, const ProvisionContext& ctx, RunLog& log,
+                                   const std::map<std::string, std::string>& worker_env = {});
+// The second starts the workers of every pending session, on the calling (main) thread; false
+// when none was pending.
+bool start_pending(EnvSessions& sessions, const ProvisionContext& ctx, bool sandbox, RunLog& log);
+
+// A pending session taken as ready from a fingerprint known from an earlier run, without a
+// worker (it stays pending: start_pending starts its workers if a cell needs them after all).
+void adopt_fingerprint(EnvSession& s, const nlohmann::json& fingerprint, bool sandbox);
 
 }  // namespace crossload

@@ -16,7 +16,21 @@ using json = nlohmann::json;
 
 namespace {
 
-// sha256 over the names and contents of the .py files directly in `dir`, in name order.
+std::string key_of(const json& parts) { return sha256_text(parts.dump()); }
+
+// A fingerprint's lists are sets (threadpoolctl lists the loaded BLAS/OpenMP libraries in load
+// order, which varies from one start to the next): sorted, equal environments get equal keys.
+json canonical(json j) {
+  if (j.is_object())
+    for (auto& [k, v] : j.items()) v = canonical(std::move(v));
+  if (!j.is_array()) return j;
+  for (auto& v : j) v = canonical(std::move(v));
+  std::sort(j.begin(), j.end(), [](const json& a, const json& b) { return a.dump() < b.dump(); });
+  return j;
+}
+
+}  // namespace
+
 Result<std::string> hash_python_files(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return make_error(fmt::format("{}: not a directory", dir.string()));
@@ -33,21 +47,6 @@ Result<std::string> hash_python_files(const fs::path& dir) {
   }
   return sha256_text(all);
 }
-
-std::string key_of(const json& parts) { return sha256_text(parts.dump()); }
-
-// A fingerprint's lists are sets (threadpoolctl lists the loaded BLAS/OpenMP libraries in load
-// order, which varies from one start to the next): sorted, equal environments get equal keys.
-json canonical(json j) {
-  if (j.is_object())
-    for (auto& [k, v] : j.items()) v = canonical(std::move(v));
-  if (!j.is_array()) return j;
-  for (auto& v : j) v = canonical(std::move(v));
-  std::sort(j.begin(), j.end(), [](const json& a, const json& b) { return a.dump() < b.dump(); });
-  return j;
-}
-
-}  // namespace
 
 std::string sha256_text(const std::string& text) {
   unsigned char digest[EVP_MAX_MD_SIZE];

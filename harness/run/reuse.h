@@ -5,6 +5,7 @@
 // worker's code. A cell's key adds what determines its outcome: the consumer's fingerprint and
 // the load policy (limits, sandbox). A later run that computes an equal key copies the result
 // instead of training or loading again.
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -45,5 +46,9 @@ bool reusable(const CellRecord& cell);
 CellRecord reused_copy(CellRecord previous);
 
 std::string sha256_text(const std::string& text);
+
+// sha256 over the names and contents of the .py files directly in `dir`, in name order; an
+// Error names a folder it cannot list or a file it cannot read.
+Result<std::string> hash_python_files(const std::filesystem::path& dir);
 
 }  // namespace crossload

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -11,6 +14,7 @@
 #include "harness/run/cell_plan.h"
 #include "harness/run/consume.h"
 #include "harness/run/environments.h"
+#include "harness/run/known_envs.h"
 #include "harness/run/matrix.h"
 #include "harness/run/narrow.h"
 #include "harness/run/plan.h"
@@ -39,27 +43,46 @@ struct RunState {
   EnvSessions envs;
   RunSummary summary;
   RunLog& log;
+  const ProvisionContext* provision = nullptr;
+  std::optional<KnownEnvs> known;  // fingerprints and fixture list of earlier runs (known_envs.h)
 };
+
+// Starts the workers not started yet, keeps their fingerprints for later runs and records the
+// environments in the store.
+Status start_workers(RunState& st) {
+  if (!start_pending(st.envs, *st.provision, st.options.sandbox, st.log)) return ok_status();
+  for (const auto& [name, s] : st.envs) {
+    if (st.known && s.record.status == "ok") st.known->keep_fingerprint(s.spec, s.provisioned, s.record.fingerprint);
+    if (auto r = st.store.put_environment(st.run.id, s.record); !r) return r.error();
+  }
+  return ok_status();
+}
 
 struct Listed {
   std::vector<FixtureInfo> fixtures;
   std::map<std::string, std::string> recipes;  // fixture -> recipe_sha256, "" when unknown
 };
 
-Result<Listed> list_fixtures(EnvSessions& envs) {
+// The `list` op's result (harness/worker/PROTOCOL.md).
+Listed parse_listing(const json& result) {
+  Listed out;
+  for (const auto& f : result.value("fixtures", json::array())) {
+    out.fixtures.push_back({f.value("name", ""), f.value("description", ""),
+                            f.value("outputs", std::vector<std::string>{}), f.value("tags", std::vector<std::string>{}),
+                            f.value("rtol", 1e-7), f.value("atol", 0.0)});
+    const json& recipe = f.value("recipe_sha256", json());
+    out.recipes[out.fixtures.back().name] = recipe.is_string() ? recipe.get<std::string>() : "";
+  }
+  return out;
+}
+
+// The `list` op's result from the first environment whose worker answers it.
+Result<json> list_fixtures(EnvSessions& envs) {
   for (auto& [name, s] : envs) {
     if (!s.available()) continue;
     auto r = s.worker->request({{"op", "list"}}, std::chrono::seconds(120));
     if (!r.ok() || !r.answer.value("ok", false)) continue;
-    Listed out;
-    for (const auto& f : r.answer["result"]["fixtures"]) {
-      out.fixtures.push_back({f.value("name", ""), f.value("description", ""),
-                              f.value("outputs", std::vector<std::string>{}), f.value("tags", std::vector<std::string>{}),
-                              f.value("rtol", 1e-7), f.value("atol", 0.0)});
-      const json& recipe = f.value("recipe_sha256", json());
-      out.recipes[out.fixtures.back().name] = recipe.is_string() ? recipe.get<std::string>() : "";
-    }
-    return out;
+    return r.answer["result"];
   }
   return make_error(ErrorKind::kEnvironment, "no environment of the matrix could start a worker, so there is nothing to run "
                     "(see the errors above)");
@@ -88,6 +111,7 @@ Status run_cells(RunState& st, const Selection& sel, const Shard& shard, const L
   SchedulerOptions so{jobs_of(st.options), st.options.out_dir + "/artifacts",
                       make_consume_context(st.matrix, st.options.out_dir + "/cells"), provision, nullptr};
   so.consume.allow_unsafe = st.options.allow_unsafe;
+  so.consume.isolation = st.options.isolation;
   if (!st.options.recipes.empty()) so.after_load = check::add_retrain_check;  // recipes only in such a run
   auto finished = st.store.finished_cell_ids(st.run.id);
   if (!finished) return finished.error();
@@ -99,11 +123,66 @@ Status run_cells(RunState& st, const Selection& sel, const Shard& shard, const L
   std::vector<ProduceJob> produce;
   std::vector<LoadJob> loads;
   plan.plan(sel, shard, produce, loads);
+  if (produce.empty() && loads.empty()) {
+    bool started = std::any_of(st.envs.begin(), st.envs.end(), [](const auto& e) { return e.second.worker || e.second.loader; });
+    st.log.detail("{}", started ? "every cell reused" : "every cell reused: no worker started");
+    return ok_status();
+  }
+  if (auto s = start_workers(st); !s) return s.error();
   st.log.detail("{} fixtures to produce, {} loads of artifacts earlier runs produced, {} jobs at once", produce.size(),
                 loads.size(), so.jobs);
   run_scheduler(st.envs, std::move(produce), std::move(loads), so, plan, st.log);
   st.log.clear_status();
   return ok_status();
+}
+
+// hash_python_files over `dir` and each folder below it, in path order.
+Result<std::string> hash_tree(const fs::path& dir) {
+  auto top = hash_python_files(dir);
+  if (!top) return top.error();
+  std::string all = *top + "\n";
+  std::vector<fs::path> subdirs;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_directory() && it->path().filename() != "__pycache__") subdirs.push_back(it->path());
+  std::sort(subdirs.begin(), subdirs.end());
+  for (const auto& d : subdirs) {
+    auto h = hash_python_files(d);
+    if (!h) return h.error();
+    all += d.lexically_relative(dir).string() + " " + *h + "\n";
+  }
+  return sha256_text(all);
+}
+
+// The fixture list, and every environment's fingerprint, from earlier runs when all are known
+// (known_envs.h) and the run may skip the workers (no --rerun: it would compute every cell; no
+// user recipes or extra fixtures: their list depends on files outside the tree); otherwise the
+// workers start now and tell.
+Result<Listed> known_or_listed(RunState& st, bool plain_fixtures) {
+  const RunOptions& o = st.options;
+  auto worker_code = hash_python_files(fs::path(o.source_root) / "harness" / "worker");
+  auto fixtures_code = hash_tree(fs::path(o.source_root) / "fixtures");
+  plain_fixtures = plain_fixtures && !std::getenv("CROSSLOAD_EXTRA_FIXTURES") && !std::getenv("CROSSLOAD_RECIPES");
+  if (worker_code && fixtures_code) st.known.emplace(o.cache_dir, std::string(CROSSLOAD_VERSION) + " " + *worker_code, o.sandbox);
+  std::optional<json> listing;
+  if (st.known && plain_fixtures && !o.rerun) listing = st.known->listing(*fixtures_code);
+  std::map<std::string, json> fingerprints;
+  for (const auto& [name, s] : st.envs) {
+    if (!listing || !s.pending) continue;
+    if (auto fp = st.known->fingerprint(s.spec, s.provisioned)) fingerprints[name] = *fp;
+    else listing.reset();  // one unknown environment: the workers start anyway
+  }
+  if (listing) {
+    for (auto& [name, s] : st.envs)
+      if (s.pending) adopt_fingerprint(s, fingerprints[name], o.sandbox);
+    st.log.detail("fingerprints and fixture list known from earlier runs: workers start only if a cell needs them");
+    return parse_listing(*listing);
+  }
+  if (auto s = start_workers(st); !s) return s.error();
+  auto listed = list_fixtures(st.envs);
+  if (!listed) return listed.error();
+  if (st.known && plain_fixtures) st.known->keep_listing(*fixtures_code, *listed);
+  return parse_listing(*listed);
 }
 
 Result<RunRecord> open_run(Store& store, const RunOptions& o, const std::string& sha, RunLog& log) {
@@ -160,11 +239,12 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   auto recipes = check::stage_recipes(o.recipes, o.out_dir);
   if (!recipes) return recipes.error();
   if (!o.recipes.empty()) matrix->fixtures = recipes->fixtures, matrix->list_origin["fixtures"] = "--recipe";
-  st.envs = start_environments(*matrix, ctx, o.sandbox, log, recipes->worker_env);
+  st.provision = &ctx;
+  st.envs = provision_environments(*matrix, ctx, log, recipes->worker_env);
+  auto fixtures = known_or_listed(st, recipes->worker_env.empty());
+  if (!fixtures) return fixtures.error();
   for (const auto& [name, s] : st.envs)
     if (auto r = store->put_environment(run->id, s.record); !r) return r.error();
-  auto fixtures = list_fixtures(st.envs);
-  if (!fixtures) return fixtures.error();
   auto selection = select(*matrix, fixtures->fixtures);
   if (!selection) return selection.error();
   if (auto s = run_cells(st, *selection, *shard, *fixtures, ctx); !s) return s.error();

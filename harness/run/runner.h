@@ -21,6 +21,7 @@ struct RunOptions {
   bool rerun = false;               // compute every cell again, reusing nothing from earlier runs
   int jobs = 0;                     // trainings and loads at once; 0: the number of cores
   bool sandbox = true;              // false (--no-sandbox): loads run without bwrap, said loudly
+  std::string isolation = "batch";  // --isolation batch|cell (ConsumeContext::isolation)
   bool allow_unsafe = false;        // --allow-unsafe: load artifacts the audit judged UNSAFE (sandboxed only)
   std::string shard;                // "K/N": run only that slice of the (producer, fixture) pairs
   std::vector<std::string> recipes; // --recipe FILE.py: user recipes, crossed instead of the matrix's fixtures

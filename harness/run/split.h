@@ -39,6 +39,7 @@ struct ConsumeOptions {
   std::string out_dir = "crossload-out";
   std::string source_root, cache_dir;
   bool sandbox = true;
+  std::string isolation = "batch";  // --isolation batch|cell (ConsumeContext::isolation)
   bool allow_unsafe = false;  // load what the audit judged UNSAFE (otherwise BLOCKED); sandboxed only
   std::vector<std::string> reports{"md", "json", "html", "junit"};
 };

@@ -465,14 +465,7 @@ def _judge(ending, limits, measured):
     """The load's result, or ReportedError: its own error, a crash or a timeout."""
     answer = ending.answer
     if answer is not None and os.WIFEXITED(ending.status) and os.WEXITSTATUS(ending.status) == 0:
-        if answer.get("ok"):
-            result = answer.get("result") or {}
-            result.update(measured)
-            return result
-        error = answer.get("error") or {}
-        error.pop("imported", None)
-        error.update(measured)
-        raise ReportedError(error)
+        return answered(answer, measured)
     if ending.killed_for == "wall":
         raise ReportedError(_timeout("wall", limits.wall_seconds, measured))
     if ending.killed_for == "memory":
@@ -480,6 +473,18 @@ def _judge(ending, limits, measured):
     if _ran_out_of_cpu(ending, limits):
         raise ReportedError(_timeout("cpu", limits.cpu_seconds, measured))
     raise ReportedError(_crash(ending.status, measured))
+
+
+def answered(answer, measured):
+    """The result of a child's own answer, or ReportedError with its error; with `measured`."""
+    if answer.get("ok"):
+        result = answer.get("result") or {}
+        result.update(measured)
+        return result
+    error = answer.get("error") or {}
+    error.pop("imported", None)
+    error.update(measured)
+    raise ReportedError(error)
 
 
 def _ran_out_of_cpu(ending, limits):

@@ -30,6 +30,7 @@ class Session:
         self.models = {}
         self.protected_fds = tuple(protected_fds)
         self._isolation = None
+        self._batch = None
         self._inputs = {}  # (path, size, mtime, inode) -> array, the most recent last
 
     def inputs(self, path):
@@ -45,6 +46,14 @@ class Session:
                 self._inputs.pop(next(iter(self._inputs)))
         self._inputs[key] = X
         return X
+
+    def batch(self):
+        """The batch child's keeper (batch.py), made on the first load."""
+        if self._batch is None:
+            from batch import Batch
+
+            self._batch = Batch(self.isolation(), self)
+        return self._batch
 
     def isolation(self):
         if self._isolation is None:
@@ -159,33 +168,58 @@ def prepare_loads(session, req):
             "seconds": time.perf_counter() - start}
 
 
+ISOLATION_MODES = ("cell", "batch")
+
+
 def load_predict(session, req):
-    """Loads and predicts in a forked child under the request's limits (isolation.py)."""
-    from isolation import Limits
+    """Loads and predicts in a forked child under the request's limits: a fresh child per load
+    (isolation "cell", isolation.py), or the worker's batch child (isolation "batch", batch.py)."""
+    mode = req.get("isolation", "cell")
+    if mode not in ISOLATION_MODES:
+        raise ProtocolError("isolation must be one of %s, not %r" % (", ".join(ISOLATION_MODES), mode))
+    job = LoadJob(req)
+    session.isolation().warm(RUNTIME_MODULES.get(job.variant.name.split("-")[0], ()))
+    if mode == "batch":
+        return session.batch().run(job, req)
+    session.batch().retire("a load with isolation cell")  # its child must not inherit the batch's pipes
+    return session.isolation().run(job.work(session), job.limits, job.publish,
+                                   tmp_root=job.tmp_root)
 
-    variant = _variant(param(req, "format"))
-    session.isolation().warm(RUNTIME_MODULES.get(variant.name.split("-")[0], ()))
-    # The child works in its private directory: relative paths would mean something else there.
-    path, inputs, out_prefix = (os.path.abspath(param(req, name))
-                                for name in ("path", "inputs", "out_prefix"))
-    outputs = param(req, "outputs")
-    trusted_types = req.get("trusted_types")
-    limits = Limits.from_request(req.get("limits"))
 
-    start = time.perf_counter()
-    X = session.inputs(inputs)
-    inputs_seconds = time.perf_counter() - start
+class LoadJob:
+    """One load_predict request, checked: built in the worker (which judges and publishes) and,
+    for a batched load, again in the batch child from the same request (which does the work)."""
 
-    def in_child(tmpdir):
-        result = _load_predict_into(variant, path, X, outputs, trusted_types, tmpdir)
-        result["inputs_seconds"] = inputs_seconds
+    def __init__(self, req):
+        from isolation import Limits
+
+        self.variant = _variant(param(req, "format"))
+        # The child works in its private directory: relative paths would mean something else there.
+        self.path, self.inputs, self.out_prefix = (os.path.abspath(param(req, name))
+                                                   for name in ("path", "inputs", "out_prefix"))
+        self.outputs = param(req, "outputs")
+        self.trusted_types = req.get("trusted_types")
+        self.limits = Limits.from_request(req.get("limits"))
+        self.tmp_root = req.get("tmp_root")
+
+    def work(self, session):
+        """work(tmpdir) -> result, to run in the load's child; the inputs are read now, in the
+        process that calls this (the worker, so that every child inherits them)."""
+        start = time.perf_counter()
+        X = session.inputs(self.inputs)
+        inputs_seconds = time.perf_counter() - start
+
+        def in_child(tmpdir):
+            result = _load_predict_into(self.variant, self.path, X, self.outputs,
+                                        self.trusted_types, tmpdir)
+            result["inputs_seconds"] = inputs_seconds
+            return result
+
+        return in_child
+
+    def publish(self, result, tmpdir):
+        result["outputs"] = _publish_outputs(result["outputs"], tmpdir, self.out_prefix + ".")
         return result
-
-    def publish(result, tmpdir):
-        result["outputs"] = _publish_outputs(result["outputs"], tmpdir, out_prefix + ".")
-        return result
-
-    return session.isolation().run(in_child, limits, publish, tmp_root=req.get("tmp_root"))
 
 
 def _load_predict_into(variant, path, X, outputs, trusted_types, out_dir):
