@@ -11,6 +11,9 @@
 
 namespace crossload {
 
+// The matrix a subcommand uses when given none; locate_matrix finds it.
+inline constexpr const char* kDefaultMatrix = "matrix/quick.toml";
+
 struct Matrix {
   std::string path;                    // as given
   std::string name;
@@ -27,6 +30,16 @@ struct Matrix {
 
   const EnvSpec* find_env(const std::string& name) const;
 };
+
+// A relative matrix path that is not under the current directory is looked up in crossload's
+// own tree `root` (source or installed), so the default and `--matrix matrix/full.toml` work from
+// any directory. Anything else is returned as given (load_matrix names it when it is missing).
+std::string locate_matrix(const std::string& path, const std::string& root);
+
+// Adds an environment for each name written as a spec (`debian:sid/s390x`, `pip:...`,
+// harness/env/env_text.h) that the matrix does not define, so a flag can name an environment no
+// file declares. An Error names the spec and the problem.
+Status add_spec_envs(Matrix& m, const std::vector<std::string>& names);
 
 // Parses and validates a matrix file. Errors read "PATH:LINE: [table] key: problem".
 Result<Matrix> load_matrix(const std::string& path);
