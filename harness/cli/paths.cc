@@ -10,15 +10,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The tree `meson install` puts under <prefix>/share/crossload, found from the binary's own
-// path so an installed crossload works from any directory, its source tree long gone.
+// The installed tree, found from the binary's own path so an installed crossload works from any
+// directory, its source tree long gone: <prefix>/bin -> <prefix>/share/crossload (meson install);
+// a wheel puts it at <venv>/crossload, beside <venv>/bin, or, after auditwheel repair moved the
+// binary to <venv>/lib/pythonX.Y/site-packages/crossload.scripts, four levels up.
 std::optional<std::string> installed_root() {
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (ec) return std::nullopt;
-  fs::path root = (exe.parent_path() / ".." / "share" / "crossload").lexically_normal();
-  if (!fs::exists(root / "harness" / "worker" / "worker.py", ec)) return std::nullopt;
-  return root.string();
+  for (const char* relative : {"../share/crossload", "../crossload", "../../../../crossload"}) {
+    fs::path root = (exe.parent_path() / relative).lexically_normal();
+    if (fs::exists(root / "harness" / "worker" / "worker.py", ec)) return root.string();
+  }
+  return std::nullopt;
 }
 
 }  // namespace
