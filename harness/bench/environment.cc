@@ -43,7 +43,7 @@ BenchEnv start_bench_env(const EnvSpec& spec, const ProvisionContext& ctx, RunLo
   env.info.where = launch->where;
   env.info.emulated = launch->emulated;
   std::filesystem::create_directories(ctx.run_dir + "/logs");
-  auto worker = WorkerClient::start(spec.name, *launch, ctx.source_root, ctx.run_dir + "/logs/" + spec.name + ".bench.log");
+  auto worker = WorkerClient::start(spec.name, *launch, ctx.source_root, ctx.run_dir + "/logs/" + env_file_name(spec.name) + ".bench.log");
   if (!worker) {
     env.info.reason = worker.error().message;
     log.error("environment {} unavailable: {}", spec.name, env.info.reason);

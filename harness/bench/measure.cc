@@ -7,6 +7,7 @@
 
 #include "harness/bench/machine_load.h"
 #include "harness/bench/plan.h"
+#include "harness/env/env_spec.h"
 #include "harness/compare/compare.h"
 #include "harness/compare/npy.h"
 #include "harness/util/process.h"
@@ -203,7 +204,7 @@ void log_case(const BenchCase& c, double seconds, RunLog& log) {
 Result<Trained> train_fixture(BenchEnv& env, const std::string& fixture, const CaseSettings& s) {
   Trained t;
   t.fixture = fixture;
-  t.dir = (fs::path(s.out_dir) / "artifacts" / env.info.name / fixture).string();
+  t.dir = (fs::path(s.out_dir) / "artifacts" / env_file_name(env.info.name) / fixture).string();
   auto r = request_step(env, {{"op", "bench"}, {"step", "train"}, {"fixture", fixture}, {"out_dir", t.dir}},
                         answer_timeout(s) * 3);
   if (const auto* e = std::get_if<StepError>(&r))

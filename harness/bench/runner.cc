@@ -116,6 +116,7 @@ Result<BenchSummary> run_bench(const BenchOptions& given, RunLog& log) {
   if (!plan) return plan.error();
   auto matrix = load_matrix(o.matrix_path);
   if (!matrix) return matrix.error();
+  if (auto s = add_spec_envs(*matrix, o.envs); !s) return s.error();
   auto specs = chosen_envs(*matrix, o.envs);
   if (!specs) return specs.error();
   fs::create_directories(out_dir);

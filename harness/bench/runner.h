@@ -7,12 +7,13 @@
 #include "harness/bench/measure.h"
 #include "harness/bench/records.h"
 #include "harness/run/log.h"
+#include "harness/run/matrix.h"
 #include "harness/util/result.h"
 
 namespace crossload::bench {
 
 struct BenchOptions {
-  std::string matrix_path = "matrix/quick.toml";  // where the environments are defined
+  std::string matrix_path = kDefaultMatrix;  // where the environments are defined
   std::vector<std::string> envs{"host"};
   std::vector<std::string> fixtures, formats;     // both empty: the guide's claims
   std::string out_dir = "crossload-bench";

@@ -84,6 +84,7 @@ Result<Matrix> check_matrix(const CheckOptions& o) {
   auto m = load_matrix(o.matrix_path);
   if (!m) return m.error();
   std::vector<std::string> chosen = o.envs.empty() ? m->consumers : o.envs;
+  if (auto s = add_spec_envs(*m, chosen); !s) return s.error();
   for (const auto& name : chosen) {
     if (m->find_env(name)) continue;
     std::string known;
@@ -130,7 +131,7 @@ LoadRequest request_for(const CheckState& st, const std::string& env_name, const
   q.variant = st.report.variant;
   q.artifact = st.staged_artifact;
   q.inputs = st.inputs_npy;
-  q.out_prefix = (fs::path(st.cells) / env_name / "predictions").string();
+  q.out_prefix = (fs::path(st.cells) / env_file_name(env_name) / "predictions").string();
   q.limits = limits_of(c);
   q.timeout = c.timeout;
   return q;

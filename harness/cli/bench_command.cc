@@ -105,6 +105,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   o->executable = app.get_name();
   cmd->callback([o, cmd, &exit_code] {
     if (cmd->got_subcommand("compare")) return;
+    o->matrix_path = locate_matrix(o->matrix_path, o->settings.source_root);
     exit_code = run(*o);
   });
 }

@@ -67,7 +67,10 @@ void add_check_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--allow-unsafe", o.allow_unsafe, "load an artifact the audit judges UNSAFE (sandboxed only)");
   cmd->add_flag("--json", flags->json, "print the result as JSON (for scripts)");
   cmd->add_flag("--quiet,-q", flags->quiet, "only errors and the result");
-  cmd->callback([flags, &exit_code] { exit_code = run_check_command(*flags); });
+  cmd->callback([flags, &exit_code] {
+    flags->options.matrix_path = locate_matrix(flags->options.matrix_path, flags->options.source_root);
+    exit_code = run_check_command(*flags);
+  });
 }
 
 }  // namespace crossload::cli

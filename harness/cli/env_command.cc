@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
 struct EnvFlags {
-  std::string matrix = "matrix/quick.toml";
+  std::string matrix = kDefaultMatrix;
   std::string cache_dir = default_cache_dir();
   std::string source_root = default_source_root();
   std::vector<std::string> names;  // build
@@ -42,12 +42,14 @@ struct EnvFlags {
   int timeout_seconds = 1800;
 };
 
-// The default matrix is relative to the source tree when it is not in the current directory.
+// The matrix, plus the environments named on the command line by their spec (`debian:sid/s390x`).
 Result<Matrix> load(const EnvFlags& f) {
-  std::string path = f.matrix;
-  if (!fs::exists(path) && fs::path(path).is_relative() && fs::exists(fs::path(f.source_root) / path))
-    path = (fs::path(f.source_root) / path).string();
-  return load_matrix(path);
+  auto m = load_matrix(locate_matrix(f.matrix, f.source_root));
+  if (!m) return m;
+  std::vector<std::string> named = f.names;
+  if (!f.name.empty()) named.push_back(f.name);
+  if (auto s = add_spec_envs(*m, named); !s) return s.error();
+  return m;
 }
 
 Result<const EnvSpec*> find(const Matrix& m, const std::string& name) {
@@ -69,10 +71,12 @@ ProvisionContext context(const EnvFlags& f) {
 
 // The cache entry an environment maps to; nullopt for providers without one (host).
 std::optional<CacheKey> cache_key_of(const EnvSpec& e) {
-  if (e.provider == "debian" || (e.provider == "pip" && !e.arch.empty())) return debian_cache_key(e);
+  if (e.provider == "debian") return debian_cache_key(e);
   if (e.provider == "pip") {
-    auto base = find_interpreter(e.python.empty() ? "python3" : e.python, StepContext{});
-    if (base) return pip_cache_key(e, *base);
+    Interpreter base;
+    auto spec = resolve_pip_spec(e, &base);  // a Python this machine lacks: from a Debian rootfs
+    if (!spec) return std::nullopt;
+    return spec->arch.empty() ? pip_cache_key(e, base) : debian_cache_key(*spec);
   }
   return std::nullopt;
 }
@@ -139,7 +143,7 @@ int build(const EnvFlags& f) {
 }
 
 Result<nlohmann::json> fingerprint(const EnvSpec& e, const Launch& launch, const EnvFlags& f) {
-  std::string log_path = f.cache_dir + "/logs/info-" + e.name + ".worker.log";
+  std::string log_path = f.cache_dir + "/logs/info-" + env_file_name(e.name) + ".worker.log";
   fs::create_directories(f.cache_dir + "/logs");
   std::cerr << "+ " << shell_line(launch.python) << " " << f.source_root << "/harness/worker/worker.py --root "
             << f.source_root << "   [" << launch.where << "]" << std::endl;

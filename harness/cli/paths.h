@@ -1,20 +1,15 @@
 #pragma once
-// Where crossload finds its own tree and its cache, unless told otherwise.
-#include <cstdlib>
+// Where crossload finds its own tree (worker, format adapters, fixtures, default matrices) and
+// its cache, unless told otherwise.
 #include <string>
 
 namespace crossload::cli {
 
-inline std::string default_source_root() {
-  const char* env = std::getenv("CROSSLOAD_ROOT");
-  return env && *env ? env : CROSSLOAD_SOURCE_ROOT;
-}
+// CROSSLOAD_ROOT when set; else the tree installed beside the running binary
+// (<prefix>/bin/crossload -> <prefix>/share/crossload, as `meson install` and the wheel lay it
+// out); else the source tree the binary was built from (a development build in build/).
+std::string default_source_root();
 
-inline std::string default_cache_dir() {
-  if (const char* env = std::getenv("CROSSLOAD_CACHE_DIR"); env && *env) return env;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/crossload";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : "/tmp") + "/.cache/crossload";
-}
+std::string default_cache_dir();
 
 }  // namespace crossload::cli

@@ -17,7 +17,7 @@ namespace crossload::cli {
 namespace {
 
 struct PlanFlags {
-  std::string matrix_path = "matrix/quick.toml";
+  std::string matrix_path = kDefaultMatrix;
   std::string root = default_source_root();
   int shards = 1;
   std::string emit = "text";
@@ -61,7 +61,10 @@ void add_plan_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"text", "github"}))->capture_default_str();
   cmd->add_option("--root", flags->root, "crossload source tree")->capture_default_str();
   add_narrowing_flags(cmd, flags->narrow);
-  cmd->callback([flags, &exit_code] { exit_code = plan(*flags); });
+  cmd->callback([flags, &exit_code] {
+    flags->matrix_path = locate_matrix(flags->matrix_path, flags->root);
+    exit_code = plan(*flags);
+  });
 }
 
 }  // namespace crossload::cli

@@ -55,7 +55,10 @@ void add_produce_command(CLI::App& app, int& exit_code) {
       ->check(shard_spec());
   cmd->add_flag("--quiet,-q", flags->quiet, "only errors and the summary");
   cmd->add_flag("--verbose,-v", flags->verbose, "every step");
-  cmd->callback([flags, &exit_code] { exit_code = produce(*flags); });
+  cmd->callback([flags, &exit_code] {
+    flags->options.matrix_path = locate_matrix(flags->options.matrix_path, flags->options.source_root);
+    exit_code = produce(*flags);
+  });
 }
 
 }  // namespace crossload::cli

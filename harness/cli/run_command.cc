@@ -92,7 +92,10 @@ void add_run_command(CLI::App& app, int& exit_code) {
       ->delimiter(',');
   cmd->add_flag("--quiet,-q", flags->quiet, "only errors and the summary");
   cmd->add_flag("--verbose,-v", flags->verbose, "every step, including the requests sent to workers");
-  cmd->callback([flags, &exit_code] { exit_code = run(*flags); });
+  cmd->callback([flags, &exit_code] {
+    flags->options.matrix_path = locate_matrix(flags->options.matrix_path, flags->options.source_root);
+    exit_code = run(*flags);
+  });
 }
 
 }  // namespace crossload::cli

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "harness/util/text.h"
 
@@ -24,6 +27,17 @@ void append_log(const std::string& path, const ProcessOptions& o, const ProcessR
   log << "# " << r->status_text() << " after " << format_duration(r->seconds) << "\n";
 }
 
+// The system tools a pip-installed crossload cannot carry, looked up on PATH when an environment
+// first needs them: a missing one's error names the Debian package that brings it.
+std::string missing_tool_hint(const std::string& program) {
+  static const std::vector<std::pair<std::string, std::string>> kPackages{
+      {"mmdebstrap", "mmdebstrap"}, {"bwrap", "bubblewrap"}, {"setarch", "util-linux"}};
+  for (const auto& [tool, package] : kPackages)
+    if (program == tool) return fmt::format(" (Debian package {}: apt-get install {})", package, package);
+  if (program.rfind("qemu-", 0) == 0) return " (Debian package qemu-user-static: apt-get install qemu-user-static)";
+  return "";
+}
+
 }  // namespace
 
 Result<ProcessResult> run_step(ProcessOptions options, const StepContext& ctx) {
@@ -37,8 +51,11 @@ Result<ProcessResult> run_step(ProcessOptions options, const StepContext& ctx) {
 }
 
 Result<ProcessResult> run_step_checked(ProcessOptions options, const StepContext& ctx, const std::string& what) {
+  std::string program = options.argv.empty() ? "" : options.argv[0];
   auto r = run_step(std::move(options), ctx);
-  if (!r) return make_error(fmt::format("{}: {} (full log: {})", what, r.error().message, ctx.log_path));
+  if (!r)
+    return make_error(fmt::format("{}: {}{} (full log: {})", what, r.error().message, missing_tool_hint(program),
+                                  ctx.log_path));
   if (r->success()) return r;
   std::string tail = r->tail(2);
   return make_error(fmt::format("{} failed ({}){}{} (full log: {})", what, r->status_text(),

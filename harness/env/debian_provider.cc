@@ -367,6 +367,13 @@ std::string host_machine() {
   return u.machine;
 }
 
+Result<std::string> host_debian_arch() {
+  std::string machine = host_machine();
+  for (const auto& a : kArches)
+    if (a.wheel == machine) return a.name;
+  return make_error(fmt::format("no Debian architecture for this machine's CPU ({})", machine));
+}
+
 bool runs_natively(const DebianArch& arch, const std::string& machine) {
   if (machine == "x86_64") return arch.name == "amd64" || arch.name == "i386";
   if (machine == "aarch64") return arch.name == "arm64";

@@ -28,6 +28,8 @@ Result<DebianArch> find_debian_arch(const std::string& name);
 // True when this machine's CPU runs that architecture's binaries without QEMU.
 bool runs_natively(const DebianArch& arch, const std::string& host_machine);
 std::string host_machine();  // uname -m
+// The Debian architecture of this machine's CPU (amd64 on x86_64), or an Error naming the machine.
+Result<std::string> host_debian_arch();
 
 // The Debian packages every rootfs gets, and those included only where the suite has them.
 std::vector<std::string> debian_base_packages();

@@ -19,4 +19,12 @@ struct EnvSpec {
   std::string origin;                 // "matrix/quick.toml:12" for error messages
 };
 
+// An environment's name as one path component of a log or output file: a name given on the
+// command line is its spec (`debian:bookworm/s390x`, harness/env/env_text.h) and may hold '/'.
+inline std::string env_file_name(std::string name) {
+  for (char& c : name)
+    if (c == '/') c = '_';
+  return name;
+}
+
 }  // namespace crossload

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <regex>
 
 #include "harness/env/build_step.h"
 #include "harness/env/debian_provider.h"
+#include "harness/env/env_text.h"
 #include "harness/env/smoke.h"
 #include "harness/util/text.h"
 
@@ -66,23 +68,54 @@ CacheKey pip_cache_key(const EnvSpec& spec, const Interpreter& base) {
                          {"fixup_version", std::to_string(kFixupVersion)}});
 }
 
-Result<Launch> PipProvider::provision(const EnvSpec& spec, const ProvisionContext& ctx) {
-  // Another CPU's wheels need that CPU's Python: a Debian rootfs holds it (debian_provider.h).
-  if (!spec.arch.empty()) return DebianProvider().provision(spec, ctx);
+Result<EnvSpec> pip_on_debian_python(const EnvSpec& spec, const Error& not_found) {
+  static const std::regex versioned(R"(python(\d+\.\d+))");
+  std::smatch m;
+  if (!std::regex_match(spec.python, m, versioned)) return not_found;
+  auto suite = suite_for_python(m[1]);
+  if (!suite) return make_error(fmt::format("{}; {}", not_found.message, suite.error().message));
+  auto arch = host_debian_arch();
+  if (!arch) return make_error(fmt::format("{}; {}", not_found.message, arch.error().message));
+  EnvSpec on_debian = spec;
+  on_debian.suite = *suite;
+  on_debian.arch = *arch;
+  return on_debian;
+}
+
+Result<EnvSpec> resolve_pip_spec(const EnvSpec& spec, Interpreter* base, const StepContext& sc) {
+  if (!spec.arch.empty()) return spec;
+  auto found = find_interpreter(spec.python.empty() ? "python3" : spec.python, sc);
+  if (found) {
+    *base = *found;
+    return spec;
+  }
+  auto on_debian = pip_on_debian_python(spec, found.error());
+  if (!on_debian) return make_error(fmt::format("{}: [env.{}] python: {}", spec.origin, spec.name, on_debian.error().message));
+  return on_debian;
+}
+
+Result<Launch> PipProvider::provision(const EnvSpec& given, const ProvisionContext& ctx) {
+  Interpreter found;
+  auto spec = resolve_pip_spec(given, &found, StepContext{ctx.log, ""});
+  if (!spec) return spec.error();
+  // Another CPU's wheels, or a Python this machine lacks, need a Debian rootfs (debian_provider.h).
+  if (!spec->arch.empty()) {
+    if (given.arch.empty() && ctx.log)
+      *ctx.log << fmt::format("{}: no {} on this machine: Python from Debian {} ({}, native)\n", given.name,
+                              given.python, spec->suite, spec->arch);
+    return DebianProvider().provision(*spec, ctx);
+  }
   if (ctx.cache_dir.empty()) return make_error("no cache directory given for the pip provider");
-  StepContext sc{ctx.log, ""};
-  auto base = find_interpreter(spec.python.empty() ? "python3" : spec.python, sc);
-  if (!base) return make_error(fmt::format("{}: [env.{}] python: {}", spec.origin, spec.name, base.error().message));
   EnvCache cache(ctx.cache_dir);
-  CacheKey key = pip_cache_key(spec, *base);
+  CacheKey key = pip_cache_key(given, found);
   auto dir = cache.get_or_build(
-      key, [&](const BuildDir& d) { return build_venv(spec, *base, d, ctx); }, ctx.log,
+      key, [&](const BuildDir& d) { return build_venv(given, found, d, ctx); }, ctx.log,
       std::chrono::duration_cast<milliseconds>(ctx.timeout));
   if (!dir) return dir.error();
   Launch l;
   l.python = {*dir + "/venv/bin/python"};
   l.env = {{"PYTHONNOUSERSITE", "1"}};
-  l.where = where(l.python[0], *base);
+  l.where = where(l.python[0], found);
   return l;
 }
 

@@ -11,6 +11,16 @@ namespace crossload {
 
 CacheKey pip_cache_key(const EnvSpec& spec, const Interpreter& base);
 
+// A Python this machine lacks (spec.python "python3.14", no pyenv) comes from the Debian suite
+// whose python3 it is (env_text.h: bookworm 3.11, trixie 3.13, sid 3.14, bullseye 3.9), for this
+// CPU, run natively: the spec of that wheels-in-a-rootfs environment. An Error (nothing has that
+// version) says what was tried and lists the versions that exist.
+Result<EnvSpec> pip_on_debian_python(const EnvSpec& spec, const Error& not_found);
+
+// The spec a pip environment is provisioned as: itself when its base interpreter is here (then
+// `base` holds it), else pip_on_debian_python's.
+Result<EnvSpec> resolve_pip_spec(const EnvSpec& spec, Interpreter* base, const StepContext& sc = {});
+
 class PipProvider : public Provider {
  public:
   std::string name() const override { return "pip"; }

@@ -53,7 +53,7 @@ Result<std::unique_ptr<WorkerClient>> start_worker(const std::string& name, cons
 }
 
 Status start_workers(EnvSession& s, const Launch& launch, const ProvisionContext& ctx, bool sandbox) {
-  std::string logs = ctx.run_dir + "/logs/" + s.spec.name;
+  std::string logs = ctx.run_dir + "/logs/" + env_file_name(s.spec.name);
   if (s.produces) {
     auto w = start_worker(s.spec.name, launch, logs + ".worker.log", ctx, s.record);
     if (!w) return w.error();
@@ -168,7 +168,7 @@ Result<EnvSession> another_loader(const EnvSession& s, int index, const Provisio
   copy.emulated = s.emulated;
   copy.loading = s.loading;
   copy.load_formats = s.load_formats;
-  std::string log = fmt::format("{}/logs/{}.consumer-{}.worker.log", ctx.run_dir, s.spec.name, index);
+  std::string log = fmt::format("{}/logs/{}.consumer-{}.worker.log", ctx.run_dir, env_file_name(s.spec.name), index);
   auto l = start_worker(fmt::format("{} consumer #{}", s.spec.name, index), s.loading, log, ctx, copy.record);
   if (!l) return l.error();
   copy.loader = std::move(*l);

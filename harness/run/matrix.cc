@@ -11,6 +11,7 @@
 #include <tuple>
 #include <toml++/toml.h>
 
+#include "harness/env/env_text.h"
 #include "harness/env/provider.h"
 #include "harness/util/text.h"
 
@@ -211,6 +212,23 @@ Status check_references(const std::string& path, const toml::table& root, const 
 }
 
 }  // namespace
+
+Status add_spec_envs(Matrix& m, const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    if (m.find_env(name) || !is_env_text(name)) continue;
+    auto e = parse_env_text(name);
+    if (!e) return e.error();
+    m.envs.push_back(std::move(*e));
+  }
+  return ok_status();
+}
+
+std::string locate_matrix(const std::string& path, const std::string& root) {
+  std::error_code ec;
+  if (fs::path(path).is_absolute() || fs::exists(path, ec) || root.empty()) return path;
+  fs::path inside = fs::path(root) / path;
+  return fs::exists(inside, ec) ? inside.string() : path;
+}
 
 const EnvSpec* Matrix::find_env(const std::string& env_name) const {
   for (const auto& e : envs)

@@ -12,6 +12,9 @@
 
 namespace crossload {
 
+// The matrix a subcommand uses when given none; locate_matrix finds it.
+inline constexpr const char* kDefaultMatrix = "matrix/quick.toml";
+
 struct Matrix {
   std::string path;                    // as given
   std::string name;
@@ -36,6 +39,16 @@ struct Matrix {
 // int64 nanoseconds overflows into nonsense (cell_timeout = 1e10 timed every cell out).
 inline constexpr double kMaxLimitSeconds = 7 * 24 * 3600;   // a week, for cell_timeout and cpu_limit
 inline constexpr double kMaxMemoryLimitMb = 16 * 1024 * 1024;  // 16 TiB
+
+// A relative matrix path that is not under the current directory is looked up in crossload's
+// own tree `root` (source or installed), so the default and `--matrix matrix/full.toml` work from
+// any directory. Anything else is returned as given (load_matrix names it when it is missing).
+std::string locate_matrix(const std::string& path, const std::string& root);
+
+// Adds an environment for each name written as a spec (`debian:sid/s390x`, `pip:...`,
+// harness/env/env_text.h) that the matrix does not define, so a flag can name an environment no
+// file declares. An Error names the spec and the problem.
+Status add_spec_envs(Matrix& m, const std::vector<std::string>& names);
 
 // Parses and validates a matrix file. Errors read "PATH:LINE: [table] key: problem".
 Result<Matrix> load_matrix(const std::string& path);

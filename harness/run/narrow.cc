@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "harness/env/env_text.h"
 #include "harness/util/text.h"
 
 namespace crossload {
@@ -23,6 +24,18 @@ Status check_envs(const Matrix& m, const std::string& flag, const std::vector<st
   return ok_status();
 }
 
+// `--consumers host,pip:numpy==1.26.4,scikit-learn==1.5.2` arrives split at every comma: a piece
+// that is no environment of the matrix and follows a pip: spec is one more of its pins.
+std::vector<std::string> rejoin_pip_specs(const Matrix& m, const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& name : names) {
+    bool pin = !out.empty() && out.back().rfind("pip:", 0) == 0 && !m.find_env(name) && !is_env_text(name);
+    if (pin) out.back() += "," + name;
+    else out.push_back(name);
+  }
+  return out;
+}
+
 // The flag's list replaces the file's, and errors about the list name the flag.
 void replace_if_given(Matrix& m, std::vector<std::string> Matrix::*list, const char* key,
                       const std::vector<std::string>& given) {
@@ -40,10 +53,13 @@ std::string Narrowing::describe() const {
 }
 
 Status narrow_matrix(Matrix& m, const Narrowing& n) {
-  if (auto s = check_envs(m, "--producers", n.producers); !s) return s;
-  if (auto s = check_envs(m, "--consumers", n.consumers); !s) return s;
-  replace_if_given(m, &Matrix::producers, "producers", n.producers);
-  replace_if_given(m, &Matrix::consumers, "consumers", n.consumers);
+  auto producers = rejoin_pip_specs(m, n.producers), consumers = rejoin_pip_specs(m, n.consumers);
+  for (const auto* names : {&producers, &consumers})
+    if (auto s = add_spec_envs(m, *names); !s) return s;
+  if (auto s = check_envs(m, "--producers", producers); !s) return s;
+  if (auto s = check_envs(m, "--consumers", consumers); !s) return s;
+  replace_if_given(m, &Matrix::producers, "producers", producers);
+  replace_if_given(m, &Matrix::consumers, "consumers", consumers);
   replace_if_given(m, &Matrix::fixtures, "fixtures", n.fixtures);
   replace_if_given(m, &Matrix::formats, "formats", n.formats);
   return ok_status();

@@ -34,6 +34,28 @@ TEST(Narrow, ReplacesOnlyTheGivenLists) {
   EXPECT_EQ(m.formats, std::vector<std::string>{"*"});
 }
 
+TEST(Narrow, SpecsOnTheCommandLineBecomeEnvironmentsTheirCommasKept) {
+  Matrix m = two_envs();
+  Narrowing n;
+  // As CLI11 hands over `--consumers a,pip:scikit-learn==1.5.2,numpy==1.26.4@3.11,debian:sid/s390x`.
+  n.consumers = {"a", "pip:scikit-learn==1.5.2", "numpy==1.26.4@3.11", "debian:sid/s390x"};
+  n.producers = {"python:/usr/bin/python3"};
+  ASSERT_TRUE(narrow_matrix(m, n).ok());
+  EXPECT_EQ(m.consumers,
+            (std::vector<std::string>{"a", "pip:scikit-learn==1.5.2,numpy==1.26.4@3.11", "debian:sid/s390x"}));
+  const EnvSpec* pip = m.find_env("pip:scikit-learn==1.5.2,numpy==1.26.4@3.11");
+  ASSERT_NE(pip, nullptr);
+  EXPECT_EQ(pip->pip, (std::vector<std::string>{"scikit-learn==1.5.2", "numpy==1.26.4"}));
+  EXPECT_EQ(pip->python, "python3.11");
+  ASSERT_NE(m.find_env("python:/usr/bin/python3"), nullptr);
+  EXPECT_EQ(m.find_env("python:/usr/bin/python3")->provider, "host");
+  Narrowing bad;
+  bad.consumers = {"debian:sid"};
+  auto st = narrow_matrix(m, bad);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("--env debian:sid"), std::string::npos) << st.error().message;
+}
+
 TEST(Narrow, MayPickAnEnvironmentTheMatrixDefinesButDoesNotList) {
   Matrix m = two_envs();
   Narrowing n;

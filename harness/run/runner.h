@@ -13,7 +13,7 @@
 namespace crossload {
 
 struct RunOptions {
-  std::string matrix_path = "matrix/quick.toml";
+  std::string matrix_path = kDefaultMatrix;
   std::string out_dir = "crossload-out";
   std::string source_root;          // where harness/worker, formats, fixtures live
   std::string cache_dir;            // built environments
