@@ -25,6 +25,17 @@ Status check_plain_names(const Matrix& m, const std::vector<std::string>& patter
   return ok_status();
 }
 
+// A generated family's fixtures (`estimators:<Name>`, hundreds of them) are selected only by a
+// pattern naming a family (one with ':'): "*" keeps meaning the zoo and the user's recipes.
+bool fixture_selected(const std::vector<std::string>& patterns, const std::string& name) {
+  if (name.find(':') == std::string::npos) return filter_selects(patterns, name);
+  std::vector<std::string> family;
+  for (const auto& p : patterns)
+    if (p.find(':') != std::string::npos) family.push_back(p);
+  bool any_include = std::any_of(family.begin(), family.end(), [](const std::string& p) { return p[0] != '-'; });
+  return any_include && filter_selects(family, name);
+}
+
 }  // namespace
 
 Result<Selection> select(const Matrix& m, const std::vector<FixtureInfo>& known_fixtures) {
@@ -35,7 +46,7 @@ Result<Selection> select(const Matrix& m, const std::vector<FixtureInfo>& known_
   if (auto st = check_plain_names(m, m.formats, format_names, "format"); !st) return st.error();
   Selection s;
   for (const auto& f : known_fixtures)
-    if (filter_selects(m.fixtures, f.name)) s.fixtures.push_back(f);
+    if (fixture_selected(m.fixtures, f.name)) s.fixtures.push_back(f);
   for (const auto& f : format_names)
     if (filter_selects(m.formats, f)) s.formats.push_back(f);
   return s;
