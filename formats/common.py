@@ -9,6 +9,9 @@ import importlib
 
 # The prediction methods a fixture may declare, in the order the protocol names them.
 OUTPUTS = ("predict", "predict_proba", "decision_function", "transform", "score_samples")
+# Methods on X of estimators that have none of OUTPUTS (covariance estimators, NearestNeighbors):
+# only the estimators family (fixtures/estimators.py) declares them, for those estimators alone.
+OTHER_OUTPUTS = ("mahalanobis", "kneighbors_graph")
 
 
 class Unsupported(Exception):
@@ -43,8 +46,9 @@ def require(module, dist=None):
 
 def sklearn_output(model, output, X):
     """Calls the scikit-learn method named `output` on X."""
-    if output not in OUTPUTS:
-        raise ValueError("unknown output %r (known: %s)" % (output, ", ".join(OUTPUTS)))
+    if output not in OUTPUTS + OTHER_OUTPUTS:
+        raise ValueError("unknown output %r (known: %s)"
+                         % (output, ", ".join(OUTPUTS + OTHER_OUTPUTS)))
     # available_if hides methods a model cannot serve (e.g. predict_proba of a LinearSVC pipeline).
     method = getattr(model, output, None)
     if method is None:
@@ -86,6 +90,8 @@ def saveable(array):
     """The array as np.save can write without pickle: object arrays of str become unicode."""
     import numpy as np
 
+    if hasattr(array, "toarray"):  # a scipy.sparse result (OneHotEncoder, vectorizers) as dense
+        array = array.toarray()
     array = np.asarray(array)
     if array.dtype == object:
         if not all(isinstance(v, str) for v in array.flat):

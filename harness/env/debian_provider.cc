@@ -41,6 +41,7 @@ const std::vector<DebianArch> kArches{
     {"ppc64el", "powerpc64le-linux-gnu", "ppc64le", "", "ppc64le"},
     {"riscv64", "riscv64-linux-gnu", "riscv64", "", "riscv64"},
     {"mips64el", "mips64el-linux-gnuabi64", "mips64el", "", "mips64"},
+    {"loong64", "loongarch64-linux-gnu", "loongarch64", "", "loongarch64"},
 };
 
 constexpr const char* kMirror = "http://deb.debian.org/debian";
@@ -242,6 +243,26 @@ std::vector<std::vector<std::string>> compile_shares(const Build& b, const std::
 // Under QEMU the first `import sklearn` byte-compiles thousands of modules and cannot store them
 // (the rootfs is read-only at run time): compile once here, 14 s -> 4 s per import on s390x.
 // Test suites are skipped: nothing the worker imports reads them, and they are a third of scipy.
+// A pool whose workers all wait (compileall -j 0 under qemu-arm 7.2 in bookworm armhf: parent and
+// workers at 0 % CPU for many minutes) is noticed after this long with no CPU time and no output.
+constexpr std::chrono::seconds kCompileStall{60};
+
+// One compileall run; if it stalls, noted and run again serially (-j 1) once.
+Result<ProcessResult> compile_run(const Build& b, std::vector<std::string> args) {
+  auto options = b.inside(args);
+  options.stall_timeout = kCompileStall;
+  auto r = run_step(options, b.sc);
+  if (!r || !r->stalled) return r;
+  note(b.sc, fmt::format("byte-compiling in {} made no progress for {} s (no CPU time, no output): "
+                         "retrying serially (-j 1)", b.where(), kCompileStall.count()));
+  auto j = std::find(args.begin(), args.end(), "-j");
+  if (j != args.end() && j + 1 != args.end()) *(j + 1) = "1";
+  else args.insert(args.begin() + 2, {"-j", "1"});  // after "-m compileall"
+  options = b.inside(args);
+  options.stall_timeout = kCompileStall;
+  return run_step(options, b.sc);
+}
+
 Status byte_compile(const Build& b, const std::string& pyver, nlohmann::json& facts) {
   bool in_process_pool = b.native || binfmt_registered(b.arch) || !version_at_least(pyver, 3, 12);
   std::vector<std::string> base{"-m", "compileall", "-q", "-x", "/tests?/"};
@@ -261,11 +282,15 @@ Status byte_compile(const Build& b, const std::string& pyver, nlohmann::json& fa
   }
   auto start = Clock::now();
   std::vector<std::future<Result<ProcessResult>>> pending;
-  for (const auto& args : runs) pending.push_back(std::async(std::launch::async, [&b, args] { return run_step(b.inside(args), b.sc); }));
+  for (const auto& args : runs) pending.push_back(std::async(std::launch::async, [&b, args] { return compile_run(b, args); }));
   bool unclean = false;
   for (auto& f : pending) {
     auto r = f.get();
     if (!r) return r.error();
+    if (r->stalled)
+      return make_error(fmt::format("byte-compiling in {} made no progress for {} s (no CPU time, no output), "
+                                    "in a pool and again serially with -j 1 (full log: {})",
+                                    b.where(), kCompileStall.count(), b.sc.log_path));
     if (r->timed_out || r->signal)
       return make_error(fmt::format("byte-compiling in {} failed ({}) (full log: {})", b.where(), r->status_text(), b.sc.log_path));
     unclean |= r->exit_code != 0;

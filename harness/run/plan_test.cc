@@ -69,5 +69,48 @@ TEST(Plan, AFlagMatchingNothingIsAUsageErrorNamingTheFlag) {
   EXPECT_EQ(s.error().kind, ErrorKind::kUsage);
 }
 
+std::vector<std::string> selected(const std::vector<std::string>& patterns) {
+  Matrix m;
+  m.path = "m.toml";
+  m.fixtures = patterns;
+  m.formats = {"*"};
+  std::vector<FixtureInfo> known;
+  for (const char* name : {"iris_kmeans", "estimators:Ridge", "estimators:TSNE"}) {
+    known.emplace_back();
+    known.back().name = name;
+  }
+  auto s = select(m, known);
+  EXPECT_TRUE(s) << s.error().message;
+  std::vector<std::string> names;
+  for (const auto& f : s->fixtures) names.push_back(f.name);
+  return names;
+}
+
+TEST(PlanSelect, StarKeepsMeaningTheZooNotTheGeneratedFamily) {
+  EXPECT_EQ(selected({"*"}), (std::vector<std::string>{"iris_kmeans"}));
+}
+
+TEST(PlanSelect, AFamilyGlobSelectsTheFamily) {
+  EXPECT_EQ(selected({"estimators:*"}), (std::vector<std::string>{"estimators:Ridge", "estimators:TSNE"}));
+  EXPECT_EQ(selected({"*", "estimators:*", "-estimators:TSNE"}),
+            (std::vector<std::string>{"iris_kmeans", "estimators:Ridge"}));
+  EXPECT_EQ(selected({"estimators:Ridge"}), (std::vector<std::string>{"estimators:Ridge"}));
+  // Exclusions alone select everything else of the zoo, and none of the family.
+  EXPECT_EQ(selected({"-estimators:TSNE"}), (std::vector<std::string>{"iris_kmeans"}));
+}
+
+TEST(PlanSelect, AListSelectingNothingOnceTheFamilyRuleAppliesIsAnError) {
+  Matrix m;
+  m.path = "m.toml";
+  m.fixtures = {"-iris_kmeans"};  // the zoo's only fixture excluded; "-" never selects the family
+  m.formats = {"*"};
+  std::vector<FixtureInfo> known(3);
+  known[0].name = "iris_kmeans", known[1].name = "estimators:Ridge", known[2].name = "estimators:TSNE";
+  auto s = select(m, known);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message, "m.toml: [matrix] fixtures: '-iris_kmeans' selects no fixture "
+                               "(known: iris_kmeans, estimators:* (2))");
+}
+
 }  // namespace
 }  // namespace crossload

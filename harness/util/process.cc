@@ -11,8 +11,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "harness/util/text.h"
@@ -137,6 +143,7 @@ std::string signal_name(int sig) {
 }  // namespace
 
 std::string ProcessResult::status_text() const {
+  if (stalled) return "made no progress (no CPU time, no output; process group killed)";
   if (timed_out) return fmt::format("timed out after {} (process group killed)", format_duration(seconds));
   if (signal) return "killed by " + signal_name(signal);
   return fmt::format("exit {}", exit_code);
@@ -301,28 +308,92 @@ bool pump(Capture& c) {
   return true;
 }
 
-// Drains the captured streams until both close, the child has exited and a grace has passed
-// (a grandchild may keep a pipe open), or the deadline passes.
-bool drain(std::vector<Capture>& captures, Subprocess& child, Clock::time_point deadline, bool bounded,
-           milliseconds grace) {
-  Clock::time_point exit_seen{};
-  while (!captures.empty()) {
+// CPU ticks (user + system, with those of reaped children) of `root` and every descendant, read
+// from /proc: a process tree, not a process group, since bwrap and pools may start new groups.
+long long tree_cpu_ticks(pid_t root) {
+  std::map<pid_t, std::pair<pid_t, long long>> procs;  // pid -> (parent, ticks)
+  DIR* dir = ::opendir("/proc");
+  if (!dir) return 0;
+  while (dirent* e = ::readdir(dir)) {
+    pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0) continue;
+    std::ifstream in(std::string("/proc/") + e->d_name + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));  // state ppid pgrp ... (field 3 onwards)
+    std::string state;
+    long long v[15] = {};
+    fields >> state;
+    for (auto& x : v) fields >> x;  // fields 4..18: ppid is v[0], utime..cstime are v[10..13]
+    procs[pid] = {static_cast<pid_t>(v[0]), v[10] + v[11] + v[12] + v[13]};
+  }
+  ::closedir(dir);
+  long long ticks = 0;
+  for (const auto& [pid, info] : procs) {
+    for (pid_t p = pid, hops = 0; p > 0 && hops < 64; ++hops) {
+      if (p == root) {
+        ticks += info.second;
+        break;
+      }
+      auto it = procs.find(p);
+      if (it == procs.end()) break;
+      p = it->second.first;
+    }
+  }
+  return ticks;
+}
+
+// Watches for progress: output read, or CPU time used by the child's tree.
+class StallWatch {
+ public:
+  StallWatch(pid_t root, milliseconds limit) : root_(root), limit_(limit), last_(Clock::now()) {}
+  bool enabled() const { return limit_.count() > 0; }
+  void output() { last_ = Clock::now(); }
+  // True once nothing moved for the limit; reads /proc at most every quarter of it (or second).
+  bool stalled() {
     auto now = Clock::now();
-    if (bounded && now >= deadline) return false;
+    if (!enabled() || now - checked_ < std::min<milliseconds>(limit_ / 4, milliseconds(1000))) return false;
+    checked_ = now;
+    long long ticks = tree_cpu_ticks(root_);
+    if (ticks != ticks_) ticks_ = ticks, last_ = now;
+    return now - last_ >= limit_;
+  }
+
+ private:
+  pid_t root_;
+  milliseconds limit_;
+  Clock::time_point last_, checked_{};
+  long long ticks_ = -1;
+};
+
+enum class Drained { kDone, kTimedOut, kStalled };
+
+// Drains the captured streams until both close, the child has exited and a grace has passed
+// (a grandchild may keep a pipe open), the deadline passes, or the child stalls.
+Drained drain(std::vector<Capture>& captures, Subprocess& child, Clock::time_point deadline, bool bounded,
+              milliseconds grace, StallWatch& watch) {
+  Clock::time_point exit_seen{};
+  while (!captures.empty() || (watch.enabled() && !child.exited())) {
+    auto now = Clock::now();
+    if (bounded && now >= deadline) return Drained::kTimedOut;
     if (child.exited()) {
       if (exit_seen == Clock::time_point{}) exit_seen = now;
-      if (now - exit_seen > grace) return true;
+      if (now - exit_seen > grace) return Drained::kDone;
+    } else if (watch.stalled()) {
+      return Drained::kStalled;
     }
     std::vector<pollfd> fds;
     for (const auto& c : captures) fds.push_back({c.fd, POLLIN, 0});
     int wait_ms = 50;
-    if (::poll(fds.data(), fds.size(), wait_ms) < 0 && errno != EINTR) return true;
+    if (::poll(fds.data(), fds.size(), wait_ms) < 0 && errno != EINTR) return Drained::kDone;
     for (std::size_t i = fds.size(); i-- > 0;) {
       if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      watch.output();
       if (!pump(captures[i])) captures.erase(captures.begin() + static_cast<std::ptrdiff_t>(i));
     }
   }
-  return true;
+  return Drained::kDone;
 }
 
 void echo_start(const ProcessOptions& o) {
@@ -351,9 +422,11 @@ Result<ProcessResult> run_process(const ProcessOptions& options) {
   if (o.err == Stream::kCapture) captures.push_back({child->stderr_fd(), &err, &o.on_err_line});
   auto start = Clock::now();
   bool bounded = o.timeout.count() > 0;
-  bool in_time = drain(captures, *child, start + o.timeout, bounded, o.kill_grace);
-  ProcessResult r = child->wait(in_time ? o.timeout : milliseconds{1});
-  if (!in_time) r.timed_out = true;
+  StallWatch watch(child->pid(), o.stall_timeout);
+  Drained how = drain(captures, *child, start + o.timeout, bounded, o.kill_grace, watch);
+  ProcessResult r = child->wait(how == Drained::kDone ? o.timeout : milliseconds{1});
+  if (how == Drained::kTimedOut) r.timed_out = true;
+  if (how == Drained::kStalled) r.stalled = true, r.timed_out = false;
   r.out = std::move(out);
   r.err = std::move(err);
   echo_end(o, r);

@@ -38,6 +38,10 @@ struct ProcessOptions {
   std::function<void(std::string_view)> on_out_line;
   std::function<void(std::string_view)> on_err_line;
   std::chrono::milliseconds timeout{0};        // 0: none
+  // run_process: the child and its descendants are killed, and the result says stalled, once
+  // they have used no CPU time and written no output for this long (a pool whose workers all
+  // wait, e.g. compileall -j 0 under qemu-arm 7.2). 0: never.
+  std::chrono::milliseconds stall_timeout{0};
   std::chrono::milliseconds kill_grace{2000};  // after SIGTERM to the group, before SIGKILL
   // The child leads a new process group so a timeout can kill all it started. An interactive
   // child that reads the terminal must stay in ours (a background group gets SIGTTIN).
@@ -54,12 +58,14 @@ struct ProcessResult {
   int exit_code = -1;  // when it exited normally
   int signal = 0;      // when a signal ended it
   bool timed_out = false;
+  bool stalled = false;  // killed for making no progress (ProcessOptions::stall_timeout)
   double seconds = 0;
   std::string out;     // captured stdout (kCapture)
   std::string err;     // captured stderr (kCapture)
 
   bool success() const { return !timed_out && signal == 0 && exit_code == 0; }
-  // "exit 0", "exit 25", "killed by signal 9 (Killed)", "timed out after 30 s (process group killed)"
+  // "exit 0", "exit 25", "killed by signal 9 (Killed)", "timed out after 30 s (process group killed)",
+  // "made no progress for 60 s (no CPU time, no output; killed)"
   std::string status_text() const;
   // The last non-empty lines of stderr (or stdout when stderr is empty), joined by " | ".
   std::string tail(std::size_t lines = 2) const;

@@ -60,6 +60,40 @@ TEST(Process, TimeoutKillsTheWholeProcessGroup) {
   EXPECT_TRUE(gone) << "sleep " << grandchild << " survived the timeout";
 }
 
+// A child whose grandchild sleeps: no CPU time, no output. Noticed at the stall limit, long
+// before the timeout, and the whole tree is killed.
+TEST(Process, AChildMakingNoProgressIsKilledAsStalled) {
+  auto o = sh("echo started; sleep 30 & wait");
+  o.stall_timeout = 1s;
+  o.timeout = 20s;
+  auto r = run_process(o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->stalled);
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_FALSE(r->success());
+  EXPECT_EQ(r->out, "started\n");
+  EXPECT_GE(r->seconds, 1.0);
+  EXPECT_LT(r->seconds, 8.0);
+  EXPECT_NE(r->status_text().find("made no progress"), std::string::npos) << r->status_text();
+}
+
+// Busy in a grandchild (CPU time, no output) or quiet but writing now and then: both progress.
+TEST(Process, CpuTimeOrOutputIsProgress) {
+  auto busy = sh("(end=$(($(date +%s) + 3)); while [ $(date +%s) -lt $end ]; do :; done) & wait; echo done");
+  busy.stall_timeout = 1s;
+  auto r = run_process(busy);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r->stalled) << r->seconds;
+  EXPECT_GE(r->seconds, 2.0);  // ran past the stall limit on CPU time alone
+  EXPECT_EQ(r->out, "done\n");
+  auto talking = sh("for i in 1 2 3 4 5 6; do echo $i; sleep 0.4; done");
+  talking.stall_timeout = 1s;
+  auto t = run_process(talking);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_FALSE(t->stalled);
+  EXPECT_TRUE(t->success());
+}
+
 TEST(Process, PassesTheChosenEnvironmentOnly) {
   ProcessOptions o;
   o.argv = {"/usr/bin/env"};

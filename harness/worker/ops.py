@@ -85,7 +85,9 @@ def list_op(session, req):
                  "recipe_sha256": _recipe_sha256(f)} for f in all_fixtures()]
     formats = [{"name": v.name, "extension": v.extension, "description": v.description}
                for v in registry.VARIANTS]
-    return {"fixtures": fixtures, "formats": formats}
+    from fixtures import estimators
+
+    return {"fixtures": fixtures, "formats": formats, "not_built": estimators.not_built()}
 
 
 def train(session, req):
@@ -107,7 +109,7 @@ def train_fixture(session, fixture, out_dir, cv):
     with in_stage("train"):
         model, X, y, X_predict = fixture.build()
         start = time.perf_counter()
-        model.fit(X, y)
+        (fixture.fit or _fit)(model, X, y)
         train_seconds = time.perf_counter() - start
         cv_score, cv_std = _cross_validate(fixture, model, X, y) if cv else (None, None)
         os.makedirs(out_dir, exist_ok=True)
@@ -295,10 +297,12 @@ def enable_extra_fixtures():
 
 
 def all_fixtures():
-    """The zoo, then the extra fixtures (if any). Imports only the standard library."""
-    from fixtures import recipes, zoo
+    """The zoo, the estimators family, then the extra fixtures (if any). Imports only the
+    standard library."""
+    from fixtures import estimators, recipes, zoo
 
-    return tuple(zoo.FIXTURES) + _extra_fixtures() + _recipe_fixtures(recipes)
+    return (tuple(zoo.FIXTURES) + estimators.fixtures() + _extra_fixtures()
+            + _recipe_fixtures(recipes))
 
 
 def get_fixture(name):
@@ -355,6 +359,10 @@ def _inputs(path):
 
     with in_stage("protocol"):
         return np.load(path, allow_pickle=False)
+
+
+def _fit(model, X, y):
+    return model.fit(X, y)
 
 
 def _cross_validate(fixture, model, X, y):
