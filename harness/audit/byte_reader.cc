@@ -62,8 +62,10 @@ std::optional<std::string_view> ByteReader::take_line() {
       return out;
     }
     searched = remaining();
-    if (searched >= kMaxWindow || !fill(std::min(searched + kChunk, kMaxWindow)))
-      return std::nullopt;
+    if (searched >= kMaxWindow) return std::nullopt;
+    // The stream may end before the window fills: what it gave is searched all the same.
+    fill(std::min(searched + kChunk, kMaxWindow));
+    if (remaining() == searched) return std::nullopt;
   }
 }
 
