@@ -331,15 +331,26 @@ const Finding* code_error(const InspectionRecord& r) {
   return nullptr;
 }
 
+// The finding that makes the by-value code in the file at `path` UNSAFE (the test fails when
+// there is none).
+std::optional<Finding> unsafe_code(const std::string& path) {
+  auto r = inspect_file(path, Policy());
+  if (!r.ok()) {
+    ADD_FAILURE() << r.error().message;
+    return std::nullopt;
+  }
+  EXPECT_EQ(r->verdict, Verdict::kUnsafe);
+  const Finding* f = code_error(*r);
+  EXPECT_NE(f, nullptr);
+  return f ? std::optional<Finding>(*f) : std::nullopt;
+}
+
 TEST_F(RealPickles, ByValueCodeCallingOsSystemIsUnsafeAtTheNamesOffset) {
   auto path = by_value("'def f(X):\\n    import os\\n    os.system(\"true\")\\n    return X\\n'",
                        "system.cloudpkl");
   ASSERT_TRUE(path);
-  auto r = inspect_file(*path, Policy());
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r->verdict, Verdict::kUnsafe);
-  const Finding* f = code_error(*r);
-  ASSERT_NE(f, nullptr);
+  auto f = unsafe_code(*path);
+  ASSERT_TRUE(f);
   EXPECT_NE(f->reason.find("os (process)"), std::string::npos) << f->reason;
   EXPECT_NE(f->reason.find("system (process)"), std::string::npos) << f->reason;
   // The offset is the opcode that writes the name "os" (SHORT_BINUNICODE, length, "os").
@@ -353,11 +364,8 @@ TEST_F(RealPickles, ByValueCodeNamesInNestedCodeAndConstantsAreJudged) {
                        "        return getattr(__import__(\"posix\"), s)\\n    return X\\n'",
                        "nested.cloudpkl");
   ASSERT_TRUE(path);
-  auto r = inspect_file(*path, Policy());
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r->verdict, Verdict::kUnsafe);
-  const Finding* f = code_error(*r);
-  ASSERT_NE(f, nullptr);
+  auto f = unsafe_code(*path);
+  ASSERT_TRUE(f);
   for (std::string what : {"'g'", "__import__", "posix"})  // nested code, a name, a constant
     EXPECT_NE(f->reason.find(what), std::string::npos) << f->reason;
 }
