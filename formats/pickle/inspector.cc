@@ -1,10 +1,12 @@
 #include "formats/pickle/inspector.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -378,6 +380,7 @@ class Machine {
     return make_error(fmt::format("offset {}: {}", at, what));
   }
   Error truncated(std::uint64_t at, std::string_view what) const {
+    if (in_.source_error()) return *in_.source_error();  // a corrupt compressed stream
     return fail(at, fmt::format("truncated {} (file ends at offset {})", what,
                                 in_.base() + in_.data().size()));
   }
@@ -409,6 +412,13 @@ class Machine {
     owned_.push_back(std::move(s));
     return owned_.back();
   }
+  // Text a value keeps: a view into the pickle, or a copy when the pickle is streamed (its
+  // window moves on). A streamed string longer than kMaxStreamedText keeps its first bytes.
+  std::string_view keep(std::string_view text) {
+    return in_.streaming() ? own(std::string(text)) : text;
+  }
+  static constexpr std::size_t kMaxStreamedText = std::size_t{1} << 20;
+  Result<std::string_view> read_text(std::uint64_t n, std::uint64_t at);
 
   // opcode groups
   void fast_run();
@@ -439,6 +449,7 @@ class Machine {
   Status role_import_by_name(Role role, ValueId result, std::uint64_t at);
   void role_code(Role role, ValueId result, std::uint64_t at);
   void role_class_setstate(ValueId result);
+  void judge_code(ValueId args, std::string_view what);
   void role_codecs(ValueId result, std::uint64_t at);
   Status add_items(ValueId container, std::span<const ValueId> items, std::uint64_t at);
   Status check_mutation_target(ValueId target, std::uint64_t at, std::string_view how);
@@ -623,9 +634,28 @@ ValueId Machine::dict_get(ValueId dict, std::string_view key) const {
 Result<std::string_view> Machine::read_bytes(std::uint64_t n, std::uint64_t at,
                                              std::string_view what) {
   auto b = in_.take(n);
+  // (The whole rest is counted: a stream's window may hold only part of it.)
   if (!b) return truncated(at, fmt::format("{} ({} bytes declared, {} left)", what, n,
-                                           in_.remaining()));
+                                           in_.skip_rest()));
   return *b;
+}
+
+// A str payload. A streamed one longer than kMaxStreamedText keeps its first bytes only: no
+// name is that long, and the window stays bounded.
+Result<std::string_view> Machine::read_text(std::uint64_t n, std::uint64_t at) {
+  constexpr std::string_view kWhat = "string or bytes payload";
+  if (!in_.streaming() || n <= kMaxStreamedText) {
+    auto b = read_bytes(n, at, kWhat);
+    if (!b) return b;
+    return keep(*b);
+  }
+  std::uint64_t start = in_.offset();
+  auto head = in_.take(kMaxStreamedText);
+  std::string_view text = head ? keep(*head) : std::string_view();
+  if (!head || !in_.skip(n - kMaxStreamedText))
+    return truncated(at, fmt::format("{} ({} bytes declared, {} left)", kWhat, n,
+                                     in_.offset() - start + in_.skip_rest()));
+  return text;
 }
 
 Result<std::uint64_t> Machine::read_le(unsigned width, std::uint64_t at, std::string_view what) {
@@ -793,7 +823,7 @@ void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
         if (n > left - width) return false;
         ValueId id = fast_make((op == 0x8c || op == 'X') ? Kind::kStr : Kind::kBytes, at());
         if (val(id).kind == Kind::kStr)
-          val(id).set_text({reinterpret_cast<const char*>(p + 1 + width), n});
+          val(id).set_text(keep({reinterpret_cast<const char*>(p + 1 + width), n}));
         else
           val(id).units = n;
         stack_.push_back(id);
@@ -888,7 +918,7 @@ Status Machine::op_dispatch(std::uint8_t op, std::uint64_t at) {
     case 0x95: {  // FRAME: a length prefix; the opcodes inside are read as usual
       auto n = read_le(8, at, "FRAME length");
       if (!n) return n.error();
-      if (*n > in_.remaining())
+      if (!in_.available(*n))
         return truncated(at, fmt::format("frame ({} bytes declared, {} left)", *n,
                                          in_.remaining()));
       return ok_status();
@@ -1047,12 +1077,18 @@ Status Machine::op_text(std::uint8_t op, std::uint64_t at) {
       if (!n) return n.error();
       if (is_signed && static_cast<std::int32_t>(*n) < 0)
         return fail(at, "BINSTRING pickle has negative byte count");
-      auto b = read_bytes(*n, at, "string or bytes payload");
-      if (!b) return b.error();
-      if (v.kind == Kind::kStr)
-        v.set_text(*b);
-      else
-        v.units = b->size();
+      if (v.kind == Kind::kStr) {
+        auto text = read_text(*n, at);
+        if (!text) return text.error();
+        v.set_text(*text);
+      } else {  // only the size of bytes matters: they are stepped over, never kept
+        std::uint64_t start = in_.offset();
+        if (!in_.skip(*n))
+          return truncated(at, fmt::format("string or bytes payload ({} bytes declared, {} "
+                                           "left)",
+                                           *n, in_.offset() - start));
+        v.units = *n;
+      }
     }
   }
   return push_new(std::move(v));
@@ -1243,11 +1279,12 @@ Result<ValueId> Machine::import_distrusted(const GlobalInfo& g, std::uint32_t sl
 
 Status Machine::op_global(std::uint8_t op, std::uint64_t at) {
   if (op == 'c') {  // GLOBAL: "module\nname\n"
-    auto module = read_line(at, "GLOBAL module");
-    if (!module) return module.error();
+    auto line = read_line(at, "GLOBAL module");
+    if (!line) return line.error();
+    std::string module(*line);  // the next read may move a streamed window
     auto name = read_line(at, "GLOBAL name");
     if (!name) return name.error();
-    auto id = import_global(*module, *name, at);
+    auto id = import_global(module, *name, at);
     if (!id) return id.error();
     return push(*id);
   }
@@ -1344,11 +1381,12 @@ Status Machine::op_call(std::uint8_t op, std::uint64_t at) {
   } else {  // OBJ: class and args since MARK; INST: class named inline, args since MARK
     ValueId cls = kNoValue;
     if (op == 'i') {
-      auto module = read_line(at, "INST module");
-      if (!module) return module.error();
+      auto line = read_line(at, "INST module");
+      if (!line) return line.error();
+      std::string module(*line);  // the next read may move a streamed window
       auto name = read_line(at, "INST name");
       if (!name) return name.error();
-      auto g = import_global(*module, *name, at);
+      auto g = import_global(module, *name, at);
       if (!g) return g.error();
       cls = *g;
     }
@@ -1471,6 +1509,7 @@ void Machine::role_code(Role role, ValueId result, std::uint64_t at) {
                                  "whenever it is called",
                                  what),
                      at);
+    judge_code(r.args, what);
   } else if (role == Role::kSkeletonClass) {
     r.flags |= kFlagDynClass;
     const Value* name = tuple_item(r.args, 1);
@@ -1481,6 +1520,35 @@ void Machine::role_code(Role role, ValueId result, std::uint64_t at) {
                      at);
   }
   // kFunctionCtor: the function carries the code flag of its arguments (set in call()).
+}
+
+// What a code object's names (co_names: globals, attributes, imported modules) and string
+// constants reach, read from CodeType's arguments (co_consts is argument 7, co_names 8 from
+// Python 3.8 to 3.14). Nested code objects are code constants built by their own CodeType
+// call, so each is judged when it is built. Nothing is decoded or run: a name is judged by
+// what it is called, at the offset of the opcode that wrote it.
+void Machine::judge_code(ValueId args, std::string_view what) {
+  std::vector<std::string> reached;
+  std::uint64_t first = 0;
+  auto judge = [&](ValueId id) {
+    auto name = const_str(id);
+    if (!name) return;
+    Classification c = policy_.classify_code_name(*name);
+    if (c.trust != Trust::kDangerous || reached.size() >= 8) return;
+    if (reached.empty()) first = val(id).offset;
+    reached.push_back(fmt::format("{} ({})", name->substr(0, 80), c.category));
+  };
+  for (std::size_t i : {std::size_t{8}, std::size_t{7}}) {
+    const Value* tuple = tuple_item(args, i);
+    if (tuple && tuple->kind == Kind::kTuple)
+      for (ValueId id : items_of(*tuple)) judge(id);
+  }
+  if (reached.empty()) return;
+  rec_.add_finding(Severity::kError, Rule::kCodeObject,
+                   fmt::format("by-value code{} uses {}: it can run processes, touch files or "
+                               "the network, import or evaluate code when called",
+                               what, fmt::join(reached, ", ")),
+                   first);
 }
 
 void Machine::role_class_setstate(ValueId result) {
@@ -1758,11 +1826,11 @@ Status Machine::array_from_wrapper(ValueId state, std::uint64_t at) {
   for (std::uint64_t n : *shape)
     if (bytes) bytes = checked_mul(*bytes, n);
   std::uint64_t start = in_.offset();
-  if (!bytes || *bytes > in_.remaining())
+  // Stepped over, not read: in a streamed (decompressed) file they never sit in memory.
+  if (!bytes || !in_.skip(*bytes))
     return truncated(at, fmt::format("joblib array data ({} bytes declared, {} left)",
                                      bytes ? std::to_string(*bytes) : "more than 2^64",
-                                     in_.remaining()));
-  in_.take(*bytes);
+                                     in_.offset() - start));
   add_array(d, std::move(*shape), *bytes, start, "joblib", false);
   return ok_status();
 }
@@ -1803,16 +1871,17 @@ Result<PickleScanSummary> scan_pickle_stream(ByteReader& in, const Policy& polic
   PickleScanSummary summary;
   if (in.at_end()) return make_error(fmt::format("offset {}: no pickle data", in.offset()));
   while (!in.at_end()) {
-    std::size_t start = in.pos();
+    std::uint64_t start = in.offset();
     Machine machine(in, policy, opts, rec, summary);
     if (auto st = machine.run(); !st) {
       // Bytes after a complete pickle that are not a pickle at all: pickle.load ignores them.
       if (summary.pickles > 0 && machine.failed_on_first_opcode()) {
+        std::uint64_t trailing = in.offset() - start;
+        trailing += in.skip_rest();
         rec.add_finding(Severity::kWarning, Rule::kAnomaly,
                         fmt::format("{} trailing bytes after the last pickle are not a pickle",
-                                    in.data().size() - start),
-                        in.base() + start);
-        in.seek(in.data().size());
+                                    trailing),
+                        start);
         break;
       }
       return st.error();
@@ -1827,9 +1896,8 @@ namespace {
 
 // joblib.load reads array bytes after each wrapper; pickle.load would read them as opcodes.
 // A file could mean one thing to each: scan the plain reading too and keep what is unsafe.
-void check_plain_reading(std::string_view data, const Policy& policy, InspectionRecord& rec) {
+void check_plain_reading(ByteReader& in, const Policy& policy, InspectionRecord& rec) {
   InspectionRecord plain;
-  ByteReader in(data);
   PickleScanOptions opts;
   (void)scan_pickle_stream(in, policy, opts, plain);
   for (auto& f : plain.findings) {
@@ -1846,12 +1914,12 @@ void check_plain_reading(std::string_view data, const Policy& policy, Inspection
   }
 }
 
-}  // namespace
-
-Status inspect_pickle_bytes(std::string_view data, const InspectContext& ctx,
-                            InspectionRecord& rec) {
+// The whole audit of one pickle read from `in`; `plain_reader(fn)` calls fn on a fresh reader
+// of the same bytes, for the plain reading of a joblib stream.
+template <class PlainReader>
+Status inspect_pickle_reader(ByteReader& in, PlainReader&& plain_reader,
+                             const InspectContext& ctx, InspectionRecord& rec) {
   rec.format = "pickle";
-  ByteReader in(data);
   PickleScanOptions opts;
   opts.joblib_arrays = true;
   opts.depth = ctx.depth;
@@ -1861,12 +1929,40 @@ Status inspect_pickle_bytes(std::string_view data, const InspectContext& ctx,
                                         : (summary->saw_binary_opcode ? 1 : 0);
   if (summary->array_wrappers > 0) {
     rec.format = "joblib";
-    check_plain_reading(data, ctx.policy, rec);
+    plain_reader([&](ByteReader& plain) { check_plain_reading(plain, ctx.policy, rec); });
   } else if (summary->cloudpickle) {
     rec.format = "cloudpickle";
   }
   rec.settle_verdict();
   return ok_status();
+}
+
+}  // namespace
+
+Status inspect_pickle_bytes(std::string_view data, const InspectContext& ctx,
+                            InspectionRecord& rec) {
+  ByteReader in(data);
+  return inspect_pickle_reader(
+      in,
+      [&](const auto& fn) {
+        ByteReader plain(data);
+        fn(plain);
+      },
+      ctx, rec);
+}
+
+Status inspect_pickle_source(ByteSource& source, const ReopenSource& reopen,
+                             const InspectContext& ctx, InspectionRecord& rec) {
+  ByteReader in(source);
+  return inspect_pickle_reader(
+      in,
+      [&](const auto& fn) {
+        std::unique_ptr<ByteSource> again = reopen();
+        if (!again) return;
+        ByteReader plain(*again);
+        fn(plain);
+      },
+      ctx, rec);
 }
 
 }  // namespace crossload::audit

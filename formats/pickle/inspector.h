@@ -5,6 +5,8 @@
 // unpickler), so STACK_GLOBAL operands are resolved through the memo, calls are seen with
 // their arguments, and arrays, versions and by-value code are recognised structurally.
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string_view>
 
 #include "harness/audit/byte_reader.h"
@@ -51,5 +53,13 @@ bool looks_like_pickle(std::string_view head);
 // cloudpickle. On a parse error `rec` keeps what was learned before the error.
 Status inspect_pickle_bytes(std::string_view data, const InspectContext& ctx,
                             InspectionRecord& rec);
+
+// The same audit of a pickle read from a stream (a decompressor), in bounded memory: array
+// bytes are stepped over, never held. `reopen` gives a fresh stream of the same bytes for the
+// plain pickle.load reading of a joblib file (or nullptr to skip it). A read error of the
+// source ends the scan with that error.
+using ReopenSource = std::function<std::unique_ptr<ByteSource>()>;
+Status inspect_pickle_source(ByteSource& source, const ReopenSource& reopen,
+                             const InspectContext& ctx, InspectionRecord& rec);
 
 }  // namespace crossload::audit

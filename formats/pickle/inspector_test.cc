@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "harness/audit/inspect.h"
@@ -311,6 +312,74 @@ TEST_F(RealPickles, CloudpickleCallingByValueCodeAtLoadIsUnsafe) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->verdict, Verdict::kUnsafe);
   EXPECT_TRUE(has_rule(*r, Rule::kLoadTimeCode));
+}
+
+// Writes a FunctionTransformer whose function (`source` defines f) is defined by value (its
+// __module__ is __main__), so cloudpickle keeps its code; returns the artifact's path.
+std::optional<std::string> by_value(const std::string& source, const std::string& name) {
+  return testing::python_artifact(
+      "import cloudpickle\nfrom sklearn.preprocessing import FunctionTransformer\n"
+      "ns = {}\nexec(" + source + ", ns)\nns['f'].__module__ = '__main__'\n"
+      "open(sys.argv[1], 'wb').write(cloudpickle.dumps(FunctionTransformer(ns['f'])))\n",
+      name);
+}
+
+// The error finding on by-value code in `r`, if any.
+const Finding* code_error(const InspectionRecord& r) {
+  for (const auto& f : r.findings)
+    if (f.rule == Rule::kCodeObject && f.severity == Severity::kError) return &f;
+  return nullptr;
+}
+
+// The finding that makes the by-value code in the file at `path` UNSAFE (the test fails when
+// there is none).
+std::optional<Finding> unsafe_code(const std::string& path) {
+  auto r = inspect_file(path, Policy());
+  if (!r.ok()) {
+    ADD_FAILURE() << r.error().message;
+    return std::nullopt;
+  }
+  EXPECT_EQ(r->verdict, Verdict::kUnsafe);
+  const Finding* f = code_error(*r);
+  EXPECT_NE(f, nullptr);
+  return f ? std::optional<Finding>(*f) : std::nullopt;
+}
+
+TEST_F(RealPickles, ByValueCodeCallingOsSystemIsUnsafeAtTheNamesOffset) {
+  auto path = by_value("'def f(X):\\n    import os\\n    os.system(\"true\")\\n    return X\\n'",
+                       "system.cloudpkl");
+  ASSERT_TRUE(path);
+  auto f = unsafe_code(*path);
+  ASSERT_TRUE(f);
+  EXPECT_NE(f->reason.find("os (process)"), std::string::npos) << f->reason;
+  EXPECT_NE(f->reason.find("system (process)"), std::string::npos) << f->reason;
+  // The offset is the opcode that writes the name "os" (SHORT_BINUNICODE, length, "os").
+  std::string bytes = testing::read_all(*path);
+  ASSERT_LT(f->offset + 4, bytes.size());
+  EXPECT_EQ(bytes.substr(f->offset, 4), std::string("\x8c\x02os", 4));
+}
+
+TEST_F(RealPickles, ByValueCodeNamesInNestedCodeAndConstantsAreJudged) {
+  auto path = by_value("'def f(X):\\n    def g(s):\\n"
+                       "        return getattr(__import__(\"posix\"), s)\\n    return X\\n'",
+                       "nested.cloudpkl");
+  ASSERT_TRUE(path);
+  auto f = unsafe_code(*path);
+  ASSERT_TRUE(f);
+  for (std::string what : {"'g'", "__import__", "posix"})  // nested code, a name, a constant
+    EXPECT_NE(f->reason.find(what), std::string::npos) << f->reason;
+}
+
+TEST_F(RealPickles, ArithmeticByValueCodeStaysUntrustedAsByValueCode) {
+  auto path = by_value("'f = lambda x: x + 1'", "plus_one.cloudpkl");
+  ASSERT_TRUE(path);
+  auto r = inspect_file(*path, Policy());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->verdict, Verdict::kUntrusted);
+  EXPECT_EQ(code_error(*r), nullptr);
+  EXPECT_TRUE(std::any_of(r->findings.begin(), r->findings.end(), [](const Finding& f) {
+    return f.rule == Rule::kCodeObject && f.reason.find("by-value code") != std::string::npos;
+  }));
 }
 
 }  // namespace

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <zip.h>
 
+#include <algorithm>
+#include <array>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
@@ -113,16 +116,129 @@ bool nesting_within(std::string_view text, int limit) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// where each name sits in schema.json: nlohmann keeps no positions, so one scan of the text
+// records the first offset of every value of the keys that name a callable or type
+// ---------------------------------------------------------------------------------------------
+
+// The keys whose string values name what skops imports: `__module__`/`__class__` (every node),
+// `module_path`/`function` (FunctionNode of protocol 0), `func` (MethodNode) and
+// `bit_generator` (RandomGeneratorNode of protocol 0).
+constexpr std::array<std::string_view, 6> kNameKeys{"__module__", "__class__", "module_path",
+                                                    "function", "func", "bit_generator"};
+
+std::string name_key(std::string_view key, std::string_view value) {
+  return fmt::format("{}={}", key, value);
+}
+std::string pair_key(std::string_view k1, std::string_view v1, std::string_view k2,
+                     std::string_view v2) {
+  return fmt::format("{}={}\x1f{}={}", k1, v1, k2, v2);
+}
+
+class NameOffsets {
+ public:
+  // `text` has been parsed by nlohmann already: the scan may assume valid JSON.
+  explicit NameOffsets(std::string_view text) { scan(text); }
+  // The first offset of `key`'s value `value`, or of the pair (module key, class key) in one
+  // object; 0 when unknown.
+  std::uint64_t of(const std::string& k) const {
+    auto it = first_.find(k);
+    return it == first_.end() ? 0 : it->second;
+  }
+
+ private:
+  struct Frame {
+    bool object = false;
+    bool expect_key = true;
+    std::string key;
+    std::unordered_map<std::string, std::pair<std::string, std::uint64_t>> names{};
+  };
+
+  void note(const std::string& k, std::uint64_t at) {
+    auto [it, inserted] = first_.emplace(k, at);
+    if (!inserted && at < it->second) it->second = at;
+  }
+
+  void close_object(const Frame& f) {
+    auto pair = [&](std::string_view mk, std::string_view ck) {
+      auto m = f.names.find(std::string(mk));
+      auto c = f.names.find(std::string(ck));
+      if (m != f.names.end() && c != f.names.end())
+        note(pair_key(mk, m->second.first, ck, c->second.first), m->second.second);
+    };
+    pair("__module__", "__class__");
+    pair("module_path", "function");
+  }
+
+  void value(std::vector<Frame>& stack, std::string text, std::uint64_t at) {
+    if (stack.empty() || !stack.back().object) return;
+    Frame& f = stack.back();
+    if (std::find(kNameKeys.begin(), kNameKeys.end(), f.key) == kNameKeys.end()) return;
+    note(name_key(f.key, text), at);
+    f.names[f.key] = {std::move(text), at};
+  }
+
+  void scan(std::string_view t) {
+    std::vector<Frame> stack;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      char c = t[i];
+      if (c == '"') {
+        std::size_t start = i + 1, j = start;
+        bool escaped = false;
+        for (; j < t.size() && t[j] != '"'; ++j)
+          if (t[j] == '\\') escaped = true, ++j;
+        std::string text(t.substr(start, j - start));
+        if (escaped) {  // rare: let nlohmann decode the escapes
+          json v = json::parse(t.substr(i, j + 1 - i), nullptr, false);
+          text = v.is_string() ? v.get<std::string>() : std::string();
+        }
+        i = j;
+        if (!stack.empty() && stack.back().object && stack.back().expect_key) {
+          stack.back().key = std::move(text);
+          stack.back().expect_key = false;
+        } else {
+          value(stack, std::move(text), start);
+        }
+      } else if (c == '{' || c == '[') {
+        stack.emplace_back().object = c == '{';
+      } else if (c == '}' || c == ']') {
+        if (stack.empty()) return;
+        if (stack.back().object) close_object(stack.back());
+        stack.pop_back();
+      } else if (c == ',' && !stack.empty() && stack.back().object) {
+        stack.back().expect_key = true;
+      }
+    }
+  }
+
+  std::unordered_map<std::string, std::uint64_t> first_;
+};
+
+// ---------------------------------------------------------------------------------------------
 // skops schema: every node names the type (or function) skops would import to rebuild it
 // ---------------------------------------------------------------------------------------------
 
 struct SchemaWalk {
   const InspectContext& ctx;
   InspectionRecord& rec;
+  std::string_view text;                 // schema.json itself, for offsets
+  std::optional<std::int64_t> protocol;  // skops picks its node loaders by it
   std::vector<std::string> array_files;  // members the schema loads as arrays
   std::unordered_map<std::string, Classification> seen{};  // a forest repeats its types
+  std::optional<NameOffsets> offsets{};  // built on the first finding: safe files never pay
   std::size_t nodes = 0;
   bool too_many = false;
+
+  std::uint64_t offset_of(const std::string& key) {
+    if (!offsets) offsets.emplace(text);
+    return offsets->of(key);
+  }
+};
+
+// What a node makes skops import (or call), and where its name is in schema.json.
+struct Callable {
+  std::string module;
+  std::string name;
+  std::string offset_key;  // a NameOffsets key
 };
 
 const std::vector<std::string_view>& known_loaders() {
@@ -136,23 +252,25 @@ const std::vector<std::string_view>& known_loaders() {
   return kLoaders;
 }
 
-void check_type(SchemaWalk& w, const std::string& module, const std::string& cls,
-                const std::string& loader) {
+void check_type(SchemaWalk& w, const Callable& callable, const std::string& loader) {
+  const std::string& module = callable.module;
+  const std::string& cls = callable.name;
   std::string name = module.empty() ? cls : fmt::format("{}.{}", module, cls);
   std::string key = loader + ":" + name;
   if (w.seen.count(key)) return;
   Classification c = w.ctx.policy.classify(module, cls);
   w.seen.emplace(key, c);
   w.rec.add_global(name);
-  // skops' nodes carry no byte offsets: findings point at schema.json as a whole.
+  if (c.trust == Trust::kTrusted) return;
+  std::uint64_t at = w.offset_of(callable.offset_key);
   if (c.trust == Trust::kDangerous)
     w.rec.add_finding(Severity::kError, Rule::kDangerousGlobal,
-                      fmt::format("{} would import {} ({})", loader, name, c.category), 0);
-  else if (c.trust == Trust::kUntrusted)
+                      fmt::format("{} would import {} ({})", loader, name, c.category), at);
+  else
     w.rec.add_finding(Severity::kWarning, Rule::kUntrustedGlobal,
                       fmt::format("{} would import {}, which is not in the trusted set", loader,
                                   name),
-                      0);
+                      at);
 }
 
 void note_version(SchemaWalk& w, const json& dict_content) {
@@ -177,11 +295,75 @@ void walk_children(SchemaWalk& w, const json& node) {
   }
 }
 
+const json* member(const json& node, std::string_view key) {
+  if (!node.is_object()) return nullptr;
+  auto it = node.find(key);
+  return it == node.end() ? nullptr : &*it;
+}
+
+const std::string* string_member(const json& node, std::string_view key) {
+  const json* v = member(node, key);
+  return v && v->is_string() ? v->get_ptr<const std::string*>() : nullptr;
+}
+
+Callable class_callable(const std::string& module, const std::string& cls) {
+  return {module, cls, pair_key("__module__", module, "__class__", cls)};
+}
+
+// The bit generator a RandomGeneratorNode calls: `numpy.random.<name>()`. Protocol 0 keeps it
+// as a raw string, later protocols in a DictNode whose JsonNode holds it as JSON text.
+std::optional<Callable> bit_generator_callable(const json& node, const Callable& self) {
+  const json* content = member(node, "content");
+  const json* bg = content ? member(*content, "bit_generator") : nullptr;
+  if (!bg) return std::nullopt;
+  if (const std::string* raw = string_member(*bg, "bit_generator"))
+    return Callable{"numpy.random", *raw, name_key("bit_generator", *raw)};
+  const json* dict = member(*bg, "content");
+  const json* inner = dict ? member(*dict, "bit_generator") : nullptr;
+  const std::string* text = inner ? string_member(*inner, "content") : nullptr;
+  if (!text) return std::nullopt;
+  json name = json::parse(*text, nullptr, false);
+  if (!name.is_string()) return std::nullopt;
+  return Callable{"numpy.random", name.get<std::string>(), self.offset_key};
+}
+
+// Every callable or type a node makes skops import. Most nodes name it in `__module__` and
+// `__class__`; some keep it in their content, where the real import is (skops' own loaders:
+// skops/io/_general.py, _numpy.py and old/_general_v0.py).
+std::vector<Callable> callables_of(const SchemaWalk& w, const std::string& loader,
+                                   const json& node) {
+  const std::string* m = string_member(node, "__module__");
+  const std::string* c = string_member(node, "__class__");
+  std::vector<Callable> out;
+  std::optional<Callable> self;
+  if (m && c) self = class_callable(*m, *c);
+  const json* content = member(node, "content");
+  if (loader == "FunctionNode" && content) {
+    // Protocol 0 imports content.module_path + content.function and ignores __class__; later
+    // protocols do the opposite. The file chooses its protocol, so a content callable is
+    // always judged, and __class__ too unless the file says protocol 0.
+    const std::string* path = string_member(*content, "module_path");
+    const std::string* fn = string_member(*content, "function");
+    if (path && fn)
+      out.push_back({*path, *fn, pair_key("module_path", *path, "function", *fn)});
+    if (path && fn && w.protocol == 0) return out;
+  }
+  if (!self) return out;
+  if (loader == "MethodNode" && content) {
+    if (const std::string* func = string_member(*content, "func")) {  // getattr(obj, func)
+      out.push_back({*m, *c + "." + *func, name_key("func", *func)});
+      return out;
+    }
+  }
+  if (loader == "RandomGeneratorNode")
+    if (auto bg = bit_generator_callable(node, *self)) out.push_back(std::move(*bg));
+  out.push_back(std::move(*self));
+  return out;
+}
+
 void walk_node(SchemaWalk& w, const json& node) {
   std::string loader = node["__loader__"].is_string() ? node["__loader__"].get<std::string>()
                                                       : "";
-  const json& m = node.contains("__module__") ? node["__module__"] : json();
-  const json& c = node.contains("__class__") ? node["__class__"] : json();
   if (std::find(known_loaders().begin(), known_loaders().end(), loader) ==
       known_loaders().end())
     w.rec.add_finding(Severity::kWarning, Rule::kAnomaly,
@@ -190,16 +372,11 @@ void walk_node(SchemaWalk& w, const json& node) {
                       0);
   if (loader == "CachedNode") return;  // a reference to a node met before
   if (loader == "JsonNode") return;    // json.loads of its content: it imports nothing
-  if (m.is_string() && c.is_string()) {
-    std::string cls = c.get<std::string>();
-    if (loader == "MethodNode" && node.contains("content") && node["content"].is_object() &&
-        node["content"].contains("func") && node["content"]["func"].is_string())
-      cls += "." + node["content"]["func"].get<std::string>();  // getattr(obj, func)
-    check_type(w, m.get<std::string>(), cls, loader);
-  } else {
+  std::vector<Callable> callables = callables_of(w, loader, node);
+  if (callables.empty())
     w.rec.add_finding(Severity::kWarning, Rule::kAnomaly,
                       fmt::format("{} without a module and class name", loader), 0);
-  }
+  for (const Callable& callable : callables) check_type(w, callable, loader);
   if (node.contains("file") && node["file"].is_string())
     w.array_files.push_back(node["file"].get<std::string>());
   if (loader == "DictNode" && node.contains("content") && node["content"].is_object())
@@ -265,7 +442,7 @@ Status walk_schema(std::string_view schema_json, const InspectContext& ctx,
     return make_error("schema.json is not a JSON object");
   if (schema.contains("protocol") && schema["protocol"].is_number_integer())
     rec.protocol = schema["protocol"].get<std::int64_t>();
-  SchemaWalk w{ctx, rec, {}};
+  SchemaWalk w{ctx, rec, schema_json, rec.protocol, {}};
   walk(w, schema);
   if (w.too_many) return make_error("schema.json has too many nodes for the inspector");
   if (array_files) *array_files = std::move(w.array_files);

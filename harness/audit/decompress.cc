@@ -11,138 +11,165 @@
 
 namespace crossload::audit {
 
+// One codec's decoder over the whole compressed input: each step writes what it can to `out`.
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  struct Step {
+    std::size_t written = 0;
+    bool finished = false;  // the end of the compressed stream
+  };
+  virtual Result<Step> step(char* out, std::size_t n) = 0;
+  virtual std::uint64_t consumed() const = 0;
+};
+
 namespace {
 
 constexpr std::size_t kChunk = std::size_t{1} << 20;
-
-// Grows `out` by up to one chunk without passing `cap`; returns the writable span.
-std::pair<char*, std::size_t> grow(std::string& out, std::size_t used, std::uint64_t cap) {
-  std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, cap - used));
-  if (out.size() < used + want) out.resize(used + want);
-  return {out.data() + used, want};
-}
 
 Error corrupt(Codec c, std::uint64_t offset, std::string_view what) {
   return make_error(fmt::format("offset {}: {} stream {}", offset, codec_name(c), what));
 }
 
-Result<Decompressed> inflate_all(std::string_view in, Codec codec, std::uint64_t cap) {
-  z_stream s{};
-  if (inflateInit2(&s, codec == Codec::kGzip ? 15 + 16 : 15) != Z_OK)
-    return make_error("zlib initialisation failed");
-  std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&s, inflateEnd);
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  s.avail_in = static_cast<uInt>(std::min<std::size_t>(in.size(), UINT32_MAX));
-  Decompressed out;
-  std::size_t used = 0;
-  while (true) {
-    if (used >= cap) {
-      out.capped = true;
-      break;
-    }
-    auto [buf, len] = grow(out.data, used, cap);
-    s.next_out = reinterpret_cast<Bytef*>(buf);
-    s.avail_out = static_cast<uInt>(len);
-    int rc = inflate(&s, Z_NO_FLUSH);
-    used += len - s.avail_out;
-    if (rc == Z_STREAM_END) break;
-    if (rc == Z_BUF_ERROR && s.avail_in == 0) return corrupt(codec, s.total_in, "is truncated");
-    if (rc != Z_OK && rc != Z_BUF_ERROR)
-      return corrupt(codec, s.total_in, fmt::format("is corrupt ({})", s.msg ? s.msg : "?"));
+class ZlibDecoder : public Decoder {
+ public:
+  ZlibDecoder(std::string_view in, Codec codec) : codec_(codec) {
+    ok_ = inflateInit2(&s_, codec == Codec::kGzip ? 15 + 16 : 15) == Z_OK;
+    s_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    s_.avail_in = static_cast<uInt>(std::min<std::size_t>(in.size(), UINT32_MAX));
   }
-  out.data.resize(used);
-  out.consumed = s.total_in;
-  return out;
-}
-
-Result<Decompressed> bunzip_all(std::string_view in, std::uint64_t cap) {
-  bz_stream s{};
-  if (BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK) return make_error("bz2 initialisation failed");
-  std::unique_ptr<bz_stream, int (*)(bz_stream*)> guard(&s, BZ2_bzDecompressEnd);
-  s.next_in = const_cast<char*>(in.data());
-  s.avail_in = static_cast<unsigned>(std::min<std::size_t>(in.size(), UINT32_MAX));
-  Decompressed out;
-  std::size_t used = 0;
-  while (true) {
-    if (used >= cap) {
-      out.capped = true;
-      break;
-    }
-    auto [buf, len] = grow(out.data, used, cap);
-    s.next_out = buf;
-    s.avail_out = static_cast<unsigned>(len);
-    int rc = BZ2_bzDecompress(&s);
-    used += len - s.avail_out;
-    if (rc == BZ_STREAM_END) break;
-    std::uint64_t at = (std::uint64_t{s.total_in_hi32} << 32) | s.total_in_lo32;
-    if (rc != BZ_OK) return corrupt(Codec::kBz2, at, fmt::format("is corrupt (code {})", rc));
-    if (s.avail_in == 0 && s.avail_out != 0) return corrupt(Codec::kBz2, at, "is truncated");
+  ~ZlibDecoder() override {
+    if (ok_) inflateEnd(&s_);
   }
-  out.data.resize(used);
-  out.consumed = (std::uint64_t{s.total_in_hi32} << 32) | s.total_in_lo32;
-  return out;
-}
+  bool ok() const { return ok_; }
+  Result<Step> step(char* out, std::size_t n) override {
+    s_.next_out = reinterpret_cast<Bytef*>(out);
+    s_.avail_out = static_cast<uInt>(std::min<std::size_t>(n, UINT32_MAX));
+    uInt before = s_.avail_out;
+    int rc = inflate(&s_, Z_NO_FLUSH);
+    Step st{before - s_.avail_out, rc == Z_STREAM_END};
+    if (rc == Z_BUF_ERROR && s_.avail_in == 0) return corrupt(codec_, s_.total_in, "is truncated");
+    if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END)
+      return corrupt(codec_, s_.total_in, fmt::format("is corrupt ({})", s_.msg ? s_.msg : "?"));
+    return st;
+  }
+  std::uint64_t consumed() const override { return s_.total_in; }
 
-Result<Decompressed> unxz_all(std::string_view in, Codec codec, std::uint64_t cap) {
-  lzma_stream s = LZMA_STREAM_INIT;
-  // The dictionary a hostile header may ask for is bounded too.
-  constexpr std::uint64_t kMemLimit = std::uint64_t{512} << 20;
-  lzma_ret init = codec == Codec::kXz ? lzma_stream_decoder(&s, kMemLimit, 0)
-                                      : lzma_alone_decoder(&s, kMemLimit);
-  if (init != LZMA_OK) return make_error("lzma initialisation failed");
-  std::unique_ptr<lzma_stream, void (*)(lzma_stream*)> guard(&s, lzma_end);
-  s.next_in = reinterpret_cast<const std::uint8_t*>(in.data());
-  s.avail_in = in.size();
-  Decompressed out;
-  std::size_t used = 0;
-  while (true) {
-    if (used >= cap) {
-      out.capped = true;
-      break;
-    }
-    auto [buf, len] = grow(out.data, used, cap);
-    s.next_out = reinterpret_cast<std::uint8_t*>(buf);
-    s.avail_out = len;
-    lzma_ret rc = lzma_code(&s, s.avail_in == 0 ? LZMA_FINISH : LZMA_RUN);
-    used += len - s.avail_out;
-    if (rc == LZMA_STREAM_END) break;
+ private:
+  z_stream s_{};
+  Codec codec_;
+  bool ok_ = false;
+};
+
+class Bz2Decoder : public Decoder {
+ public:
+  explicit Bz2Decoder(std::string_view in) {
+    ok_ = BZ2_bzDecompressInit(&s_, 0, 0) == BZ_OK;
+    s_.next_in = const_cast<char*>(in.data());
+    s_.avail_in = static_cast<unsigned>(std::min<std::size_t>(in.size(), UINT32_MAX));
+  }
+  ~Bz2Decoder() override {
+    if (ok_) BZ2_bzDecompressEnd(&s_);
+  }
+  bool ok() const { return ok_; }
+  Result<Step> step(char* out, std::size_t n) override {
+    s_.next_out = out;
+    s_.avail_out = static_cast<unsigned>(std::min<std::size_t>(n, UINT32_MAX));
+    unsigned before = s_.avail_out;
+    int rc = BZ2_bzDecompress(&s_);
+    Step st{before - s_.avail_out, rc == BZ_STREAM_END};
+    if (rc != BZ_OK && rc != BZ_STREAM_END)
+      return corrupt(Codec::kBz2, consumed(), fmt::format("is corrupt (code {})", rc));
+    if (!st.finished && s_.avail_in == 0 && s_.avail_out != 0)
+      return corrupt(Codec::kBz2, consumed(), "is truncated");
+    return st;
+  }
+  std::uint64_t consumed() const override {
+    return (std::uint64_t{s_.total_in_hi32} << 32) | s_.total_in_lo32;
+  }
+
+ private:
+  bz_stream s_{};
+  bool ok_ = false;
+};
+
+class XzDecoder : public Decoder {
+ public:
+  XzDecoder(std::string_view in, Codec codec) : codec_(codec) {
+    // The dictionary a hostile header may ask for is bounded too.
+    constexpr std::uint64_t kMemLimit = std::uint64_t{512} << 20;
+    ok_ = (codec == Codec::kXz ? lzma_stream_decoder(&s_, kMemLimit, 0)
+                               : lzma_alone_decoder(&s_, kMemLimit)) == LZMA_OK;
+    s_.next_in = reinterpret_cast<const std::uint8_t*>(in.data());
+    s_.avail_in = in.size();
+  }
+  ~XzDecoder() override { lzma_end(&s_); }
+  bool ok() const { return ok_; }
+  Result<Step> step(char* out, std::size_t n) override {
+    s_.next_out = reinterpret_cast<std::uint8_t*>(out);
+    s_.avail_out = n;
+    lzma_ret rc = lzma_code(&s_, s_.avail_in == 0 ? LZMA_FINISH : LZMA_RUN);
+    Step st{n - s_.avail_out, rc == LZMA_STREAM_END};
     if (rc == LZMA_MEMLIMIT_ERROR)
-      return corrupt(codec, s.total_in, "asks for a dictionary above 512 MiB");
-    if (rc == LZMA_BUF_ERROR) return corrupt(codec, s.total_in, "is truncated");
-    if (rc != LZMA_OK) return corrupt(codec, s.total_in, fmt::format("is corrupt (code {})",
-                                                                     static_cast<int>(rc)));
+      return corrupt(codec_, s_.total_in, "asks for a dictionary above 512 MiB");
+    if (rc == LZMA_BUF_ERROR) return corrupt(codec_, s_.total_in, "is truncated");
+    if (rc != LZMA_OK && rc != LZMA_STREAM_END)
+      return corrupt(codec_, s_.total_in,
+                     fmt::format("is corrupt (code {})", static_cast<int>(rc)));
+    return st;
   }
-  out.data.resize(used);
-  out.consumed = s.total_in;
-  return out;
+  std::uint64_t consumed() const override { return s_.total_in; }
+
+ private:
+  lzma_stream s_ = LZMA_STREAM_INIT;
+  Codec codec_;
+  bool ok_ = false;
+};
+
+class Lz4Decoder : public Decoder {
+ public:
+  explicit Lz4Decoder(std::string_view in) : in_(in) {
+    ok_ = !LZ4F_isError(LZ4F_createDecompressionContext(&ctx_, LZ4F_VERSION));
+  }
+  ~Lz4Decoder() override {
+    if (ctx_) LZ4F_freeDecompressionContext(ctx_);
+  }
+  bool ok() const { return ok_; }
+  Result<Step> step(char* out, std::size_t n) override {
+    std::size_t dst = n, src = in_.size() - pos_;
+    std::size_t hint = LZ4F_decompress(ctx_, out, &dst, in_.data() + pos_, &src, nullptr);
+    pos_ += src;
+    if (LZ4F_isError(hint))
+      return corrupt(Codec::kLz4, pos_, fmt::format("is corrupt ({})", LZ4F_getErrorName(hint)));
+    Step st{dst, hint == 0};  // 0: the end of the frame
+    if (!st.finished && pos_ >= in_.size() && dst == 0)
+      return corrupt(Codec::kLz4, pos_, "is truncated");
+    return st;
+  }
+  std::uint64_t consumed() const override { return pos_; }
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  LZ4F_dctx* ctx_ = nullptr;
+  bool ok_ = false;
+};
+
+template <class D, class... Args>
+Result<std::unique_ptr<Decoder>> make_decoder(std::string_view what, Args&&... args) {
+  auto d = std::make_unique<D>(std::forward<Args>(args)...);
+  if (!d->ok()) return make_error(fmt::format("{} initialisation failed", what));
+  return std::unique_ptr<Decoder>(std::move(d));
 }
 
-Result<Decompressed> unlz4_all(std::string_view in, std::uint64_t cap) {
-  LZ4F_dctx* raw = nullptr;
-  if (LZ4F_isError(LZ4F_createDecompressionContext(&raw, LZ4F_VERSION)))
-    return make_error("lz4 initialisation failed");
-  std::unique_ptr<LZ4F_dctx, LZ4F_errorCode_t (*)(LZ4F_dctx*)> guard(
-      raw, LZ4F_freeDecompressionContext);
-  Decompressed out;
-  std::size_t used = 0, pos = 0;
-  while (true) {
-    if (used >= cap) {
-      out.capped = true;
-      break;
-    }
-    auto [buf, len] = grow(out.data, used, cap);
-    std::size_t dst = len, src = in.size() - pos;
-    std::size_t hint = LZ4F_decompress(raw, buf, &dst, in.data() + pos, &src, nullptr);
-    pos += src;
-    used += dst;
-    if (LZ4F_isError(hint))
-      return corrupt(Codec::kLz4, pos, fmt::format("is corrupt ({})", LZ4F_getErrorName(hint)));
-    if (hint == 0) break;  // end of frame
-    if (pos >= in.size() && dst == 0) return corrupt(Codec::kLz4, pos, "is truncated");
+Result<std::unique_ptr<Decoder>> decoder_for(std::string_view in, Codec codec) {
+  switch (codec) {
+    case Codec::kZlib: case Codec::kGzip: return make_decoder<ZlibDecoder>("zlib", in, codec);
+    case Codec::kBz2: return make_decoder<Bz2Decoder>("bz2", in);
+    case Codec::kXz: case Codec::kLzma: return make_decoder<XzDecoder>("lzma", in, codec);
+    case Codec::kLz4: return make_decoder<Lz4Decoder>("lz4", in);
   }
-  out.data.resize(used);
-  out.consumed = pos;
-  return out;
+  return make_error("unknown codec");
 }
 
 }  // namespace
@@ -169,14 +196,64 @@ std::optional<Codec> sniff_codec(std::string_view h) {
   return std::nullopt;
 }
 
-Result<Decompressed> decompress(std::string_view in, Codec codec, std::uint64_t cap) {
-  switch (codec) {
-    case Codec::kZlib: case Codec::kGzip: return inflate_all(in, codec, cap);
-    case Codec::kBz2: return bunzip_all(in, cap);
-    case Codec::kXz: case Codec::kLzma: return unxz_all(in, codec, cap);
-    case Codec::kLz4: return unlz4_all(in, cap);
+DecompressStream::DecompressStream(std::unique_ptr<Decoder> decoder, std::uint64_t cap)
+    : decoder_(std::move(decoder)), cap_(cap) {}
+DecompressStream::~DecompressStream() = default;
+
+Result<std::unique_ptr<DecompressStream>> DecompressStream::open(std::string_view in,
+                                                                 Codec codec,
+                                                                 std::uint64_t cap) {
+  auto d = decoder_for(in, codec);
+  if (!d) return d.error();
+  return std::unique_ptr<DecompressStream>(new DecompressStream(std::move(*d), cap));
+}
+
+std::uint64_t DecompressStream::consumed() const { return decoder_->consumed(); }
+
+Result<std::size_t> DecompressStream::read(char* buf, std::size_t n) {
+  auto r = next(buf, n);
+  if (!r) error_ = r.error();
+  return r;
+}
+
+Result<std::size_t> DecompressStream::next(char* buf, std::size_t n) {
+  if (error_) return *error_;
+  if (finished_ || capped_) return std::size_t{0};
+  if (produced_ >= cap_) {
+    // At the cap: one more byte tells a stream that ends here from one that goes on.
+    char probe;
+    auto st = decoder_->step(&probe, 1);
+    if (!st) return st.error();
+    finished_ = st->finished && st->written == 0;
+    capped_ = !finished_;
+    return std::size_t{0};
   }
-  return make_error("unknown codec");
+  n = static_cast<std::size_t>(std::min<std::uint64_t>(n, cap_ - produced_));
+  while (true) {
+    auto st = decoder_->step(buf, n);
+    if (!st) return st.error();
+    produced_ += st->written;
+    finished_ = st->finished;
+    if (st->written > 0 || finished_) return st->written;
+  }
+}
+
+Result<Decompressed> decompress(std::string_view in, Codec codec, std::uint64_t cap) {
+  auto stream = DecompressStream::open(in, codec, cap);
+  if (!stream) return stream.error();
+  Decompressed out;
+  while (true) {
+    std::size_t used = out.data.size();
+    out.data.resize(used + static_cast<std::size_t>(std::min<std::uint64_t>(
+                               kChunk, std::max<std::uint64_t>(cap - used, 1))));
+    auto n = (*stream)->read(out.data.data() + used, out.data.size() - used);
+    if (!n) return n.error();
+    out.data.resize(used + *n);
+    if (*n == 0) break;
+  }
+  out.capped = (*stream)->capped();
+  out.consumed = (*stream)->consumed();
+  return out;
 }
 
 }  // namespace crossload::audit

@@ -233,6 +233,46 @@ const std::array<std::string_view, 16> kDangerousLeaves{
     "eval", "exec", "system", "popen", "Popen", "spawn", "execv", "execve", "load", "loads",
     "compile", "open", "getattr", "import_module", "check_output", "run"};
 
+// Names in by-value code (co_names: globals, attributes, imported modules) that reach process,
+// file, network, import or eval machinery. Modules are matched by their top-level name; the
+// builtins of kDangerous (eval, exec, open, getattr, __import__...) count too. Kept to names a
+// numeric function has no reason to use: `trace` or `code` would flag np.trace or obj.code.
+struct CodeName {
+  std::string_view name;
+  std::string_view category;
+};
+const std::array<CodeName, 64> kCodeNames{{
+    {"os", "process"}, {"posix", "process"}, {"nt", "process"},
+    {"subprocess", "process"}, {"_posixsubprocess", "process"}, {"pty", "process"},
+    {"multiprocessing", "process"}, {"system", "process"}, {"popen", "process"},
+    {"Popen", "process"}, {"spawnv", "process"}, {"spawnve", "process"},
+    {"spawnl", "process"}, {"spawnlp", "process"}, {"posix_spawn", "process"},
+    {"execv", "process"}, {"execve", "process"}, {"execl", "process"},
+    {"execlp", "process"}, {"execvp", "process"}, {"fork", "process"},
+    {"kill", "process"}, {"check_output", "process"}, {"check_call", "process"},
+    {"getoutput", "process"}, {"getstatusoutput", "process"}, {"startfile", "process"},
+    {"webbrowser", "process"},
+    {"socket", "network"}, {"_socket", "network"}, {"ssl", "network"}, {"urllib", "network"},
+    {"urllib2", "network"}, {"urlopen", "network"}, {"urlretrieve", "network"},
+    {"requests", "network"}, {"httpx", "network"}, {"ftplib", "network"},
+    {"telnetlib", "network"}, {"create_connection", "network"},
+    {"shutil", "file system"}, {"rmtree", "file system"}, {"tempfile", "file system"},
+    {"pathlib", "file system"},
+    {"importlib", "import machinery"}, {"imp", "import machinery"},
+    {"import_module", "import machinery"}, {"zipimport", "import machinery"},
+    {"runpy", "code execution"}, {"marshal", "code objects"}, {"pickle", "nested deserialization"},
+    {"_pickle", "nested deserialization"}, {"cPickle", "nested deserialization"},
+    {"dill", "nested deserialization"}, {"ctypes", "native code"}, {"_ctypes", "native code"},
+    {"CDLL", "native code"}, {"dlopen", "native code"},
+    {"builtins", "code execution"}, {"__builtin__", "code execution"},
+    {"__builtins__", "code execution"}, {"__globals__", "attribute traversal"},
+    {"__subclasses__", "attribute traversal"}, {"__code__", "attribute traversal"},
+}};
+
+// Dangerous builtins whose names are also everyday attribute names (self.file, obj.input).
+const std::array<std::string_view, 5> kCommonBuiltinWords{"file", "input", "help", "exit",
+                                                          "quit"};
+
 // ---------------------------------------------------------------------------------------------
 // The trusted set: what real scikit-learn / numpy / scipy / joblib models import.
 // ---------------------------------------------------------------------------------------------
@@ -271,6 +311,9 @@ const std::vector<std::pair<std::string_view, std::string_view>> kTrusted{
     {"numpy.random._philox", "Philox"}, {"numpy.random._sfc64", "SFC64"},
     {"numpy.random.bit_generator", "SeedSequence"},
     {"numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"},
+    // the bit generators skops' RandomGeneratorNode calls by name from numpy.random
+    {"numpy.random", "MT19937"}, {"numpy.random", "PCG64"}, {"numpy.random", "PCG64DXSM"},
+    {"numpy.random", "Philox"},  {"numpy.random", "SFC64"},
     {"scipy.sparse._csr", "csr_matrix"}, {"scipy.sparse._csc", "csc_matrix"},
     {"scipy.sparse._coo", "coo_matrix"}, {"scipy.sparse._bsr", "bsr_matrix"},
     {"scipy.sparse._dia", "dia_matrix"}, {"scipy.sparse._dok", "dok_matrix"},
@@ -524,6 +567,19 @@ Classification Policy::classify_module(std::string_view module) const {
     if (e.name == "*" && starts_with_module(module, e.module))
       return {Trust::kDangerous, std::string(e.category)};
   return {Trust::kUntrusted, {}};
+}
+
+Classification Policy::classify_code_name(std::string_view name) const {
+  std::string_view top = top_level(name);  // `import os.path` names "os.path"
+  for (const CodeName& c : kCodeNames)
+    if (c.name == top || c.name == name) return {Trust::kDangerous, std::string(c.category)};
+  std::string category;
+  if (auto dot = name.rfind('.'); dot != std::string_view::npos)  // a constant "os.system"
+    category = danger_category(name.substr(0, dot), name.substr(dot + 1));
+  else if (!contains(kCommonBuiltinWords, name))  // eval, exec, open, getattr, __import__...
+    category = danger_category("builtins", name);
+  if (category.empty()) return {Trust::kUntrusted, {}};
+  return {Trust::kDangerous, category};
 }
 
 bool Policy::user_trusted(std::string_view module, std::string_view name) const {

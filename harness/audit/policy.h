@@ -45,6 +45,12 @@ class Policy {
   // True when `name` is a dangerous module itself (for import-by-name helpers).
   Classification classify_module(std::string_view module) const;
 
+  // A name that by-value code (a code object's co_names, or a string constant) uses: dangerous
+  // when it reaches process, file, network, import or eval machinery (os, system, eval, open,
+  // __import__, socket, importlib, __globals__...). co_names mixes globals and attribute names,
+  // so a method called `open` counts as much as the builtin: by-value code is never trusted.
+  Classification classify_code_name(std::string_view name) const;
+
   // ONNX: standard domains are trusted; anything else needs a native library.
   bool onnx_domain_trusted(std::string_view domain) const;
   // ONNX operators that call back into Python or touch files: (domain, op_type).
