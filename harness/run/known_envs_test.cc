@@ -37,7 +37,7 @@ EnvSpec spec_of() {
 TEST(KnownEnvs, AFingerprintKeptIsKnownWhileNothingChanges) {
   TempDir tmp;
   FakeVenv venv(tmp.path());
-  Launch launch{{venv.python.string()}};
+  Launch launch{{venv.python.string()}, {}, false, "fake venv"};
   KnownEnvs known(tmp.path(), "worker-1", true);
   EXPECT_FALSE(known.fingerprint(spec_of(), launch));
   known.keep_fingerprint(spec_of(), launch, {{"python", "3.11.2"}});
@@ -55,7 +55,7 @@ TEST(KnownEnvs, AFingerprintKeptIsKnownWhileNothingChanges) {
 TEST(KnownEnvs, InstallingAPackageOrReplacingTheInterpreterForgetsTheFingerprint) {
   TempDir tmp;
   FakeVenv venv(tmp.path());
-  Launch launch{{venv.python.string()}};
+  Launch launch{{venv.python.string()}, {}, false, "fake venv"};
   KnownEnvs known(tmp.path(), "worker-1", true);
   known.keep_fingerprint(spec_of(), launch, {{"python", "3.11.2"}});
   fs::create_directories(venv.site / "numpy-2.0.0.dist-info");  // the folder's mtime moves
