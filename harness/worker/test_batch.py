@@ -7,8 +7,7 @@ import signal
 
 import pytest
 
-from test_fork_per_load import HOSTILE, _Payload, _descendants, files  # noqa: F401 (fixture)
-from test_worker import Worker
+from test_fork_per_load import HOSTILE, _Payload, _descendants, files, worker  # noqa: F401 (fixtures)
 
 # Loads (as artifacts that run code when unpickled) that change the process for later loads.
 CHANGERS = {
@@ -20,13 +19,6 @@ CHANGERS = {
     "environ": "import os; os.environ['CROSSLOAD_BATCH_TEST'] = '1'",
     "seed": "import numpy; numpy.random.seed(7)",
 }
-
-
-@pytest.fixture(scope="module")
-def worker(tmp_path_factory):
-    w = Worker(str(tmp_path_factory.mktemp("worker") / "worker.log"))
-    yield w
-    assert w.close() == 0
 
 
 @pytest.fixture(scope="module")
