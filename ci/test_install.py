@@ -70,6 +70,20 @@ def test_install_lays_out_the_python_side_and_the_default_matrices(installed):
     assert "../.venv" not in (share / "matrix/quick.toml").read_text()
 
 
+def test_every_runtime_file_of_the_tree_is_installed(installed):
+    """meson.build lists the Python side file by file; a module added to the worker, a format or
+    the fixtures without its line there breaks only installed copies (and wheels), so compare
+    the install with every tracked runtime file."""
+    tracked = subprocess.run(["git", "ls-files", "harness/worker", "formats", "fixtures"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.split()
+    runtime = [f for f in tracked if (f.endswith(".py") or "/native/" in f or f.endswith("PROTOCOL.md"))
+               and not Path(f).name.startswith(("test_", "conftest")) and not f.startswith("fixtures/hostile/")]
+    assert len(runtime) > 30, runtime
+    share = installed / "share" / "crossload"
+    missing = [f for f in runtime if not (share / f).is_file()]
+    assert not missing, f"not installed (add them to meson.build's install_data): {missing}"
+
+
 def test_version_and_inspect_work_with_the_source_tree_hidden(installed, empty_dir, tmp_path):
     r = run_installed(installed, ["--version"], empty_dir)
     assert r.returncode == 0, r.stderr
