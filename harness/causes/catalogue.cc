@@ -13,7 +13,7 @@ namespace crossload {
 namespace {
 
 const std::vector<std::string> kCauseKeys{"id", "title", "boundary", "what", "fix", "references", "signature"};
-const std::vector<std::string> kSignatureKeys{"outcomes", "stage", "exception", "pattern", "formats"};
+const std::vector<std::string> kSignatureKeys{"outcomes", "stage", "exception", "pattern", "formats", "fixtures"};
 const std::vector<std::string> kBoundaryKeys{"component", "producer", "consumer", "format"};
 
 struct Reader {
@@ -67,6 +67,7 @@ struct Reader {
     for (auto [key, field] : {std::pair{"stage", &s.stage}, {"exception", &s.exception}, {"pattern", &s.pattern}})
       if (auto st = string(t, key, *field, false); !st) return st.error();
     if (auto st = strings(t, "formats", s.formats); !st) return st.error();
+    if (auto st = strings(t, "fixtures", s.fixtures); !st) return st.error();
     if (!s.pattern.empty()) {
       try {
         s.compiled.emplace(s.pattern, std::regex::ECMAScript | std::regex::optimize);
@@ -74,7 +75,8 @@ struct Reader {
         return at(t, fmt::format("{}: pattern: not a regular expression ({})", id, e.what()));
       }
     }
-    if (s.outcomes.empty() && s.stage.empty() && s.exception.empty() && s.pattern.empty() && s.formats.empty())
+    if (s.outcomes.empty() && s.stage.empty() && s.exception.empty() && s.pattern.empty() && s.formats.empty() &&
+        s.fixtures.empty())
       return at(t, fmt::format("{}: a signature must set at least one of {}", id, join(kSignatureKeys, ", ")));
     return s;
   }

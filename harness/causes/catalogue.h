@@ -23,6 +23,7 @@ struct Signature {
   std::string pattern;                 // as written; empty: any message
   std::optional<std::regex> compiled;  // of pattern
   std::vector<std::string> formats;
+  std::vector<std::string> fixtures;  // globs over the cell's fixture ("estimators:AdaBoost*")
 };
 
 struct Boundary {

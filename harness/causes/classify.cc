@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "harness/util/text.h"
+
 namespace crossload {
 
 namespace {
@@ -80,6 +82,7 @@ CellFacts cell_facts(const CellRecord& cell) {
     if (auto o = outcome_from_string(text_of(d["expected"], "observed"))) f.outcome = *o;
   }
   f.format = cell.format;
+  f.fixture = cell.fixture;
   if (f.outcome == Outcome::kMismatch) {
     std::string invariant = invariant_text(d);
     f.stage = "compare";
@@ -99,6 +102,9 @@ bool matches(const Signature& s, const CellFacts& f) {
   if (!s.stage.empty() && s.stage != f.stage) return false;
   if (!s.exception.empty() && s.exception != f.exception) return false;
   if (!s.formats.empty() && std::find(s.formats.begin(), s.formats.end(), f.format) == s.formats.end()) return false;
+  if (!s.fixtures.empty() && std::none_of(s.fixtures.begin(), s.fixtures.end(),
+                                          [&](const std::string& g) { return glob_match(g, f.fixture); }))
+    return false;
   return !s.compiled || std::regex_search(f.message, *s.compiled);
 }
 

@@ -17,6 +17,7 @@ struct CellFacts {
   std::string exception;  // detail.error_type; "InvariantViolation" or "Mismatch" for MISMATCH
   std::string message;    // normalised
   std::string format;
+  std::string fixture;
 };
 
 // Newlines and runs of blanks become one space, file paths "<path>", hexadecimal addresses

@@ -59,6 +59,21 @@ TEST(Classify, TreeNodeDtypeByDirection) {
   EXPECT_EQ(cause_id(backward), "sklearn-tree-node-dtype-backward-1.3");
 }
 
+// The held-out runs of 2026-12-06 (docs/findings/armhf-slice, estimators-host): word size in both
+// directions, and a silent change only one model shows, named by its fixture.
+TEST(Classify, NeighboursAcrossWordSizeAndAModelSpecificSilentChange) {
+  EXPECT_EQ(cause_id(load_error("ValueError", "Buffer dtype mismatch, expected 'const intp_t' but got 'long long'")),
+            "sklearn-knn-index-width-32bit");
+  EXPECT_EQ(cause_id(load_error("ValueError", "Buffer dtype mismatch, expected 'const intp_t' but got 'int'")),
+            "sklearn-knn-index-width-32bit-into-64bit");
+  json differs = {{"summary", "decision_function: 90 of 90 values differ beyond rtol=1e-05 atol=1e-08 (first at row "
+                              "0, column 0: expected 18.35, got 0.25; max abs diff 44.1)"}};
+  CellRecord adaboost = cell(Outcome::kMismatch, differs);
+  adaboost.fixture = "estimators:AdaBoostClassifier";
+  EXPECT_EQ(cause_id(adaboost), "sklearn-adaboost-samme-r-removed");
+  EXPECT_EQ(cause_id(cell(Outcome::kMismatch, differs)), std::string(kUnclassified));  // another model: not this cause
+}
+
 TEST(Classify, CrashMismatchInvariantAndUnsupported) {
   EXPECT_EQ(cause_id(cell(Outcome::kCrash, {{"stage", "crash"}, {"message", "killed by signal 11"}}, "cloudpickle")),
             "cloudpickle-bytecode-python-minor");

@@ -277,23 +277,6 @@ Result<Matrix> load_matrix(const std::string& path) {
   return parse_matrix(buf.str(), path);
 }
 
-bool glob_match(const std::string& pattern, const std::string& text) {
-  std::size_t p = 0, t = 0, star = std::string::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p, ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++, mark = t;
-    } else if (star != std::string::npos) {
-      p = star + 1, t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 bool filter_selects(const std::vector<std::string>& patterns, const std::string& name) {
   bool only_negative = std::all_of(patterns.begin(), patterns.end(),
                                    [](const std::string& p) { return !p.empty() && p[0] == '-'; });

@@ -54,8 +54,7 @@ Status add_spec_envs(Matrix& m, const std::vector<std::string>& names);
 Result<Matrix> load_matrix(const std::string& path);
 Result<Matrix> parse_matrix(const std::string& text, const std::string& path);
 
-// Glob with '*' and '?', and a filter list where a leading '-' excludes (last match wins).
-bool glob_match(const std::string& pattern, const std::string& text);
+// A filter list of globs (harness/util/text.h) where a leading '-' excludes (last match wins).
 bool filter_selects(const std::vector<std::string>& patterns, const std::string& name);
 
 }  // namespace crossload

@@ -1,4 +1,5 @@
 #include "harness/run/matrix.h"
+#include "harness/util/text.h"
 
 #include <gtest/gtest.h>
 

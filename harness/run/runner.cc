@@ -44,7 +44,7 @@ struct RunState {
   RunSummary summary;
   RunLog& log;
   const ProvisionContext* provision = nullptr;
-  std::optional<KnownEnvs> known;  // fingerprints and fixture list of earlier runs (known_envs.h)
+  std::optional<KnownEnvs> known{};  // fingerprints and fixture list of earlier runs (known_envs.h)
 };
 
 // Starts the workers not started yet, keeps their fingerprints for later runs and records the

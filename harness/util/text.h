@@ -15,5 +15,7 @@ std::string shell_line(const std::vector<std::string>& argv);
 // `text` on one line of at most `width` bytes (whole UTF-8 characters, "..." when cut): line
 // breaks and tabs become "\n", "\r", "\t", so a log keeps one line per entry.
 std::string one_line(const std::string& text, std::size_t width);
+// Glob with '*' (any run) and '?' (any one character) over the whole text.
+bool glob_match(const std::string& pattern, const std::string& text);
 
 }  // namespace crossload
