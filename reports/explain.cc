@@ -31,19 +31,19 @@ std::string explain_failure(const CellRecord& c) {
   return explain_outcome(c);
 }
 
+}  // namespace
+
 // run --recipe and check --recipe: the guide's retrain check (harness/check/retrain.h), beside the
 // load outcome. "the model", not "this recipe": in a check the thing that failed is the user's file.
-std::string retrain_text(const CellRecord& c) {
+std::string retrain_check(const CellRecord& c) {
   if (!c.detail.is_object() || !c.detail.contains("retrain")) return "";
   const auto& r = c.detail["retrain"];
   if (!r.is_object() || !r.contains("sentence") || !r["sentence"].is_string()) return "";
   return "Retrain check: the model " + r["sentence"].get<std::string>() + ".";
 }
 
-}  // namespace
-
 std::string explain(const CellRecord& c) {
-  std::string text = explain_failure(c), retrain = retrain_text(c);
+  std::string text = explain_failure(c), retrain = retrain_check(c);
   if (retrain.empty()) return text;
   return text.empty() ? retrain : text + " " + retrain;
 }

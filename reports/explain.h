@@ -11,4 +11,7 @@ namespace crossload {
 // One sentence for a failing or warned cell, or "" when there is nothing to add.
 std::string explain(const CellRecord& cell);
 
+// "Retrain check: the model ..." for a cell of a recipe (run/check --recipe), or "".
+std::string retrain_check(const CellRecord& cell);
+
 }  // namespace crossload

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "harness/causes/tally.h"
+#include "reports/explain.h"
 #include "reports/summaries.h"
 
 namespace crossload {
@@ -84,6 +85,12 @@ std::string cell_list(const std::vector<const CellRecord*>& cells) {
   return text;
 }
 
+// The guide's retrain check of a recipe's cells (run/check --recipe), under their cause.
+void write_retrain_checks(const std::vector<const CellRecord*>& cells, std::ostream& out) {
+  for (const auto* c : cells)
+    if (auto text = retrain_check(*c); !text.empty()) out << fmt::format("  - `{}`: {}\n", c->id, md_escape(text));
+}
+
 // Unclassified cells by their error text: what the catalogue does not know yet.
 void write_unclassified(const CauseGroup& g, std::ostream& out) {
   std::map<std::string, std::vector<const CellRecord*>> by_text;
@@ -92,6 +99,7 @@ void write_unclassified(const CauseGroup& g, std::ostream& out) {
                      g.cells.size());
   for (const auto& [text, cells] : by_text)
     out << fmt::format("  - `{}` × {}: {}\n", md_escape(text), cells.size(), cell_list(cells));
+  write_retrain_checks(g.cells, out);
 }
 
 // Every cell that is not OK under its cause, unclassified first: the cause id of each cell.
@@ -112,6 +120,7 @@ void write_causes(const RunData& d, std::ostream& out) {
     }
     out << fmt::format("- `{}` × {}: {}\n", g.id, g.cells.size(), md_escape(g.cause->title));
     out << "  <details><summary>cells</summary>" << cell_list(g.cells) << "</details>\n";
+    write_retrain_checks(g.cells, out);
   }
   out << '\n';
 }

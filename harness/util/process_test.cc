@@ -79,7 +79,9 @@ TEST(Process, AChildMakingNoProgressIsKilledAsStalled) {
 
 // Busy in a grandchild (CPU time, no output) or quiet but writing now and then: both progress.
 TEST(Process, CpuTimeOrOutputIsProgress) {
-  auto busy = sh("(end=$(($(date +%s) + 3)); while [ $(date +%s) -lt $end ]; do :; done) & wait; echo done");
+  // A grandchild that only burns CPU for 3 s (no output, no short-lived processes whose CPU time
+  // would vanish with them): progress by CPU time alone.
+  auto busy = sh("timeout 3 sh -c 'while :; do :; done'; echo done");
   busy.stall_timeout = 1s;
   auto r = run_process(busy);
   ASSERT_TRUE(r) << r.error().message;
