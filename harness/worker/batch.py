@@ -97,7 +97,10 @@ class Batch:
         if child is None:
             return
         iso._kill(-child.pid)
-        os.wait4(child.pid, 0)
+        try:
+            os.wait4(child.pid, 0)
+        except ChildProcessError:
+            pass  # reaped already by another path of the worker (a sweep between two loads)
         _close_all(child)
         self.isolation._sweep()
         iso._log("batch child %d retired after %d load(s): %s" % (child.pid, child.loads, reason))

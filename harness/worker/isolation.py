@@ -429,8 +429,12 @@ def _reap(pid, data, killed_for=None):
 
 
 def _exited(pid):
-    """True once the child is a zombie; it is not reaped (see _reap)."""
-    info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    """True once the child is a zombie, or already reaped by another path of the worker (a sweep
+    between two loads of a batch); it is not reaped here (see _reap)."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
     return info is not None
 
 
