@@ -1,3 +1,4 @@
+#include "harness/util/source_root.h"
 #include "formats/registry.h"
 
 #include <gtest/gtest.h>
@@ -23,7 +24,7 @@ TEST(FormatRegistry, FindsKnownAndRejectsUnknown) {
 
 // The Python twin (formats/registry.py) must list exactly the same variant names.
 TEST(FormatRegistry, MatchesPythonRegistry) {
-  std::string cmd = std::string("cd ") + CROSSLOAD_SOURCE_ROOT +
+  std::string cmd = std::string("cd ") + crossload::source_root() +
                     " && python3 -c 'from formats.registry import names; print(\"\\n\".join(names()))'";
   FILE* p = popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);

@@ -2,6 +2,7 @@
 // Hand-built runs for the reporters' golden tests (not part of the library): every outcome,
 // warnings, hostile text (markup, control bytes, a UTF-8 character cut in half), manifests with
 // skops' untrusted types and ONNX fidelity, an unavailable environment.
+#include "harness/util/source_root.h"
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -130,7 +131,7 @@ inline RunData empty_run() {
 }
 
 inline std::string golden_path(const std::string& name) {
-  return std::string(CROSSLOAD_SOURCE_ROOT) + "/reports/testdata/" + name;
+  return std::string(crossload::source_root()) + "/reports/testdata/" + name;
 }
 
 // Compares with reports/testdata/<name>; CROSSLOAD_UPDATE_GOLDEN=1 rewrites it instead (review the diff).

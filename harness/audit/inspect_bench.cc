@@ -3,6 +3,7 @@
 // and, when $CROSSLOAD_AUDIT_FILES names a file listing paths (one per line), on exactly those
 // ("Inspect/listed": how compare_scanners.py times the scan alone, beside picklescan's).
 // Registered at static-initialisation time: crossload_bench's main is BENCHMARK_MAIN.
+#include "harness/util/source_root.h"
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -22,7 +23,7 @@ namespace fs = std::filesystem;
 
 fs::path corpus_dir() {
   const char* env = std::getenv("CROSSLOAD_AUDIT_CORPUS");
-  return env ? fs::path(env) : fs::path(CROSSLOAD_SOURCE_ROOT) / "build-bench-corpus";
+  return env ? fs::path(env) : fs::path(crossload::source_root()) / "build-bench-corpus";
 }
 
 // "wine_random_forest_classifier.joblib.lz4" -> "joblib.lz4": the format variant's extension.

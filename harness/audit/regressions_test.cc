@@ -1,6 +1,7 @@
 // Replays every input kept under fixtures/hostile/regressions/ (what ci/fuzz found, a minimised
 // corpus of its runs, and hostile files built by hand): each must give a record or an error
 // naming an offset, never a crash (the sanitizer build of ci/fuzz checks them harder).
+#include "harness/util/source_root.h"
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -13,7 +14,7 @@ namespace {
 
 TEST(AuditRegressions, EveryKeptFuzzInputIsHandled) {
   namespace fs = std::filesystem;
-  fs::path dir = fs::path(CROSSLOAD_SOURCE_ROOT) / "fixtures/hostile/regressions";
+  fs::path dir = fs::path(crossload::source_root()) / "fixtures/hostile/regressions";
   ASSERT_TRUE(fs::is_directory(dir)) << dir << " is missing";
   Policy policy;
   InspectOptions options;

@@ -1,6 +1,7 @@
 #pragma once
 // Test helpers for the audit: produce real artifacts with the project venv's Python (so the
 // tests check what scikit-learn, joblib, cloudpickle, skops and skl2onnx really write).
+#include "harness/util/source_root.h"
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,7 +21,7 @@ inline Result<InspectionRecord> inspect(const std::string& bytes) {
 }
 
 inline std::string venv_python() {
-  return std::string(CROSSLOAD_SOURCE_ROOT) + "/.venv/bin/python";
+  return std::string(crossload::source_root()) + "/.venv/bin/python";
 }
 
 inline bool have_venv() { return std::filesystem::exists(venv_python()); }

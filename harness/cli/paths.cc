@@ -1,3 +1,4 @@
+#include "harness/util/source_root.h"
 #include "harness/cli/paths.h"
 
 #include <cstdlib>
@@ -30,7 +31,7 @@ std::optional<std::string> installed_root() {
 std::string default_source_root() {
   if (const char* env = std::getenv("CROSSLOAD_ROOT"); env && *env) return env;
   if (auto installed = installed_root()) return *installed;
-  return CROSSLOAD_SOURCE_ROOT;
+  return crossload::source_root();
 }
 
 std::string default_cache_dir() {

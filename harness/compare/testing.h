@@ -1,5 +1,6 @@
 #pragma once
 // Helpers shared by the tests of harness/compare (not part of the library).
+#include "harness/util/source_root.h"
 #include <stdlib.h>
 
 #include <cstdlib>
@@ -30,7 +31,7 @@ class TempDir {
 };
 
 // The project venv's interpreter: numpy there writes the files the tests read back.
-inline std::string venv_python() { return std::string(CROSSLOAD_SOURCE_ROOT) + "/.venv/bin/python"; }
+inline std::string venv_python() { return std::string(crossload::source_root()) + "/.venv/bin/python"; }
 
 // Writes `script` into dir and runs it with dir as its argument; true if it exited 0.
 inline bool run_python(const std::string& script, const std::string& dir) {

@@ -1,3 +1,4 @@
+#include "harness/util/source_root.h"
 #include "harness/sandbox/sandbox.h"
 
 #include <arpa/inet.h>
@@ -150,7 +151,7 @@ TEST(Sandbox, WhatRunsInsideCannotWriteTheRunDirectoryNorReachTheNetwork) {
   EXPECT_TRUE(fs::exists(p.run_dir + "/cells/written"));
   EXPECT_NE(r->err.find("Read-only file system"), std::string::npos) << r->err;
 
-  std::string python = std::string(CROSSLOAD_SOURCE_ROOT) + "/.venv/bin/python";
+  std::string python = std::string(crossload::source_root()) + "/.venv/bin/python";
   if (!fs::exists(python)) GTEST_SKIP() << "no " << python << " for the network half";
   Launch py;
   py.python = {python};
