@@ -317,8 +317,13 @@ long long tree_cpu_ticks(pid_t root) {
   while (dirent* e = ::readdir(dir)) {
     pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
     if (pid <= 0) continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // A process may end between readdir and read (ESRCH): it is simply not counted.
+    int fd = ::open((std::string("/proc/") + e->d_name + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    auto text = read_fd(fd);
+    ::close(fd);
+    if (!text) continue;
+    const std::string& stat = *text;
     auto close = stat.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream fields(stat.substr(close + 2));  // state ppid pgrp ... (field 3 onwards)
@@ -407,6 +412,20 @@ void echo_end(const ProcessOptions& o, const ProcessResult& r) {
 }
 
 }  // namespace
+
+Result<std::string> read_fd(int fd) {
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0) return text;
+    if (n > 0) {
+      text.append(buf, static_cast<std::size_t>(n));
+    } else if (errno != EINTR) {
+      return make_error(fmt::format("read: {}", ::strerror(errno)));
+    }
+  }
+}
 
 Result<ProcessResult> run_process(const ProcessOptions& options) {
   ProcessOptions o = options;

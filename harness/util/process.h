@@ -133,4 +133,9 @@ Status write_all(int fd, std::string_view data);
 // Seconds as people read them in a log: "0.7 s", "18.4 s", "2 min 41 s".
 std::string format_duration(double seconds);
 
+// Everything left to read from `fd`, or the read error as a value. Files under /proc can fail
+// mid-read (ESRCH once their process is reaped), which std::istreambuf_iterator turns into an
+// exception.
+Result<std::string> read_fd(int fd);
+
 }  // namespace crossload

@@ -1,5 +1,6 @@
 #include "harness/util/process.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -210,6 +211,35 @@ TEST(Process, ADieWithParentChildEndsWithItsParent) {
 TEST(Process, FormatsDurations) {
   EXPECT_EQ(format_duration(0.72), "0.7 s");
   EXPECT_EQ(format_duration(161), "2 min 41 s");
+}
+
+// The stall detector reads /proc/<pid>/stat of processes that may end meanwhile: a read after
+// the process is reaped fails with ESRCH, which must come back as an error, not an exception
+// (it once ended a whole run as "internal error").
+TEST(Process, ReadingTheStatOfAReapedProcessIsAnErrorValue) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  ASSERT_GT(child, 0);
+  int fd = ::open(("/proc/" + std::to_string(child) + "/stat").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  auto text = read_fd(fd);
+  ::close(fd);
+  ASSERT_FALSE(text);
+  EXPECT_NE(text.error().message.find("No such process"), std::string::npos) << text.error().message;
+}
+
+TEST(Process, ReadFdReadsToTheEnd) {
+  int fd = ::open("/proc/self/status", O_RDONLY);
+  ASSERT_GE(fd, 0);
+  auto text = read_fd(fd);
+  ::close(fd);
+  ASSERT_TRUE(text);
+  EXPECT_NE(text->find("VmRSS"), std::string::npos);
 }
 
 }  // namespace
