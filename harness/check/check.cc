@@ -157,7 +157,8 @@ void settle(CheckState& st, EnvCheck e, const LoadResult& r) {
 void settle_rebuilt(CheckState& st, const std::string& used) {
   if (!st.report.rebuilt || st.report.rebuilt->spec.empty() || !st.report.rebuilt->failure.empty()) return;
   auto& envs = st.report.envs;
-  auto it = std::find_if(envs.begin(), envs.end(), [&](const EnvCheck& e) { return e.cell.consumer == st.report.rebuilt->spec; });
+  auto it = std::find_if(envs.begin(), envs.end(),
+                         [&](const EnvCheck& e) { return e.cell.consumer == st.report.rebuilt->spec; });
   if (it == envs.end() || used == it->cell.consumer) return;
   st.report.rebuilt->failure = fmt::format("it did not load the artifact: {} {}", to_string(it->cell.outcome),
                                            it->cell.detail.value("message", it->cell.detail.value("summary", std::string())));
@@ -295,8 +296,9 @@ void rebuild_reference(CheckState& st, Matrix& m, const ProvisionContext& ctx,
   if (!spec) rb.failure = spec.error().message;
   if (!spec) return st.log.error("reference: cannot rebuild the artifact's producer: {}", rb.failure);
   rb.spec = *spec;
+  std::string numpy = st.recorded.numpy_major ? " with " + numpy_words(st.recorded.numpy_major) : "";
   st.log.info("reference: no environment has scikit-learn {}{}: rebuilding it from the artifact's recorded "
-              "versions as {}", st.recorded.sklearn.front(), st.recorded.numpy_major ? " with " + numpy_words(st.recorded.numpy_major) : "", rb.spec);
+              "versions as {}", st.recorded.sklearn.front(), numpy, rb.spec);
   auto env = start_producer_env(m, rb.spec, ctx, st.log, worker_env);
   if (!env) rb.failure = "it was not built: " + env.error().message;
   if (!env) return st.log.error("reference: rebuilding {} failed: {}", rb.spec, rb.failure);

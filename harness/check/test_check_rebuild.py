@@ -28,6 +28,10 @@ model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
 open(sys.argv[1] + "/model.pkl", "wb").write(pickle.dumps(model))
 np.save(sys.argv[1] + "/inputs.npy", X[::5])
 np.save(sys.argv[1] + "/proba.npy", model.predict_proba(X[::5]))
+# The same tree as if a 1.3 release PyPI does not have had saved it: pip finds no such wheel.
+import sklearn.base
+sklearn.base.__version__ = "1.3.99"
+open(sys.argv[1] + "/unreleased.pkl", "wb").write(pickle.dumps(model))
 """
 
 
@@ -91,3 +95,17 @@ def test_turned_off_the_host_stands_in_and_is_labelled_not_trusted(made, tmp_pat
     assert (host["reference"], host["reference_trusted"]) == (True, False)
     # Without a reference of its own version, only the output invariants can tell the counts are wrong.
     assert host["outcome"] == "MISMATCH" and r.returncode == 1, r.stdout
+
+
+def test_a_release_pip_cannot_install_is_said_and_the_stand_in_is_not_trusted(made, tmp_path):
+    r = crossload("check", made / "unreleased.pkl", "--inputs", made / "inputs.npy", *HOST, "--json",
+                  "--out", tmp_path / "o")
+    doc = json.loads(r.stdout)
+    rebuilt = doc["reference"]["rebuilt"]
+    assert rebuilt["spec"] == PRODUCER.replace("1.3.2", "1.3.99") and rebuilt["status"] == "failed", rebuilt
+    assert rebuilt["reason"].startswith("it was not built: "), rebuilt
+    assert "scikit-learn==1.3.99" in rebuilt["reason"], rebuilt  # pip's own error names the pin
+    assert f"reference: rebuilding {rebuilt['spec']} failed: it was not built: " in r.stderr, r.stderr
+    assert doc["reference"]["trusted"] is False
+    [host] = doc["environments"]  # the environment that failed to build is no row of the check
+    assert (host["name"], host["reference"], host["reference_trusted"]) == ("host", True, False)
