@@ -286,6 +286,9 @@ std::vector<std::pair<std::string, json>> fingerprints(const CheckState& st, con
 void rebuild_reference(CheckState& st, Matrix& m, const ProvisionContext& ctx,
                        const std::map<std::string, std::string>& worker_env) {
   if (!st.order.matched.empty() || st.recorded.sklearn.empty()) return;
+  // With no chosen environment up there is nothing to compare a reference with: building one
+  // would only delay the error that says so.
+  if (std::none_of(st.envs.begin(), st.envs.end(), [](const auto& kv) { return kv.second.can_load(); })) return;
   RebuiltReference& rb = st.report.rebuilt.emplace();
   if (!st.o.rebuild_reference) {
     rb.failure = "turned off (--no-rebuild-reference)";
