@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "harness/causes/classify.h"
 #include "harness/check/rebuild.h"
 #include "harness/util/text.h"
@@ -92,11 +94,13 @@ std::string render_text(const CheckReport& r) {
     for (const auto& o : r.reference_outputs) outputs += (outputs.empty() ? "" : ", ") + o;
     out += "outputs compared: " + outputs + "\n";
   }
-  out += fmt::format("\n{:<20} {:<21} {:>9}  {}\n", "environment", "outcome", "max diff", "versions");
+  std::size_t width = 20;  // a spec's name (the rebuilt producer's: pip:scikit-learn==...) widens the column
+  for (const auto& e : r.envs) width = std::max(width, e.cell.consumer.size());
+  out += fmt::format("\n{:<{}} {:<21} {:>9}  {}\n", "environment", width, "outcome", "max diff", "versions");
   std::size_t failed = 0;
   for (const auto& e : r.envs) {
     failed += passed(e) ? 0 : 1;
-    out += fmt::format("{:<20} {:<21} {:>9}  {}\n", e.cell.consumer, outcome_label(e), max_diff(e), e.versions);
+    out += fmt::format("{:<{}} {:<21} {:>9}  {}\n", e.cell.consumer, width, outcome_label(e), max_diff(e), e.versions);
     if (!passed(e)) out += failure_lines(e);
     if (e.reference && !e.trusted) out += "    reference: a different version than the artifact records: not trusted\n";
     for (const auto& w : e.cell.warnings) out += warning_line(w);
