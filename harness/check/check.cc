@@ -10,6 +10,7 @@
 #include "harness/check/detect.h"
 #include "harness/check/loads.h"
 #include "harness/run/invariants.h"
+#include "harness/check/rebuild.h"
 #include "harness/check/recipes.h"
 #include "harness/check/reference.h"
 #include "harness/check/retrain.h"
@@ -33,6 +34,7 @@ struct CheckState {
   const CheckOptions& o;
   RunLog& log;
   CheckReport report;
+  RecordedStack recorded;  // the audit's reading of the stack that wrote the artifact
   std::string staged_artifact, inputs_npy, cells;
   EnvSessions envs;
   ReferenceOrder order;
@@ -52,6 +54,8 @@ Status audit_artifact(CheckState& st) {
     return make_error(fmt::format("{}: not a readable model artifact: {}", st.o.artifact, rec.error().message));
   st.report.verdict = std::string(audit::verdict_name(rec->verdict));
   st.report.recorded_versions = rec->versions;
+  st.recorded = recorded_stack(*rec);
+  st.report.recorded_numpy_major = st.recorded.numpy_major;
   if (rec->verdict == audit::Verdict::kUnsafe) {
     std::string why = rec->findings.empty() ? "" : rec->findings.front().reason;
     for (const auto& f : rec->findings)
@@ -148,6 +152,20 @@ void settle(CheckState& st, EnvCheck e, const LoadResult& r) {
   st.report.envs.push_back(std::move(e));
 }
 
+// A rebuilt producer that could not load the artifact gives no reference: its row leaves the
+// screen (it is no environment the user chose) and its error becomes the rebuild's failure.
+void settle_rebuilt(CheckState& st, const std::string& used) {
+  if (!st.report.rebuilt || st.report.rebuilt->spec.empty() || !st.report.rebuilt->failure.empty()) return;
+  auto& envs = st.report.envs;
+  auto it = std::find_if(envs.begin(), envs.end(),
+                         [&](const EnvCheck& e) { return e.cell.consumer == st.report.rebuilt->spec; });
+  if (it == envs.end() || used == it->cell.consumer) return;
+  st.report.rebuilt->failure = fmt::format("it did not load the artifact: {} {}", to_string(it->cell.outcome),
+                                           it->cell.detail.value("message", it->cell.detail.value("summary", std::string())));
+  st.log.error("reference: the rebuilt {}: {}", st.report.rebuilt->spec, st.report.rebuilt->failure);
+  envs.erase(it);
+}
+
 // Computes the reference where the recorded scikit-learn lives, falling back in order.
 // Returns the environments still to load.
 std::vector<std::string> compute_reference(CheckState& st, const Matrix& m) {
@@ -171,8 +189,11 @@ std::vector<std::string> compute_reference(CheckState& st, const Matrix& m) {
     }
     settle(st, std::move(e), r);
   }
+  settle_rebuilt(st, used);
+  for (auto& e : st.report.envs) e.trusted = !e.reference || reference_trusted(st.order, used);
+  std::string rebuilt = st.report.rebuilt ? st.report.rebuilt->spec : "";
   st.report.reference_note = st.report.bad_input ? "no reference: the inputs do not fit the model"
-                                                 : reference_sentence(st.order, used);
+                                                 : reference_sentence(st.order, used, rebuilt);
   return rest;
 }
 
@@ -259,12 +280,41 @@ std::vector<std::pair<std::string, json>> fingerprints(const CheckState& st, con
   return out;
 }
 
+// No chosen environment has the stack the artifact records: the producer's is rebuilt from it
+// (rebuild.h) and asked first. When that fails the note says why and the reference falls back
+// to the given order, labelled not trusted.
+void rebuild_reference(CheckState& st, Matrix& m, const ProvisionContext& ctx,
+                       const std::map<std::string, std::string>& worker_env) {
+  if (!st.order.matched.empty() || st.recorded.sklearn.empty()) return;
+  // With no chosen environment up there is nothing to compare a reference with: building one
+  // would only delay the error that says so.
+  if (std::none_of(st.envs.begin(), st.envs.end(), [](const auto& kv) { return kv.second.can_load(); })) return;
+  RebuiltReference& rb = st.report.rebuilt.emplace();
+  if (!st.o.rebuild_reference) {
+    rb.failure = "turned off (--no-rebuild-reference)";
+    return;
+  }
+  auto spec = producer_spec(st.recorded, builtin_producer_stacks());
+  if (spec && st.envs.count(*spec)) spec = make_error(*spec + " is checked already and does not have it");
+  if (!spec) rb.failure = spec.error().message;
+  if (!spec) return st.log.error("reference: cannot rebuild the artifact's producer: {}", rb.failure);
+  rb.spec = *spec;
+  std::string numpy = st.recorded.numpy_major ? " with " + numpy_words(st.recorded.numpy_major) : "";
+  st.log.info("reference: no environment has scikit-learn {}{}: rebuilding it from the artifact's recorded "
+              "versions as {}", st.recorded.sklearn.front(), numpy, rb.spec);
+  auto env = start_producer_env(m, rb.spec, ctx, st.log, worker_env);
+  if (!env) rb.failure = "it was not built: " + env.error().message;
+  if (!env) return st.log.error("reference: rebuilding {} failed: {}", rb.spec, rb.failure);
+  st.envs.emplace(rb.spec, std::move(*env));
+  st.order = reference_order(fingerprints(st, m), st.recorded.sklearn, st.recorded.numpy_major);
+}
+
 }  // namespace
 
 Result<CheckReport> run_check(const CheckOptions& given, RunLog& log) {
   CheckOptions o = given;  // workers in other mount namespaces need absolute paths
   o.out_dir = fs::absolute(given.out_dir).lexically_normal().string();
-  CheckState st{o, log, {}, {}, {}, {}, {}, {}, {}, {}};
+  CheckState st{o, log, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   st.report.artifact = o.artifact;
   auto matrix = check_matrix(o);
   if (!matrix) return matrix.error();
@@ -278,7 +328,8 @@ Result<CheckReport> run_check(const CheckOptions& given, RunLog& log) {
   if (!recipes) return recipes.error();
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.stream()};
   st.envs = start_environments(*matrix, ctx, true, log, recipes->worker_env);
-  st.order = reference_order(fingerprints(st, *matrix), st.report.recorded_versions);
+  st.order = reference_order(fingerprints(st, *matrix), st.recorded.sklearn, st.recorded.numpy_major);
+  if (o.reference.empty()) rebuild_reference(st, *matrix, ctx, recipes->worker_env);
   auto read = convert_inputs(st.envs, st.order.envs, st.request.inputs, o.inputs_key, st.inputs_npy);
   if (!read) return make_error(read.error().kind, fmt::format("{}: {}", o.inputs, read.error().message));
   for (const auto& passed : read->passed) log.info("inputs: not readable in {}", passed);

@@ -25,6 +25,7 @@ struct CheckOptions {
   std::string source_root, cache_dir;
   bool allow_unsafe = false;          // load an UNSAFE artifact anyway (always sandboxed)
   std::string recipe;                 // the recipe that trained it: retrained where it fails (retrain.h)
+  bool rebuild_reference = true;      // no environment has the recorded stack: rebuild it (rebuild.h)
   double rtol = 1e-6, atol = 1e-9;
 };
 
@@ -35,12 +36,22 @@ struct EnvCheck {
   std::string versions;         // "python 3.11.7, numpy 1.26.4, scikit-learn 1.5.2"
   std::string explanation;      // one plain sentence for a failure (reports/explain)
   bool reference = false;       // computed the reference predictions
+  bool trusted = true;          // the reference, from the recorded stack (false: a stand-in of another version)
+};
+
+// The producer's environment rebuilt from the artifact's recorded versions (rebuild.h): set when
+// no chosen environment has them and no reference was given.
+struct RebuiltReference {
+  std::string spec;     // the pip: spec tried; empty when none could be chosen
+  std::string failure;  // why it gives no reference (not built, cannot load, turned off); empty: it does
 };
 
 struct CheckReport {
   std::string artifact, variant, verdict;   // as audited
   std::string audit_finding;                // UNSAFE, loaded anyway (--allow-unsafe): the audit's reason
   std::vector<std::string> recorded_versions;
+  int recorded_numpy_major = 0;             // from the numpy module names it imports; 0: names neither
+  std::optional<RebuiltReference> rebuilt;
   std::string reference_note;               // which environment gave the reference, and why
   std::vector<std::string> reference_outputs;
   std::vector<EnvCheck> envs;

@@ -75,5 +75,28 @@ TEST(CheckRender, AnUnsafeArtifactLoadedAnywayShowsTheAuditFindingUnderTheHeader
   EXPECT_EQ(render_json(r)["audit_finding"], "builtins.exec is called while loading");
 }
 
+TEST(CheckRender, AStandInReferenceOfAnotherVersionIsLabelledNotTrustedWithTheFailedRebuild) {
+  CheckReport r = sample();
+  r.recorded_versions = {"1.3.2"};
+  r.recorded_numpy_major = 1;
+  r.rebuilt = RebuiltReference{"pip:scikit-learn==1.3.2@3.11", "it was not built: no wheel"};
+  r.envs.resize(1);
+  r.envs[0].trusted = false;
+  std::string text = render_text(r);
+  EXPECT_NE(text.find("records scikit-learn 1.3.2, numpy 1.x)\n"
+                      "reference: not rebuilt from the artifact's recorded versions (pip:scikit-learn==1.3.2@3.11): "
+                      "it was not built: no wheel\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("host                 ref: not trusted              0  python"), std::string::npos) << text;
+  EXPECT_NE(text.find("    reference: a different version than the artifact records: not trusted\n"), std::string::npos);
+  EXPECT_NE(text.find("within tolerance in all 1 environments, compared with a reference that is not trusted"),
+            std::string::npos);
+  auto j = render_json(r);
+  EXPECT_EQ(j["reference"]["trusted"], false);
+  EXPECT_EQ(j["reference"]["rebuilt"]["status"], "failed");
+  EXPECT_EQ(j["environments"][0]["reference_trusted"], false);
+  EXPECT_EQ(j["recorded_numpy_major"], 1);
+  EXPECT_TRUE(render_json(sample())["reference"]["rebuilt"].is_null());
+}
+
 }  // namespace
 }  // namespace crossload::check

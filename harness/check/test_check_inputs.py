@@ -1,7 +1,9 @@
 """End-to-end: `crossload check` reading real Parquet inputs (pyarrow is in the host venv, not in
 sklearn-1.5), and choosing the reference environment when none has the scikit-learn version the
-artifact records. The artifact records 1.3.0 (check_e2e.pickle_recording): no environment here
-has it, so the environments are asked in the order of --env.
+artifact records. The artifact records scikit-learn 1.3.0 with numpy 2's module names
+(check_e2e.pickle_recording): a stack that never existed, so check cannot rebuild its producer
+(test_check_rebuild.py rebuilds a real one), and the environments are asked in the order of
+--env, the one that answers labelled not trusted.
 """
 import json
 import re
@@ -42,7 +44,7 @@ def test_parquet_inputs_fall_over_to_an_environment_with_pyarrow(made, tmp_path)
     assert f"inputs: {tmp / 'inputs.parquet'} read in host" in r.stderr, r.stderr
     np.testing.assert_array_equal(np.load(out / "cells" / "inputs.npy"), rows)
     # ... and every environment predicts on them, sklearn-1.5 included.
-    assert re.search(rf"^{re.escape(OLD)}\s+OK_EXACT \(ref\)\s+0\s", r.stdout, re.M), r.stdout
+    assert re.search(rf"^{re.escape(OLD)}\s+ref: not trusted\s+0\s", r.stdout, re.M), r.stdout
     assert re.search(r"^host\s+OK_EXACT\s+0\s", r.stdout, re.M), r.stdout
     np.testing.assert_array_equal(np.load(out / "cells" / OLD / "predictions.predict.npy"), model.predict(rows))
 
@@ -66,8 +68,15 @@ def test_no_environment_has_the_recorded_version_so_the_first_that_loads_it_give
     assert doc["recorded_versions"] == ["1.3.0"]
     # sklearn-1.5 comes first but cannot unpickle numpy 2's protocol 5: host gives the reference.
     assert doc["reference"]["note"] == "reference computed in host: no environment has the recorded scikit-learn " \
-                                       "1.3.0, so the first that loads it was used"
+                                       "1.3.0 with numpy 2.x, so the first that loads it was used; a different " \
+                                       "version: not trusted"
+    assert doc["reference"]["rebuilt"] == {
+        "spec": None, "status": "failed",
+        "reason": "the artifact records scikit-learn 1.3.0 with numpy 2.x, a stack that was never released: "
+                  "scikit-learn 1.3 was never built against numpy 2 (1.4.2 is the first release that supports it)"}
+    assert doc["reference"]["trusted"] is False
     envs = {e["name"]: e for e in doc["environments"]}
     assert (envs[OLD]["outcome"], envs[OLD]["reference"]) == ("LOAD_ERROR", False)
-    assert (envs["host"]["outcome"], envs["host"]["reference"]) == ("OK_EXACT", True)
+    assert (envs["host"]["outcome"], envs["host"]["reference"], envs["host"]["reference_trusted"]) == \
+        ("OK_EXACT", True, False)
     assert "1.3.0" in [w.get("original_sklearn_version") for w in envs["host"]["warnings"]]

@@ -64,6 +64,9 @@ void add_check_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--root", o.source_root, "crossload source tree (worker, formats, fixtures)")->capture_default_str();
   cmd->add_option("--recipe", o.recipe,
                   "the training recipe FILE.py of the artifact: retrained where the artifact fails, CV scores compared");
+  cmd->add_flag("!--no-rebuild-reference", o.rebuild_reference,
+                "no environment has the artifact's recorded scikit-learn: use the first that loads it (not trusted) "
+                "instead of rebuilding its producer's stack as a pip environment");
   cmd->add_flag("--allow-unsafe", o.allow_unsafe, "load an artifact the audit judges UNSAFE (sandboxed only)");
   cmd->add_flag("--json", flags->json, "print the result as JSON (for scripts)");
   cmd->add_flag("--quiet,-q", flags->quiet, "only errors and the result");
