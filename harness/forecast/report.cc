@@ -6,8 +6,6 @@ namespace crossload::forecast {
 
 namespace {
 
-bool failure(Outcome o) { return o == Outcome::kLoadError || o == Outcome::kPredictError || o == Outcome::kCrash; }
-
 std::string first(const Facts& f, const char* name, const char* otherwise) {
   const auto* v = f.find(name);
   return v && !v->empty() ? fmt::format("{}", fmt::join(*v, ", ")) : otherwise;
@@ -37,7 +35,7 @@ std::size_t name_width(const ArtifactForecast& a) {
 
 bool ArtifactForecast::any_failure() const {
   for (const auto& e : envs)
-    if (failure(e.forecast.outcome)) return true;
+    if (is_failure(e.forecast.outcome)) return true;
   return false;
 }
 

@@ -16,6 +16,9 @@ namespace crossload::forecast {
 enum class Outcome { kOk, kLoadError, kPredictError, kCrash, kUnknown };
 std::string_view outcome_name(Outcome o);
 std::optional<Outcome> outcome_from_name(std::string_view name);
+inline bool is_failure(Outcome o) {
+  return o == Outcome::kLoadError || o == Outcome::kPredictError || o == Outcome::kCrash;
+}
 
 // One version number; components past the numeric prefix ("+dfsg", "rc1") are ignored.
 std::vector<long> version_parts(std::string_view text);

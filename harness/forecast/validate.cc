@@ -19,8 +19,6 @@ using json = nlohmann::json;
 constexpr std::array kClasses{Outcome::kOk, Outcome::kLoadError, Outcome::kPredictError, Outcome::kCrash,
                               Outcome::kUnknown};
 
-bool failure(Outcome o) { return o == Outcome::kLoadError || o == Outcome::kPredictError || o == Outcome::kCrash; }
-
 Result<json> read_results(const std::string& run_dir) {
   fs::path p = fs::path(run_dir) / "results.json";
   std::ifstream in(p);
@@ -72,13 +70,13 @@ void count(Validation& v, const json& cell, Outcome actual, const Forecast& f) {
   else
     v.wrong.push_back(fmt::format("{}: ran {}, forecast {}{}", cell.value("id", "?"), cell.value("outcome", "?"),
                                   outcome_name(f.outcome), f.cause.empty() ? "" : " (" + f.cause + ")"));
-  if (failure(actual)) {
+  if (is_failure(actual)) {
     ++v.failing;
-    if (failure(f.outcome)) ++v.failing_caught;
+    if (is_failure(f.outcome)) ++v.failing_caught;
   }
-  if (failure(f.outcome)) {
+  if (is_failure(f.outcome)) {
     ++v.forecast_failing;
-    if (failure(actual)) ++v.forecast_failing_right;
+    if (is_failure(actual)) ++v.forecast_failing_right;
   }
 }
 
