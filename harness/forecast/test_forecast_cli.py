@@ -1,14 +1,14 @@
 """`crossload forecast`, end to end with the real binary: artifacts written by the project venv's
 scikit-learn, forecast for environments given as specs (no cached fingerprint needed: a Debian
-suite's table, a pip spec's pins), exit codes, and `--validate` on a small real run whose joblib
-mmap load of an SVC fails at predict while its pickle loads."""
+suite's table, a pip spec's pins), exit codes, and `--validate` on a small real run of the default
+matrix where a pickle fails to load and another fails at predict."""
 import json
 import pickle
 import subprocess
 
 import pytest
 
-from harness.run.test_run import BIN, VENV_PYTHON, crossload, write_matrix
+from harness.run.test_run import BIN, crossload
 
 
 def forecast(*args):
@@ -78,25 +78,29 @@ def test_inspect_forecast_adds_the_section(tree):
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
-    """host -> host, an SVC in pickle-p5 (loads) and joblib-mmap (predict fails on a read-only buffer)."""
-    d = tmp_path_factory.mktemp("forecast_run")
-    m = write_matrix(d, fixtures='["iris_svc_proba"]', formats='["pickle-p5", "joblib-mmap"]')
-    crossload("run", "--matrix", m, "--out", d / "out", "--report", "json", check=False)
-    return d / "out"
+    """The default matrix's host producing a LogisticRegression for host and sklearn-1.5 (numpy 1.26,
+    scikit-learn 1.5): its protocol-5 pickle does not load there, its protocol-4 pickle loads and
+    fails at predict (multi_class), both load on the host."""
+    out = tmp_path_factory.mktemp("forecast_run") / "out"
+    crossload("run", "--out", out, "--producers", "host", "--consumers", "host,sklearn-1.5", "--fixtures",
+              "iris_logistic_regression", "--formats", "pickle-p4,pickle-p5", "--report", "json", "-q", check=False)
+    return out
 
 
 def test_validate_replays_a_real_run(small_run):
-    cells = {c["id"]: c["outcome"] for c in json.loads((small_run / "results.json").read_text())["cells"]}
+    doc = json.loads((small_run / "results.json").read_text())
+    made = {(a["producer"], a["fixture"], a["format"]) for a in doc["artifacts"] if a["status"] == "ok"}
+    cells = {c["id"]: c["outcome"] for c in doc["cells"] if (c["producer"], c["fixture"], c["format"]) in made}
+    assert len(cells) == 4, doc["cells"]
     r = forecast("--validate", small_run, "--json")
     assert r.returncode == 0, r.stderr
     v = json.loads(r.stdout)
     assert set(v) >= {"cells", "correct", "agreement", "failing_recall", "failing_precision", "confusion"}
-    forecastable = [o for o in cells.values() if o in ("OK_EXACT", "OK_TOLERANCE", "PREDICT_ERROR", "LOAD_ERROR")]
-    assert v["cells"] == len(forecastable) >= 1
+    assert v["cells"] == 4
     assert v["correct"] == sum(n for a, row in v["confusion"].items() for f, n in row.items() if a == f)
-    if "PREDICT_ERROR" in cells.values():  # the joblib mmap cell: forecast by joblib-mmap-readonly-buffer
-        assert v["confusion"]["PREDICT_ERROR"].get("PREDICT_ERROR") == 1
-        assert v["failing_recall"] == 1.0
-    assert v["agreement"] == 1.0, r.stdout
+    failing = [o for o in cells.values() if o not in ("OK_EXACT", "OK_TOLERANCE")]
+    assert v["failing"] == len(failing) == 2, cells
+    assert v["agreement"] == 1.0 and v["failing_recall"] == 1.0, r.stdout
+    assert v["confusion"]["LOAD_ERROR"] == {"LOAD_ERROR": 1} and v["confusion"]["PREDICT_ERROR"] == {"PREDICT_ERROR": 1}
     text = forecast("--validate", small_run)
-    assert "agreement 100.0 %" in text.stdout
+    assert "agreement 100.0 % (4 of 4)" in text.stdout, text.stdout
