@@ -22,6 +22,7 @@ std::string env_line(const EnvForecast& e, std::size_t width) {
   std::string line = fmt::format("  {:<{}}  {:<13}", e.env->name, width, outcome_name(f.outcome));
   if (!f.cause.empty()) line += "  " + f.cause;
   if (!f.missing.empty()) line += fmt::format("  unknown: {}", fmt::join(f.missing, ", "));
+  line.erase(line.find_last_not_of(' ') + 1);
   return line + '\n';
 }
 
