@@ -19,6 +19,11 @@ namespace {
 
 using ValueId = std::uint32_t;
 constexpr ValueId kNoValue = UINT32_MAX;
+// Value::ref of a bytes value holding its first two bytes (see op_text).
+constexpr std::uint32_t kBytesHead = 0x10000;
+constexpr std::uint32_t bytes_head(std::uint8_t first, std::uint8_t second) {
+  return kBytesHead | std::uint32_t{first} << 8 | second;
+}
 constexpr std::size_t kMaxDistinctGlobals = 65536;
 
 enum class Kind : std::uint8_t {
@@ -450,6 +455,7 @@ class Machine {
   void role_code(Role role, ValueId result, std::uint64_t at);
   void role_class_setstate(ValueId result);
   void judge_code(ValueId args, std::string_view what);
+  void note_code_python(ValueId args);
   void role_codecs(ValueId result, std::uint64_t at);
   Status add_items(ValueId container, std::span<const ValueId> items, std::uint64_t at);
   Status check_mutation_target(ValueId target, std::uint64_t at, std::string_view how);
@@ -822,10 +828,12 @@ void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
         std::uint64_t n = width == 1 ? p[1] : load_le(p + 1, 4);
         if (n > left - width) return false;
         ValueId id = fast_make((op == 0x8c || op == 'X') ? Kind::kStr : Kind::kBytes, at());
-        if (val(id).kind == Kind::kStr)
+        if (val(id).kind == Kind::kStr) {
           val(id).set_text(keep({reinterpret_cast<const char*>(p + 1 + width), n}));
-        else
+        } else {
           val(id).units = n;
+          if (n >= 2) val(id).ref = bytes_head(p[1 + width], p[2 + width]);
+        }
         stack_.push_back(id);
         used += width + n;
         break;
@@ -1083,7 +1091,15 @@ Status Machine::op_text(std::uint8_t op, std::uint64_t at) {
         v.set_text(*text);
       } else {  // only the size of bytes matters: they are stepped over, never kept
         std::uint64_t start = in_.offset();
-        if (!in_.skip(*n))
+        // ...but for their first two bytes, kept in `ref` (unused by bytes): a code object's
+        // first instruction tells which Python compiled it (note_code_python).
+        std::uint64_t rest = *n;
+        if (rest >= 2 && in_.available(2)) {
+          auto head = in_.take(2);
+          v.ref = bytes_head(static_cast<std::uint8_t>((*head)[0]), static_cast<std::uint8_t>((*head)[1]));
+          rest -= 2;
+        }
+        if (!in_.skip(rest))
           return truncated(at, fmt::format("string or bytes payload ({} bytes declared, {} "
                                            "left)",
                                            *n, in_.offset() - start));
@@ -1510,6 +1526,7 @@ void Machine::role_code(Role role, ValueId result, std::uint64_t at) {
                                  what),
                      at);
     judge_code(r.args, what);
+    note_code_python(r.args);
   } else if (role == Role::kSkeletonClass) {
     r.flags |= kFlagDynClass;
     const Value* name = tuple_item(r.args, 1);
@@ -1549,6 +1566,29 @@ void Machine::judge_code(ValueId args, std::string_view what) {
                                "the network, import or evaluate code when called",
                                what, fmt::join(reached, ", ")),
                    first);
+}
+
+// Which Python compiled by-value code, from CodeType's arguments: 16 of them up to 3.10, 18
+// from 3.11; then the first instruction of co_code (argument 6), whose opcode numbers changed
+// in 3.13 and 3.14: RESUME 0 is 151 in 3.11-3.12, 149 in 3.13, 128 in 3.14; a closure starts
+// with COPY_FREE_VARS n (149 in 3.11-3.12, 62 in 3.13) or MAKE_CELL (135, 94).
+std::string code_python_of(std::size_t n_args, std::uint32_t head) {
+  if (n_args == 16) return "3.8-3.10";
+  if (n_args != 18) return fmt::format("unknown ({} arguments)", n_args);
+  if (head == kNoValue || !(head & kBytesHead)) return "3.11+";
+  unsigned op = (head >> 8) & 0xff, arg = head & 0xff;
+  if ((op == 151 && arg == 0) || (op == 149 && arg > 0) || op == 135) return "3.11-3.12";
+  if ((op == 149 && arg == 0) || op == 62 || op == 94) return "3.13";
+  if (op == 128 && arg == 0) return "3.14";
+  return "3.11+";
+}
+
+void Machine::note_code_python(ValueId args) {
+  const Value* code = tuple_item(args, 6);
+  std::uint32_t head = code && code->kind == Kind::kBytes ? code->ref : kNoValue;
+  std::string python = code_python_of(items_of(val(args)).size(), head);
+  auto& seen = rec_.code_pythons;
+  if (std::find(seen.begin(), seen.end(), python) == seen.end()) seen.push_back(std::move(python));
 }
 
 void Machine::role_class_setstate(ValueId result) {

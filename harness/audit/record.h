@@ -87,6 +87,10 @@ struct InspectionRecord {
   std::vector<OpsetImport> opsets;    // ONNX only
   std::vector<OperatorUse> operators;  // ONNX only
   std::vector<std::string> external_data;  // ONNX only: referenced files
+  // By-value code (cloudpickle): the Python versions whose types.CodeType takes the argument
+  // list the file passes ("3.8-3.10": 16 arguments; "3.11+": 18). Bytecode is only valid in the
+  // Python minor that compiled it, so this is a fact the forecast reasons over.
+  std::vector<std::string> code_pythons;
 
   void add_finding(Severity severity, Rule rule, std::string reason, std::uint64_t offset);
   void add_global(std::string_view name);

@@ -12,7 +12,8 @@ namespace crossload {
 
 namespace {
 
-const std::vector<std::string> kCauseKeys{"id", "title", "boundary", "what", "fix", "references", "signature"};
+const std::vector<std::string> kCauseKeys{"id", "title", "boundary", "what", "fix", "references", "signature",
+                                            "forecast"};  // forecast: harness/forecast/rules.*
 const std::vector<std::string> kSignatureKeys{"outcomes", "stage", "exception", "pattern", "formats", "fixtures"};
 const std::vector<std::string> kBoundaryKeys{"component", "producer", "consumer", "format"};
 

@@ -43,6 +43,10 @@ def test_a_numpy2_pickle_fails_on_numpy_1_26_and_the_screen_says_why(made, tmp_p
     assert "means: numpy 1.26 carries stubs of numpy._core for unpickling" in screen
     assert "fix: Persist with pickle protocol 4 or joblib" in screen or "Persist with pickle protocol 4 or joblib" in screen
     assert "fails in 1 of 2 environments" in screen
+    # before loading anything, the static forecast (stderr) already names the cause
+    forecast = r.stderr.split("forecast (static, nothing loaded)", 1)[1]
+    assert re.search(rf"^\s+{re.escape(OLD)}\s+LOAD_ERROR\s+numpy2-protocol5-into-numpy1\.26$", forecast, re.M), r.stderr
+    assert re.search(r"^\s+host\s+(OK|UNKNOWN)", forecast, re.M), r.stderr  # UNKNOWN: no fingerprint cached yet
 
 
 def test_json_for_scripts_with_a_given_reference_and_csv_inputs(made, tmp_path):

@@ -6,6 +6,7 @@
 #include "harness/check/check.h"
 #include "harness/check/render.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/forecast_envs.h"
 #include "harness/cli/paths.h"
 #include "harness/cli/validators.h"
 #include "harness/util/exit_codes.h"
@@ -21,6 +22,8 @@ struct CheckFlags {
 
 int run_check_command(const CheckFlags& f) {
   RunLog log(std::cerr, f.quiet ? Verbosity::kQuiet : Verbosity::kNormal);
+  if (!f.quiet)  // before anything loads; stderr, so check's own output stays as it was
+    std::cerr << forecast_section(f.options.artifact, f.options.matrix_path, f.options.envs, f.options.cache_dir);
   auto report = check::run_check(f.options, log);
   if (!report) {
     log.error("{}", report.error().message);

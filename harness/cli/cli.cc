@@ -17,7 +17,7 @@ namespace {
 using AddCommand = void (*)(CLI::App&, int&);
 
 // The table of subcommands; `crossload --help` lists them in this order.
-constexpr std::array<AddCommand, 13> kCommands{
+constexpr std::array<AddCommand, 14> kCommands{
     &add_run_command,
     &add_plan_command,
     &add_merge_command,
@@ -31,6 +31,7 @@ constexpr std::array<AddCommand, 13> kCommands{
     &add_consume_command,
     &add_bench_command,
     &add_causes_command,
+    &add_forecast_command,
 };
 
 std::string version_text() {

@@ -24,5 +24,6 @@ void add_produce_command(CLI::App& app, int& exit_code);
 void add_consume_command(CLI::App& app, int& exit_code);
 void add_bench_command(CLI::App& app, int& exit_code);
 void add_causes_command(CLI::App& app, int& exit_code);
+void add_forecast_command(CLI::App& app, int& exit_code);
 
 }  // namespace crossload::cli

@@ -9,6 +9,9 @@
 #include "harness/audit/inspect.h"
 #include "harness/audit/render.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/forecast_envs.h"
+#include "harness/cli/paths.h"
+#include "harness/run/matrix.h"
 #include "harness/util/exit_codes.h"
 
 namespace crossload::cli {
@@ -27,6 +30,7 @@ struct InspectArgs {
   std::string fail_on = "untrusted";
   std::uint64_t max_decompressed = std::uint64_t{2} << 30;
   std::uint64_t max_tensor_bytes = std::uint64_t{4} << 30;
+  bool forecast = false;  // and a forecast per environment of the default matrix (forecast_envs.h)
 };
 
 bool fails(audit::Verdict v, const std::string& fail_on) {
@@ -59,6 +63,11 @@ int run_inspect(const InspectArgs& args) {
   if (args.format == "json") std::cout << audit::render_json(records);
   else if (args.format == "sarif") std::cout << audit::render_sarif(records, errors);
   else std::cout << audit::render_text(records);
+  if (args.forecast)  // JSON and SARIF keep stdout machine-readable: the forecast goes to stderr
+    for (const auto& r : records)
+      (args.format == "text" ? std::cout : std::cerr)
+          << forecast_section(r.path, locate_matrix("matrix/quick.toml", default_source_root()), {},
+                              default_cache_dir());
   std::cout.flush();
   if (!errors.empty()) return kUnreadable;
   for (const auto& r : records)
@@ -88,6 +97,8 @@ void add_inspect_command(CLI::App& app, int& exit_code) {
                   "bytes a compressed joblib file may inflate to (default 2 GiB)");
   cmd->add_option("--max-tensor-bytes", args->max_tensor_bytes,
                   "bytes an ONNX tensor may declare (default 4 GiB)");
+  cmd->add_flag("--forecast", args->forecast,
+                "also forecast each artifact in the default matrix's consumers (crossload forecast)");
   cmd->callback([args, &exit_code] { exit_code = run_inspect(*args); });
 }
 
