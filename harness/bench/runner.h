@@ -6,8 +6,8 @@
 
 #include "harness/bench/measure.h"
 #include "harness/bench/records.h"
-#include "harness/run/log.h"
-#include "harness/run/matrix.h"
+#include "harness/core/log.h"
+#include "harness/core/matrix.h"
 #include "harness/util/result.h"
 
 namespace crossload::bench {

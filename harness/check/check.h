@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "harness/run/log.h"
-#include "harness/run/matrix.h"
+#include "harness/core/log.h"
+#include "harness/core/matrix.h"
 #include "harness/store/records.h"
 #include "harness/util/result.h"
 

@@ -16,8 +16,9 @@
 #include "harness/env/interpreters.h"
 #include "harness/env/pip_provider.h"
 #include "harness/env/provider.h"
-#include "harness/run/matrix.h"
-#include "harness/run/worker_client.h"
+#include "harness/core/matrix.h"
+#include "harness/core/protocol.h"
+#include "harness/core/worker_client.h"
 #include "harness/util/exit_codes.h"
 #include "harness/util/process.h"
 #include "harness/util/text.h"
@@ -150,17 +151,10 @@ Result<nlohmann::json> fingerprint(const EnvSpec& e, const Launch& launch, const
   auto worker = WorkerClient::start(e.name, launch, f.source_root, log_path);
   if (!worker) return worker.error();
   const milliseconds timeout(600000);  // imports under QEMU take tens of seconds
-  for (const char* op : {"hello", "fingerprint"}) {
-    auto reply = (*worker)->request({{"op", op}}, timeout);
-    if (!reply.ok()) return make_error(reply.failure.message);  // it names the worker's log
-    if (!reply.answer.value("ok", false))
-      return make_error(fmt::format("the worker failed '{}': {} (worker log: {})", op, reply.answer.dump(), log_path));
-    if (std::string(op) == "fingerprint") {
-      std::cerr << "  fingerprint in " << format_duration(reply.seconds) << std::endl;
-      return reply.answer["result"];
-    }
-  }
-  return make_error("unreachable");
+  auto greeted = greet_worker(**worker, timeout);
+  if (!greeted) return greeted.error();
+  std::cerr << "  fingerprint in " << format_duration(greeted->fingerprint_seconds) << std::endl;
+  return greeted->fingerprint;
 }
 
 std::string qemu_line(const EnvSpec& e, const Launch& launch) {

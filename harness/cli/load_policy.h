@@ -7,7 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "harness/run/log.h"
+#include "harness/core/log.h"
 #include "harness/run/split_common.h"
 #include "harness/util/exit_codes.h"
 

@@ -7,7 +7,7 @@
 #include "harness/cli/commands.h"
 #include "harness/cli/narrow_flags.h"
 #include "harness/cli/paths.h"
-#include "harness/run/matrix.h"
+#include "harness/core/matrix.h"
 #include "harness/run/plan.h"
 #include "harness/run/shard.h"
 #include "harness/util/exit_codes.h"

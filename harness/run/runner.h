@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "harness/compare/outcome.h"
-#include "harness/run/log.h"
+#include "harness/core/log.h"
 #include "harness/run/narrow.h"
 #include "harness/util/result.h"
 

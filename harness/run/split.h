@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "harness/compare/outcome.h"
-#include "harness/run/log.h"
-#include "harness/run/matrix.h"
+#include "harness/core/log.h"
+#include "harness/core/matrix.h"
 #include "harness/util/result.h"
 
 namespace crossload {
