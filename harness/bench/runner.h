@@ -13,7 +13,7 @@
 namespace crossload::bench {
 
 struct BenchOptions {
-  std::string matrix_path = kDefaultMatrix;  // where the environments are defined
+  std::string matrix_path;  // where the environments are defined (the CLI gives the default)
   std::vector<std::string> envs{"host"};
   std::vector<std::string> fixtures, formats;     // both empty: the guide's claims
   std::string out_dir = "crossload-bench";

@@ -68,11 +68,9 @@ int run_inspect(const InspectArgs& args) {
 
 }  // namespace
 
-void add_inspect_command(CLI::App& app, int& exit_code) {
+CommandRun inspect_command(CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "inspect",
-      "Audit artifacts statically (never loads them): imports, arrays, versions, verdict");
+  CLI::App* cmd = &app;
   cmd->add_option("files", args->files, "artifacts: pickle, joblib, cloudpickle, skops, ONNX, "
                                         ".npy, .npz")
       ->required();
@@ -88,7 +86,7 @@ void add_inspect_command(CLI::App& app, int& exit_code) {
                   "bytes a compressed joblib file may inflate to (default 2 GiB)");
   cmd->add_option("--max-tensor-bytes", args->max_tensor_bytes,
                   "bytes an ONNX tensor may declare (default 4 GiB)");
-  cmd->callback([args, &exit_code] { exit_code = run_inspect(*args); });
+  return [args](const CommandFlags&) { return run_inspect(*args); };
 }
 
 }  // namespace crossload::cli

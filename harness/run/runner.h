@@ -13,7 +13,7 @@
 namespace crossload {
 
 struct RunOptions {
-  std::string matrix_path = kDefaultMatrix;
+  std::string matrix_path;  // the matrix file (the CLI gives the default: harness/cli/flag_groups.h)
   std::string out_dir = "crossload-out";
   std::string source_root;          // where harness/worker, formats, fixtures live
   std::string cache_dir;            // built environments
