@@ -33,7 +33,7 @@ std::string explain_failure(const CellRecord& c) {
 
 }  // namespace
 
-// run --recipe and check --recipe: the guide's retrain check (harness/check/retrain.h), beside the
+// run --recipe and check --recipe: the guide's retrain check (harness/recipes/retrain.h), beside the
 // load outcome. "the model", not "this recipe": in a check the thing that failed is the user's file.
 std::string retrain_check(const CellRecord& c) {
   if (!c.detail.is_object() || !c.detail.contains("retrain")) return "";

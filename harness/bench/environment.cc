@@ -13,12 +13,9 @@ namespace {
 constexpr std::chrono::seconds kStartTimeout{600};  // imports under QEMU take tens of seconds
 
 Status greet(BenchEnv& env) {
-  for (const char* op : {"hello", "fingerprint"}) {
-    auto r = env.worker->request({{"op", op}}, kStartTimeout);
-    if (!r.ok()) return make_error(r.failure.message);
-    if (!r.answer.value("ok", false)) return make_error(fmt::format("the worker refused '{}': {}", op, r.answer.dump()));
-    if (std::string(op) == "fingerprint") env.info.fingerprint = r.answer["result"];
-  }
+  auto greeted = greet_worker(*env.worker, kStartTimeout);
+  if (!greeted) return greeted.error();
+  env.info.fingerprint = greeted->fingerprint;
   return ok_status();
 }
 
@@ -73,15 +70,15 @@ bool BenchEnv::revive(RunLog& log) {
   return true;
 }
 
-StepResult request_step(BenchEnv& env, const json& req, std::chrono::milliseconds timeout) {
+StepResult request_step(BenchEnv& env, const BenchRequest& req, std::chrono::milliseconds timeout) {
   if (!env.ready()) return StepError{"environment", "environment unavailable: " + env.info.reason};
-  auto r = env.worker->request(req, timeout);
-  if (!r.ok()) {
-    bool timed_out = r.failure.kind == WorkerFailure::Kind::kTimeout;
-    return StepError{timed_out ? "timeout" : "crash", r.failure.message};
+  auto r = call(*env.worker, req, timeout);
+  if (!r.reply.ok()) {
+    bool timed_out = r.reply.failure.kind == WorkerFailure::Kind::kTimeout;
+    return StepError{timed_out ? "timeout" : "crash", r.reply.failure.message};
   }
-  if (r.answer.value("ok", false)) return r.answer["result"];
-  const json& e = r.answer["error"];
+  if (r.ok()) return r.result();
+  const json e = r.error();
   std::string message = fmt::format("{}: {}", e.value("type", std::string("Error")),
                                     first_line(e.value("message", std::string())));
   if (e.contains("signal")) message += fmt::format(" (signal {})", e["signal"].dump());

@@ -7,8 +7,9 @@
 
 #include "harness/bench/records.h"
 #include "harness/env/provider.h"
-#include "harness/run/log.h"
-#include "harness/run/worker_client.h"
+#include "harness/core/log.h"
+#include "harness/core/protocol.h"
+#include "harness/core/worker_client.h"
 
 namespace crossload::bench {
 
@@ -30,6 +31,6 @@ struct StepError {
   std::string message;
 };
 using StepResult = std::variant<nlohmann::json, StepError>;
-StepResult request_step(BenchEnv& env, const nlohmann::json& req, std::chrono::milliseconds timeout);
+StepResult request_step(BenchEnv& env, const BenchRequest& req, std::chrono::milliseconds timeout);
 
 }  // namespace crossload::bench

@@ -32,9 +32,9 @@ bool fail(BenchCase& c, const char* step, const StepResult& r) {
   return false;
 }
 
-json base_request(const char* step, const BenchCase& c, const Artifact& a, const CaseSettings& s) {
-  return {{"op", "bench"}, {"step", step}, {"format", c.format}, {"path", a.path},
-          {"trusted_types", a.trusted_types}, {"wall_seconds", s.wall_seconds}};
+BenchRequest base_request(const char* step, const BenchCase& c, const Artifact& a, const CaseSettings& s) {
+  return {step, {{"format", c.format}, {"path", a.path}, {"trusted_types", a.trusted_types},
+                 {"wall_seconds", s.wall_seconds}}};
 }
 
 std::vector<double> numbers(const json& list) {
@@ -53,8 +53,8 @@ void append(std::vector<double>& to, const json& list) {
 void measure(BenchEnv& env, BenchCase& c, const Trained& t, const Artifact& a, const CaseSettings& s, int repetitions,
              bool first) {
   std::string prefix = output_prefix(c, s);
-  json req = base_request("measure", c, a, s);
-  req.update({{"inputs", t.inputs}, {"outputs", t.outputs}, {"repetitions", repetitions}, {"out_prefix", prefix}});
+  BenchRequest req = base_request("measure", c, a, s);
+  req.fields.update({{"inputs", t.inputs}, {"outputs", t.outputs}, {"repetitions", repetitions}, {"out_prefix", prefix}});
   auto r = request_step(env, req, answer_timeout(s));
   if (fail(c, "measure", r)) return;
   const json& res = std::get<json>(r);
@@ -74,8 +74,8 @@ void rss(BenchEnv& env, BenchCase& c, const Artifact& a, const CaseSettings& s) 
 }
 
 void share(BenchEnv& env, BenchCase& c, const Artifact& a, const CaseSettings& s) {
-  json req = base_request("share", c, a, s);
-  req["processes"] = s.processes;
+  BenchRequest req = base_request("share", c, a, s);
+  req.fields["processes"] = s.processes;
   auto r = request_step(env, req, answer_timeout(s));
   if (fail(c, "share", r)) return;
   const json& res = std::get<json>(r);
@@ -118,8 +118,9 @@ std::variant<std::pair<double, double>, StepError> cold_once(const ColdCommand& 
 
 std::optional<Artifact> dump(BenchEnv& env, BenchCase& c, const Trained& t, const CaseSettings& s) {
   Artifact a{artifact_path(t, c.format)};
-  auto r = request_step(env, {{"op", "bench"}, {"step", "dump"}, {"fixture", t.fixture}, {"format", c.format},
-                              {"path", a.path}, {"inputs", t.inputs}}, answer_timeout(s));
+  auto r = request_step(env, BenchRequest{"dump", {{"fixture", t.fixture}, {"format", c.format}, {"path", a.path},
+                                                       {"inputs", t.inputs}}},
+                        answer_timeout(s));
   if (fail(c, "dump", r)) return std::nullopt;
   const json& res = std::get<json>(r);
   c.values[kSizeBytes] = res.value("size_bytes", 0.0);
@@ -205,7 +206,7 @@ Result<Trained> train_fixture(BenchEnv& env, const std::string& fixture, const C
   Trained t;
   t.fixture = fixture;
   t.dir = (fs::path(s.out_dir) / "artifacts" / env_file_name(env.info.name) / fixture).string();
-  auto r = request_step(env, {{"op", "bench"}, {"step", "train"}, {"fixture", fixture}, {"out_dir", t.dir}},
+  auto r = request_step(env, BenchRequest{"train", {{"fixture", fixture}, {"out_dir", t.dir}}},
                         answer_timeout(s) * 3);
   if (const auto* e = std::get_if<StepError>(&r))
     return make_error(fmt::format("training {} in {} failed ({}): {}", fixture, env.info.name, e->stage, e->message));

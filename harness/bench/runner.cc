@@ -15,8 +15,8 @@
 #include "harness/bench/plan.h"
 #include "harness/bench/rounds.h"
 #include "harness/bench/store_writer.h"
-#include "harness/run/matrix.h"
-#include "reports/bench_report.h"
+#include "harness/core/matrix.h"
+#include "harness/bench/report.h"
 
 namespace crossload::bench {
 

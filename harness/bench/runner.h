@@ -6,14 +6,14 @@
 
 #include "harness/bench/measure.h"
 #include "harness/bench/records.h"
-#include "harness/run/log.h"
-#include "harness/run/matrix.h"
+#include "harness/core/log.h"
+#include "harness/core/matrix.h"
 #include "harness/util/result.h"
 
 namespace crossload::bench {
 
 struct BenchOptions {
-  std::string matrix_path = kDefaultMatrix;  // where the environments are defined
+  std::string matrix_path;  // where the environments are defined (the CLI gives the default)
   std::vector<std::string> envs{"host"};
   std::vector<std::string> fixtures, formats;     // both empty: the guide's claims
   std::string out_dir = "crossload-bench";

@@ -9,15 +9,15 @@
 #include "harness/audit/inspect.h"
 #include "harness/check/detect.h"
 #include "harness/check/loads.h"
-#include "harness/run/invariants.h"
+#include "harness/core/invariants.h"
+#include "harness/recipes/recipes.h"
 #include "harness/check/rebuild.h"
-#include "harness/check/recipes.h"
 #include "harness/check/reference.h"
-#include "harness/check/retrain.h"
+#include "harness/recipes/retrain.h"
 #include "harness/compare/npy.h"
-#include "harness/run/consume.h"
-#include "harness/run/environments.h"
-#include "harness/run/matrix.h"
+#include "harness/core/loading.h"
+#include "harness/core/environments.h"
+#include "harness/core/matrix.h"
 #include "harness/sandbox/sandbox.h"
 #include "harness/util/exit_codes.h"
 #include "reports/explain.h"
@@ -100,11 +100,6 @@ Result<Matrix> check_matrix(const CheckOptions& o) {
   return m;
 }
 
-json limits_of(const ConsumeContext& c) {
-  return {{"wall_seconds", c.limits.wall_seconds}, {"cpu_seconds", c.limits.cpu_seconds},
-          {"address_space_bytes", c.limits.address_space_bytes}, {"processes", c.limits.processes}};
-}
-
 std::string versions_of(const json& fp) {
   if (!fp.is_object()) return "-";  // an environment that could not start has no fingerprint
   const json packages = fp.value("packages", json::object());
@@ -136,7 +131,7 @@ LoadRequest request_for(const CheckState& st, const std::string& env_name, const
   q.artifact = st.staged_artifact;
   q.inputs = st.inputs_npy;
   q.out_prefix = (fs::path(st.cells) / env_file_name(env_name) / "predictions").string();
-  q.limits = limits_of(c);
+  q.limits = c.limits;
   q.timeout = c.timeout;
   return q;
 }
@@ -255,21 +250,21 @@ Status prepare(CheckState& st) {
 // Nothing is retrained when nothing failed: five trainings of a user's model cost minutes.
 void retrain_failures(CheckState& st, const std::string& recipe) {
   if (std::none_of(st.report.envs.begin(), st.report.envs.end(),
-                   [](const EnvCheck& e) { return retrain_applies(e.cell); }))
+                   [](const EnvCheck& e) { return recipes::retrain_applies(e.cell); }))
     return;
   ArtifactRecord a;
   a.fixture = recipe;
   a.manifest = {{"training", {{"cv_score", json()}}}};
   for (const auto& e : st.report.envs) {
     if (!e.reference) continue;
-    json r = retrain_once(st.envs.at(e.cell.consumer), recipe);
+    json r = recipes::retrain_once(st.envs.at(e.cell.consumer), recipe);
     if (r.contains("skipped"))
       st.log.error("retrain check: no CV score of {} in {}, where the reference came from: {}", recipe,
                    e.cell.consumer, r["skipped"].get<std::string>());
     else a.manifest["training"]["cv_score"] = r.value("cv_score", json());
   }
   for (auto& e : st.report.envs) {
-    add_retrain_check(st.envs.at(e.cell.consumer), a, e.cell);
+    recipes::add_retrain_check(st.envs.at(e.cell.consumer), a, e.cell);
     if (e.cell.detail.contains("retrain")) e.explanation = explain(e.cell);
   }
 }
@@ -324,7 +319,7 @@ Result<CheckReport> run_check(const CheckOptions& given, RunLog& log) {
                             s.error().message + ". Install or fix bubblewrap (docs/isolation.md)";
     return st.report;
   }
-  auto recipes = stage_recipes(o.recipe.empty() ? std::vector<std::string>{} : std::vector{o.recipe}, o.out_dir);
+  auto recipes = recipes::stage_recipes(o.recipe.empty() ? std::vector<std::string>{} : std::vector{o.recipe}, o.out_dir);
   if (!recipes) return recipes.error();
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.stream()};
   st.envs = start_environments(*matrix, ctx, true, log, recipes->worker_env);

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "harness/run/log.h"
-#include "harness/run/matrix.h"
+#include "harness/core/log.h"
+#include "harness/core/matrix.h"
 #include "harness/store/records.h"
 #include "harness/util/result.h"
 
@@ -19,7 +19,7 @@ struct CheckOptions {
   std::string inputs_key;             // .npz: the array to use (default: the first)
   std::string reference;              // .npy of expected `predict` output; empty: computed
   std::string format = "auto";        // auto|pickle|joblib|cloudpickle|skops|onnx
-  std::string matrix_path = kDefaultMatrix;
+  std::string matrix_path;  // the matrix file (the CLI gives the default: harness/cli/flag_groups.h)
   std::vector<std::string> envs;      // empty: the matrix's consumers
   std::string out_dir = "crossload-check";
   std::string source_root, cache_dir;

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "harness/run/consume.h"
+#include "harness/core/loading.h"
 
 namespace crossload::check {
 
@@ -23,10 +23,8 @@ LoadResult load_in(EnvSession& env, const LoadRequest& req, CellRecord cell) {
     r.cell.detail = {{"message", "environment unavailable: " + env.record.reason}};
     return r;
   }
-  json q = {{"op", "check_predict"}, {"format", req.variant}, {"path", req.artifact}, {"inputs", req.inputs},
-            {"out_prefix", req.out_prefix}, {"limits", req.limits}};
-  if (req.outputs) q["outputs"] = *req.outputs;
-  auto reply = env.loader->request(q, req.timeout);
+  CheckPredictRequest q{req.variant, req.artifact, req.inputs, req.out_prefix, req.outputs, req.limits};
+  auto reply = call(*env.loader, q, req.timeout).reply;
   if (!reply.ok()) {
     record_worker_failure(r.cell, reply.failure);
     return r;
@@ -64,8 +62,7 @@ Status compare_with(CellRecord& c, const std::map<std::string, std::string>& ref
 
 Result<InputsRead> convert_inputs(EnvSessions& envs, const std::vector<std::string>& order, const std::string& path,
                                   const std::string& key, const std::string& out) {
-  json q = {{"op", "convert_inputs"}, {"path", path}, {"out", out}};
-  if (!key.empty()) q["key"] = key;
+  json q = ConvertInputsRequest{path, out, key}.to_json();
   InputsRead read;
   std::string problems;
   for (const auto& name : order) {

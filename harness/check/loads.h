@@ -10,7 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/compare/compare.h"
-#include "harness/run/environments.h"
+#include "harness/core/loading.h"
+#include "harness/core/environments.h"
 #include "harness/store/records.h"
 #include "harness/util/result.h"
 
@@ -19,7 +20,7 @@ namespace crossload::check {
 struct LoadRequest {
   std::string variant, artifact, inputs, out_prefix;
   std::optional<std::vector<std::string>> outputs;  // none: every output the model serves
-  nlohmann::json limits;
+  LoadLimits limits;
   std::chrono::milliseconds timeout{330'000};
 };
 
@@ -27,7 +28,7 @@ struct LoadResult {
   CellRecord cell;                   // outcome LOAD_ERROR/PREDICT_ERROR/CRASH/... or OK_EXACT (not compared yet)
   std::vector<std::string> outputs;  // written, when the load and the predictions worked
   std::string inputs_error;          // the worker's stage "inputs" message: the inputs do not fit
-  nlohmann::json invariants = nlohmann::json::array();  // broken output invariants (harness/run/invariants.h)
+  nlohmann::json invariants = nlohmann::json::array();  // broken output invariants (harness/core/invariants.h)
   bool predicted() const { return inputs_error.empty() && !outputs.empty() && cell.outcome == Outcome::kOkExact; }
 };
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "harness/audit/record.h"
-#include "harness/run/environments.h"
+#include "harness/core/environments.h"
 #include "harness/util/result.h"
 
 namespace crossload::check {

@@ -2,11 +2,11 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "harness/bench/compare.h"
 #include "harness/bench/runner.h"
 #include "harness/cli/commands.h"
-#include "harness/cli/paths.h"
 #include "harness/util/exit_codes.h"
 
 namespace crossload::cli {
@@ -39,7 +39,10 @@ int compare(const CompareFlags& f) {
   return bench::any_slower(rows) ? kSlowdown : exit_code::kOk;
 }
 
-int run(const bench::BenchOptions& o) {
+int run(bench::BenchOptions o, const CommandFlags& f) {
+  o.matrix_path = f.matrix;
+  o.settings.source_root = f.root;
+  o.cache_dir = f.cache_dir;
   RunLog log(std::cerr);
   if (o.settings.repetitions < 9) {
     log.error("--repetitions {}: at least 9, or the Mann-Whitney U test of `bench compare` cannot judge a change",
@@ -62,8 +65,10 @@ int run(const bench::BenchOptions& o) {
   return exit_code::kOk;
 }
 
-void add_compare(CLI::App& bench_cmd, int& exit_code) {
+// `bench compare`: its exit code, once it ran.
+std::shared_ptr<std::optional<int>> add_compare(CLI::App& bench_cmd) {
   auto f = std::make_shared<CompareFlags>();
+  auto result = std::make_shared<std::optional<int>>();
   CLI::App* cmd = bench_cmd.add_subcommand(
       "compare", "Per benchmark change between two bench JSON files (Mann-Whitney U); exit 1 on a significant slow-down");
   cmd->add_option("baseline", f->baseline, "baseline JSON (crossload bench or Google Benchmark)")->required();
@@ -72,18 +77,15 @@ void add_compare(CLI::App& bench_cmd, int& exit_code) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--alpha", f->alpha, "significance level of the one-sided test")->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  cmd->callback([f, &exit_code] { exit_code = compare(*f); });
+  cmd->callback([f, result] { *result = compare(*f); });
+  return result;
 }
 
 }  // namespace
 
-void add_bench_command(CLI::App& app, int& exit_code) {
+CommandRun bench_command(CLI::App& app) {
   auto o = std::make_shared<bench::BenchOptions>();
-  o->settings.source_root = default_source_root();
-  o->cache_dir = default_cache_dir();
-  CLI::App* cmd = app.add_subcommand(
-      "bench", "Measure load time, cold start, memory, sharing and size per format; judge the guide's claims");
-  cmd->add_option("--matrix,-m", o->matrix_path, "matrix file defining the environments")->capture_default_str();
+  CLI::App* cmd = &app;
   cmd->add_option("--env", o->envs, "environments to bench in (names in the matrix)")->capture_default_str();
   cmd->add_option("--fixture", o->fixtures, "fixtures (with --format; neither: the guide's claims)");
   cmd->add_option("--format", o->formats, "formats, e.g. pickle-p5, joblib-mmap, joblib-xz-3");
@@ -98,16 +100,10 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--timeout", o->settings.wall_seconds, "wall seconds per measuring step")->capture_default_str();
   cmd->add_option("--out,-o", o->out_dir, "output directory (bench.json, bench.md, bench.html, results.db)")
       ->capture_default_str();
-  cmd->add_option("--cache-dir", o->cache_dir, "where built environments are kept")->capture_default_str();
-  cmd->add_option("--root", o->settings.source_root, "crossload source tree")->capture_default_str();
   cmd->require_subcommand(0, 1);
-  add_compare(*cmd, exit_code);
-  o->executable = app.get_name();
-  cmd->callback([o, cmd, &exit_code] {
-    if (cmd->got_subcommand("compare")) return;
-    o->matrix_path = locate_matrix(o->matrix_path, o->settings.source_root);
-    exit_code = run(*o);
-  });
+  auto compared = add_compare(*cmd);
+  o->executable = app.get_parent() ? app.get_parent()->get_name() : app.get_name();
+  return [o, compared](const CommandFlags& f) { return *compared ? **compared : run(*o, f); };
 }
 
 }  // namespace crossload::cli

@@ -87,16 +87,15 @@ int run_causes(const CausesFlags& f) {
 
 }  // namespace
 
-void add_causes_command(CLI::App& app, int& exit_code) {
+CommandRun causes_command(CLI::App& app) {
   auto flags = std::make_shared<CausesFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "causes", "List the catalogue of breakage causes, or attribute every non-OK cell of stored runs to one");
+  CLI::App* cmd = &app;
   cmd->add_option("RESULTS", flags->results, "results.json files (gzipped or not); none: list the catalogue");
   cmd->add_option("--format", flags->format, "output: text or json")
       ->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   cmd->add_option("--max-unclassified", flags->max_unclassified,
                   "exit 1 when more than this percentage of a run's failing cells is unclassified");
-  cmd->callback([flags, &exit_code] { exit_code = run_causes(*flags); });
+  return [flags](const CommandFlags&) { return run_causes(*flags); };
 }
 
 }  // namespace crossload::cli

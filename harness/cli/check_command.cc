@@ -7,7 +7,6 @@
 #include "harness/check/render.h"
 #include "harness/cli/commands.h"
 #include "harness/cli/forecast_envs.h"
-#include "harness/cli/paths.h"
 #include "harness/cli/validators.h"
 #include "harness/util/exit_codes.h"
 
@@ -17,14 +16,15 @@ namespace {
 
 struct CheckFlags {
   check::CheckOptions options;
-  bool json = false, quiet = false;
+  bool json = false;
 };
 
-int run_check_command(const CheckFlags& f) {
-  RunLog log(std::cerr, f.quiet ? Verbosity::kQuiet : Verbosity::kNormal);
+int run_check_command(CheckFlags c, const CommandFlags& f) {
+  apply_matrix_flags(f, c.options);
+  RunLog log(std::cerr, f.verbosity());
   if (!f.quiet)  // before anything loads; stderr, so check's own output stays as it was
-    std::cerr << forecast_section(f.options.artifact, f.options.matrix_path, f.options.envs, f.options.cache_dir);
-  auto report = check::run_check(f.options, log);
+    std::cerr << forecast_section(c.options.artifact, c.options.matrix_path, c.options.envs, c.options.cache_dir);
+  auto report = check::run_check(c.options, log);
   if (!report) {
     log.error("{}", report.error().message);
     return exit_code::of(report.error().kind);
@@ -33,20 +33,17 @@ int run_check_command(const CheckFlags& f) {
     log.error("{}", *report->unavailable);
     return check::check_exit_code(*report);
   }
-  if (f.json) std::cout << check::render_json(*report).dump(2) << '\n';
+  if (c.json) std::cout << check::render_json(*report).dump(2) << '\n';
   else std::cout << check::render_text(*report);
   return check::check_exit_code(*report);
 }
 
 }  // namespace
 
-void add_check_command(CLI::App& app, int& exit_code) {
+CommandRun check_command(CLI::App& app) {
   auto flags = std::make_shared<CheckFlags>();
   auto& o = flags->options;
-  o.source_root = default_source_root();
-  o.cache_dir = default_cache_dir();
-  CLI::App* cmd = app.add_subcommand(
-      "check", "Check your own artifact: where it loads and predicts identically, where it breaks, and why");
+  CLI::App* cmd = &app;
   cmd->add_option("artifact", o.artifact, "the model file (pickle, joblib, cloudpickle, skops, ONNX)")->required();
   cmd->add_option("--inputs", o.inputs, "rows to predict on: .npy, .npz, .csv/.tsv (numeric, header optional), "
                                         ".parquet (needs pyarrow in an environment)")->required();
@@ -55,7 +52,6 @@ void add_check_command(CLI::App& app, int& exit_code) {
                   ".npy of the expected predict() output (default: computed where the artifact's scikit-learn is)");
   cmd->add_option("--format", o.format, "auto, pickle, joblib, cloudpickle, skops, onnx")
       ->check(CLI::IsMember({"auto", "pickle", "joblib", "cloudpickle", "skops", "onnx"}))->capture_default_str();
-  cmd->add_option("--matrix,-m", o.matrix_path, "matrix file whose environments to use")->capture_default_str();
   cmd->add_option("--env", o.envs, "an environment of the matrix (repeatable; default: its consumers)");
   cmd->add_option("--out,-o", o.out_dir, "working directory (staged files, predictions, worker logs)")
       ->check(out_dir())->capture_default_str();
@@ -63,20 +59,14 @@ void add_check_command(CLI::App& app, int& exit_code) {
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--atol", o.atol, "absolute tolerance of the comparison")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--cache-dir", o.cache_dir, "where built environments are kept")->capture_default_str();
-  cmd->add_option("--root", o.source_root, "crossload source tree (worker, formats, fixtures)")->capture_default_str();
   cmd->add_option("--recipe", o.recipe,
                   "the training recipe FILE.py of the artifact: retrained where the artifact fails, CV scores compared");
   cmd->add_flag("!--no-rebuild-reference", o.rebuild_reference,
                 "no environment has the artifact's recorded scikit-learn: use the first that loads it (not trusted) "
                 "instead of rebuilding its producer's stack as a pip environment");
-  cmd->add_flag("--allow-unsafe", o.allow_unsafe, "load an artifact the audit judges UNSAFE (sandboxed only)");
+  add_allow_unsafe_flag(cmd, o.allow_unsafe);
   cmd->add_flag("--json", flags->json, "print the result as JSON (for scripts)");
-  cmd->add_flag("--quiet,-q", flags->quiet, "only errors and the result");
-  cmd->callback([flags, &exit_code] {
-    flags->options.matrix_path = locate_matrix(flags->options.matrix_path, flags->options.source_root);
-    exit_code = run_check_command(*flags);
-  });
+  return [flags](const CommandFlags& f) { return run_check_command(*flags, f); };
 }
 
 }  // namespace crossload::cli

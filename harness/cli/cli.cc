@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <array>
+#include <memory>
 #include <iostream>
 #include <string_view>
 
@@ -14,25 +14,44 @@ namespace crossload::cli {
 
 namespace {
 
-using AddCommand = void (*)(CLI::App&, int&);
-
-// The table of subcommands; `crossload --help` lists them in this order.
-constexpr std::array<AddCommand, 14> kCommands{
-    &add_run_command,
-    &add_plan_command,
-    &add_merge_command,
-    &add_report_command,
-    &add_compare_command,
-    &add_env_command,
-    &add_inspect_command,
-    &add_diff_command,
-    &add_check_command,
-    &add_produce_command,
-    &add_consume_command,
-    &add_bench_command,
-    &add_causes_command,
-    &add_forecast_command,
+// The table of subcommands; `crossload --help` lists them in this order. A command's flag groups
+// (flag_groups.h) come before its own flags in its --help.
+constexpr unsigned kLoads = kMatrixFlags | kCacheFlags | kLoadPolicyFlags | kReportFlags | kFailOnFlags | kVerbosityFlags;
+const Command kCommands[] = {
+    {"run", "Produce, cross-load and compare every cell of a matrix", kLoads, &run_command},
+    {"plan", "Show the cells of a matrix and its shards (builds nothing)", kMatrixFlags, &plan_command},
+    {"merge", "Join result stores of shards into one (idempotent) and report", 0, &merge_command},
+    {"report", "Render the reports of a stored run again", kReportFlags, &report_command},
+    {"compare", "Compare two .npy prediction files (either byte order)", 0, &compare_command},
+    // `env list|build|info|shell|gc`: each of its subcommands takes --matrix, --root and --cache-dir
+    {"env", "List, build, inspect and enter the environments of a matrix", 0, &env_command},
+    {"inspect", "Audit artifacts statically (never loads them): imports, arrays, versions, verdict",
+     kMatrixFlags | kCacheFlags,  // the environments of --forecast
+     &inspect_command},
+    {"diff", "Compare a run with a baseline: compatibility and performance regressions, fixes, new and vanished cells",
+     0, &diff_command},
+    {"check", "Check your own artifact: where it loads and predicts identically, where it breaks, and why",
+     kMatrixFlags | kCacheFlags | kVerbosityFlags, &check_command},
+    {"produce", "Train and persist the matrix's fixtures in one environment into a directory to carry elsewhere",
+     kMatrixFlags | kCacheFlags | kVerbosityFlags, &produce_command},
+    {"consume", "Load every artifact of directories made by `crossload produce` in one environment, and report",
+     kLoads, &consume_command},
+    {"bench", "Measure load time, cold start, memory, sharing and size per format; judge the guide's claims",
+     kMatrixFlags | kCacheFlags, &bench_command},
+    {"causes", "List the catalogue of breakage causes, or attribute every non-OK cell of stored runs to one", 0,
+     &causes_command},
 };
+
+void add(CLI::App& app, const Command& c, int& exit_code) {
+  CLI::App* cmd = app.add_subcommand(c.name, c.description);
+  auto flags = std::make_shared<CommandFlags>();
+  add_flag_groups(cmd, c.flag_groups, *flags);
+  CommandRun run = c.add_flags(*cmd);
+  cmd->callback([flags, run, groups = c.flag_groups, &exit_code] {
+    if (groups & kMatrixFlags) resolve_flags(*flags);
+    exit_code = run(*flags);
+  });
+}
 
 std::string version_text() {
   std::string text = fmt::format("crossload {}\nformats:", CROSSLOAD_VERSION);
@@ -53,7 +72,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
   int exit_code = exit_code::kOk;
-  for (AddCommand add : kCommands) add(app, exit_code);
+  for (const Command& c : kCommands) add(app, c, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

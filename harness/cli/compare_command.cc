@@ -33,14 +33,14 @@ int compare(const CompareFlags& f) {
 
 }  // namespace
 
-void add_compare_command(CLI::App& app, int& exit_code) {
+CommandRun compare_command(CLI::App& app) {
   auto flags = std::make_shared<CompareFlags>();
-  CLI::App* cmd = app.add_subcommand("compare", "Compare two .npy prediction files (either byte order)");
+  CLI::App* cmd = &app;
   cmd->add_option("reference", flags->reference, "reference predictions (.npy)")->required();
   cmd->add_option("candidate", flags->candidate, "predictions to judge (.npy)")->required();
   cmd->add_option("--rtol", flags->tol.rtol, "relative tolerance")->capture_default_str();
   cmd->add_option("--atol", flags->tol.atol, "absolute tolerance")->capture_default_str();
-  cmd->callback([flags, &exit_code] { exit_code = compare(*flags); });
+  return [flags](const CommandFlags&) { return compare(*flags); };
 }
 
 }  // namespace crossload::cli

@@ -81,10 +81,9 @@ int run_diff(const DiffFlags& f) {
 
 }  // namespace
 
-void add_diff_command(CLI::App& app, int& exit_code) {
+CommandRun diff_command(CLI::App& app) {
   auto flags = std::make_shared<DiffFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "diff", "Compare a run with a baseline: compatibility and performance regressions, fixes, new and vanished cells");
+  CLI::App* cmd = &app;
   cmd->add_option("BASELINE", flags->baseline, "results store (x.db, x.db#RUN) or results.json")->required();
   cmd->add_option("CURRENT", flags->current, "results store (x.db, x.db#RUN) or results.json")->required();
   cmd->add_option("--format", flags->format, "output: text, json or md")
@@ -100,7 +99,7 @@ void add_diff_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--measurements", flags->options.measurements, "measurements compared")
       ->delimiter(',')->capture_default_str();
   cmd->add_option("--html", flags->html, "also write CURRENT's HTML report with the regressions first, to this file");
-  cmd->callback([flags, &exit_code] { exit_code = run_diff(*flags); });
+  return [flags](const CommandFlags&) { return run_diff(*flags); };
 }
 
 }  // namespace crossload::cli

@@ -10,14 +10,14 @@
 #include <optional>
 
 #include "harness/cli/commands.h"
-#include "harness/cli/paths.h"
 #include "harness/env/cache.h"
 #include "harness/env/debian_provider.h"
 #include "harness/env/interpreters.h"
 #include "harness/env/pip_provider.h"
 #include "harness/env/provider.h"
-#include "harness/run/matrix.h"
-#include "harness/run/worker_client.h"
+#include "harness/core/matrix.h"
+#include "harness/core/protocol.h"
+#include "harness/core/worker_client.h"
 #include "harness/util/exit_codes.h"
 #include "harness/util/process.h"
 #include "harness/util/text.h"
@@ -30,9 +30,8 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
 struct EnvFlags {
-  std::string matrix = kDefaultMatrix;
-  std::string cache_dir = default_cache_dir();
-  std::string source_root = default_source_root();
+  CommandFlags common;             // --matrix, --root, --cache-dir of every env subcommand
+  int (*chosen)(const EnvFlags&) = nullptr;  // the subcommand given
   std::vector<std::string> names;  // build
   std::string name;                // info, shell
   std::vector<std::string> shell_args;
@@ -44,7 +43,7 @@ struct EnvFlags {
 
 // The matrix, plus the environments named on the command line by their spec (`debian:sid/s390x`).
 Result<Matrix> load(const EnvFlags& f) {
-  auto m = load_matrix(locate_matrix(f.matrix, f.source_root));
+  auto m = load_matrix(f.common.matrix);
   if (!m) return m;
   std::vector<std::string> named = f.names;
   if (!f.name.empty()) named.push_back(f.name);
@@ -62,8 +61,8 @@ Result<const EnvSpec*> find(const Matrix& m, const std::string& name) {
 
 ProvisionContext context(const EnvFlags& f) {
   ProvisionContext ctx;
-  ctx.source_root = f.source_root;
-  ctx.cache_dir = f.cache_dir;
+  ctx.source_root = f.common.root;
+  ctx.cache_dir = f.common.cache_dir;
   ctx.log = &std::cerr;
   ctx.timeout = std::chrono::seconds(f.timeout_seconds);
   return ctx;
@@ -104,11 +103,11 @@ std::string cache_status(const EnvCache& cache, const EnvSpec& e) {
 int list(const EnvFlags& f) {
   auto m = load(f);
   if (!m) return std::cerr << m.error().message << '\n', exit_code::kBadInput;
-  EnvCache cache(f.cache_dir);
+  EnvCache cache(f.common.cache_dir);
   std::cout << fmt::format("{:<22} {:<8} {:<44} {}\n", "NAME", "PROVIDER", "WHAT", "CACHE");
   for (const auto& e : m->envs)
     std::cout << fmt::format("{:<22} {:<8} {:<44} {}\n", e.name, e.provider, describe(e), cache_status(cache, e));
-  std::cout << "cache: " << f.cache_dir << '\n';
+  std::cout << "cache: " << f.common.cache_dir << '\n';
   return exit_code::kOk;
 }
 
@@ -143,24 +142,17 @@ int build(const EnvFlags& f) {
 }
 
 Result<nlohmann::json> fingerprint(const EnvSpec& e, const Launch& launch, const EnvFlags& f) {
-  std::string log_path = f.cache_dir + "/logs/info-" + env_file_name(e.name) + ".worker.log";
-  fs::create_directories(f.cache_dir + "/logs");
-  std::cerr << "+ " << shell_line(launch.python) << " " << f.source_root << "/harness/worker/worker.py --root "
-            << f.source_root << "   [" << launch.where << "]" << std::endl;
-  auto worker = WorkerClient::start(e.name, launch, f.source_root, log_path);
+  std::string log_path = f.common.cache_dir + "/logs/info-" + env_file_name(e.name) + ".worker.log";
+  fs::create_directories(f.common.cache_dir + "/logs");
+  std::cerr << "+ " << shell_line(launch.python) << " " << f.common.root << "/harness/worker/worker.py --root "
+            << f.common.root << "   [" << launch.where << "]" << std::endl;
+  auto worker = WorkerClient::start(e.name, launch, f.common.root, log_path);
   if (!worker) return worker.error();
   const milliseconds timeout(600000);  // imports under QEMU take tens of seconds
-  for (const char* op : {"hello", "fingerprint"}) {
-    auto reply = (*worker)->request({{"op", op}}, timeout);
-    if (!reply.ok()) return make_error(reply.failure.message);  // it names the worker's log
-    if (!reply.answer.value("ok", false))
-      return make_error(fmt::format("the worker failed '{}': {} (worker log: {})", op, reply.answer.dump(), log_path));
-    if (std::string(op) == "fingerprint") {
-      std::cerr << "  fingerprint in " << format_duration(reply.seconds) << std::endl;
-      return reply.answer["result"];
-    }
-  }
-  return make_error("unreachable");
+  auto greeted = greet_worker(**worker, timeout);
+  if (!greeted) return greeted.error();
+  std::cerr << "  fingerprint in " << format_duration(greeted->fingerprint_seconds) << std::endl;
+  return greeted->fingerprint;
 }
 
 std::string qemu_line(const EnvSpec& e, const Launch& launch) {
@@ -222,7 +214,7 @@ int info(const EnvFlags& f) {
   auto fp = fingerprint(**e, *launch, f);
   if (!fp) return std::cerr << (*e)->name << ": " << fp.error().message << '\n', exit_code::kEnvironment;
   auto key = cache_key_of(**e);
-  auto stamp = key ? EnvCache(f.cache_dir).stamp(*key) : std::nullopt;
+  auto stamp = key ? EnvCache(f.common.cache_dir).stamp(*key) : std::nullopt;
   if (f.json) {
     nlohmann::json out{{"name", (*e)->name}, {"provider", (*e)->provider}, {"where", launch->where},
                        {"emulated", launch->emulated}, {"qemu", qemu_line(**e, *launch)}, {"fingerprint", *fp}};
@@ -255,7 +247,7 @@ int shell(const EnvFlags& f) {
 }
 
 int gc(const EnvFlags& f) {
-  EnvCache cache(f.cache_dir);
+  EnvCache cache(f.common.cache_dir);
   std::optional<std::vector<std::string>> keep;
   if (f.unused) {
     auto m = load(f);
@@ -267,23 +259,20 @@ int gc(const EnvFlags& f) {
   auto removed = cache.gc(keep, f.dry_run);
   for (const auto& dir : removed) std::cout << (f.dry_run ? "would remove " : "removed ") << dir << '\n';
   std::cout << fmt::format("{} entr{} {}; cache: {}\n", removed.size(), removed.size() == 1 ? "y" : "ies",
-                           f.dry_run ? "to remove" : "removed", f.cache_dir);
+                           f.dry_run ? "to remove" : "removed", f.common.cache_dir);
   return exit_code::kOk;
 }
 
 void add_common(CLI::App* cmd, EnvFlags& f) {
-  cmd->add_option("--matrix,-m", f.matrix, "matrix file")->capture_default_str();
-  cmd->add_option("--cache-dir", f.cache_dir, "where built environments are kept (CROSSLOAD_CACHE_DIR)")
-      ->capture_default_str();
-  cmd->add_option("--root", f.source_root, "crossload source tree (CROSSLOAD_ROOT)")->capture_default_str();
+  add_flag_groups(cmd, kMatrixFlags | kCacheFlags, f.common);
   cmd->add_option("--timeout", f.timeout_seconds, "seconds one environment may take to build")->capture_default_str();
 }
 
 }  // namespace
 
-void add_env_command(CLI::App& app, int& exit_code) {
+CommandRun env_command(CLI::App& app) {
   auto f = std::make_shared<EnvFlags>();
-  CLI::App* env = app.add_subcommand("env", "List, build, inspect and enter the environments of a matrix");
+  CLI::App* env = &app;
   env->require_subcommand(1);
   struct Sub {
     const char* name;
@@ -315,16 +304,20 @@ void add_env_command(CLI::App& app, int& exit_code) {
       cmd->add_flag("--dry-run,-n", f->dry_run, "only say what would be removed");
     }
     auto run = s.run;
-    cmd->callback([f, run, cmd, &exit_code] {
+    cmd->callback([f, run, cmd] {
       if (cmd->get_prefix_command()) {
         auto rest = cmd->remaining();
         auto from = rest.begin();
         if (from != rest.end() && *from == "--") ++from;  // the separator itself, kept by CLI11
         f->shell_args.insert(f->shell_args.end(), from, rest.end());
       }
-      exit_code = run(*f);
+      f->chosen = run;
     });
   }
+  return [f](const CommandFlags&) {
+    resolve_flags(f->common);
+    return f->chosen ? f->chosen(*f) : exit_code::kUsage;
+  };
 }
 
 }  // namespace crossload::cli

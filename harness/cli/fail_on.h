@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "harness/compare/outcome.h"
-#include "harness/run/log.h"
+#include "harness/core/log.h"
 #include "harness/util/exit_codes.h"
 #include "harness/util/text.h"
 

@@ -13,7 +13,6 @@
 #include "harness/cli/paths.h"
 #include "harness/forecast/report.h"
 #include "harness/forecast/validate.h"
-#include "harness/run/matrix.h"
 #include "harness/util/exit_codes.h"
 
 namespace crossload::cli {
@@ -23,10 +22,7 @@ namespace {
 struct ForecastFlags {
   std::vector<std::string> artifacts;
   std::vector<std::string> envs;
-  std::string matrix = "matrix/quick.toml";
   std::string validate;
-  std::string cache_dir = default_cache_dir();
-  std::string source_root = default_source_root();
   bool json = false;
 };
 
@@ -38,7 +34,7 @@ int run_validate(const ForecastFlags& f) {
   return exit_code::kOk;
 }
 
-int run_forecast(const ForecastFlags& f) {
+int run_forecast(const ForecastFlags& f, const CommandFlags& groups) {
   if (!f.validate.empty()) {
     if (!f.artifacts.empty())
       return fail(make_error(ErrorKind::kUsage, "forecast --validate replays a run: give no ARTIFACT beside it"));
@@ -46,7 +42,7 @@ int run_forecast(const ForecastFlags& f) {
   }
   if (f.artifacts.empty())
     return fail(make_error(ErrorKind::kUsage, "forecast: give ARTIFACT... (or --validate RUN_DIR)"));
-  auto envs = forecast_envs(locate_matrix(f.matrix, f.source_root), f.envs, f.cache_dir);
+  auto envs = forecast_envs(groups.matrix, f.envs, groups.cache_dir);
   if (!envs) return fail(envs.error());
   audit::Policy policy;
   nlohmann::json all = nlohmann::json::array();
@@ -65,22 +61,17 @@ int run_forecast(const ForecastFlags& f) {
 
 }  // namespace
 
-void add_forecast_command(CLI::App& app, int& exit_code) {
+CommandRun forecast_command(CLI::App& cmd) {
   auto flags = std::make_shared<ForecastFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "forecast", "Predict, without loading anything, whether artifacts load and predict in environments, and why");
-  cmd->add_option("ARTIFACT", flags->artifacts, "model files (pickle, joblib, cloudpickle, skops, ONNX)");
-  cmd->add_option("--env", flags->envs,
-                  "an environment of the matrix or a spec such as debian:trixie/armhf (repeatable; default: the "
-                  "matrix's consumers)");
-  cmd->add_option("--consumers", flags->envs, "the same as --env (as run names them)");
-  cmd->add_option("--matrix,-m", flags->matrix, "matrix file whose environments to use")->capture_default_str();
-  cmd->add_option("--validate", flags->validate,
-                  "replay a stored run (a --out directory with results.json and artifacts/) and measure agreement");
-  cmd->add_option("--cache-dir", flags->cache_dir, "where environments' fingerprints are kept")->capture_default_str();
-  cmd->add_option("--root", flags->source_root, "crossload source tree")->capture_default_str();
-  cmd->add_flag("--json", flags->json, "print the result as JSON");
-  cmd->callback([flags, &exit_code] { exit_code = run_forecast(*flags); });
+  cmd.add_option("ARTIFACT", flags->artifacts, "model files (pickle, joblib, cloudpickle, skops, ONNX)");
+  cmd.add_option("--env", flags->envs,
+                 "an environment of the matrix or a spec such as debian:trixie/armhf (repeatable; default: the "
+                 "matrix's consumers)");
+  cmd.add_option("--consumers", flags->envs, "the same as --env (as run names them)");
+  cmd.add_option("--validate", flags->validate,
+                 "replay a stored run (a --out directory with results.json and artifacts/) and measure agreement");
+  cmd.add_flag("--json", flags->json, "print the result as JSON");
+  return [flags](const CommandFlags& f) { return run_forecast(*flags, f); };
 }
 
 }  // namespace crossload::cli

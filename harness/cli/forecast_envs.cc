@@ -4,7 +4,7 @@
 
 #include "harness/audit/inspect.h"
 #include "harness/forecast/report.h"
-#include "harness/run/matrix.h"
+#include "harness/core/matrix.h"
 
 namespace crossload::cli {
 

@@ -11,7 +11,7 @@
 #include "harness/cli/commands.h"
 #include "harness/cli/forecast_envs.h"
 #include "harness/cli/paths.h"
-#include "harness/run/matrix.h"
+#include "harness/core/matrix.h"
 #include "harness/util/exit_codes.h"
 
 namespace crossload::cli {
@@ -39,7 +39,7 @@ bool fails(audit::Verdict v, const std::string& fail_on) {
   return v != audit::Verdict::kSafe;
 }
 
-int run_inspect(const InspectArgs& args) {
+int run_inspect(const InspectArgs& args, const CommandFlags& flags) {
   audit::Policy policy;
   for (const auto& t : args.trust_files)
     if (auto st = policy.add_trust_file(t); !st) {
@@ -66,8 +66,7 @@ int run_inspect(const InspectArgs& args) {
   if (args.forecast)  // JSON and SARIF keep stdout machine-readable: the forecast goes to stderr
     for (const auto& r : records)
       (args.format == "text" ? std::cout : std::cerr)
-          << forecast_section(r.path, locate_matrix("matrix/quick.toml", default_source_root()), {},
-                              default_cache_dir());
+          << forecast_section(r.path, flags.matrix, {}, flags.cache_dir);
   std::cout.flush();
   if (!errors.empty()) return kUnreadable;
   for (const auto& r : records)
@@ -77,11 +76,9 @@ int run_inspect(const InspectArgs& args) {
 
 }  // namespace
 
-void add_inspect_command(CLI::App& app, int& exit_code) {
+CommandRun inspect_command(CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "inspect",
-      "Audit artifacts statically (never loads them): imports, arrays, versions, verdict");
+  CLI::App* cmd = &app;
   cmd->add_option("files", args->files, "artifacts: pickle, joblib, cloudpickle, skops, ONNX, "
                                         ".npy, .npz")
       ->required();
@@ -98,8 +95,8 @@ void add_inspect_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-tensor-bytes", args->max_tensor_bytes,
                   "bytes an ONNX tensor may declare (default 4 GiB)");
   cmd->add_flag("--forecast", args->forecast,
-                "also forecast each artifact in the default matrix's consumers (crossload forecast)");
-  cmd->callback([args, &exit_code] { exit_code = run_inspect(*args); });
+                "also forecast each artifact in the consumers of the matrix (--matrix; crossload forecast)");
+  return [args](const CommandFlags& f) { return run_inspect(*args, f); };
 }
 
 }  // namespace crossload::cli

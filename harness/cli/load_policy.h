@@ -1,13 +1,12 @@
 #pragma once
-// The load policy every command that loads artifacts enforces before it starts (run, consume):
+// The load policy every command that loads artifacts enforces before it starts (run, consume; its
+// flags are a group of flag_groups.h):
 // an UNSAFE artifact runs code, so --allow-unsafe never goes without the sandbox; and a sandbox
 // that does not work is this machine's problem (exit 4, as for an environment), not the input's.
 #include <optional>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
-#include "harness/run/log.h"
+#include "harness/core/log.h"
 #include "harness/run/split_common.h"
 #include "harness/util/exit_codes.h"
 
@@ -26,15 +25,6 @@ inline std::optional<int> load_policy_exit(bool allow_unsafe, bool sandbox, RunL
     return exit_code::kEnvironment;
   }
   return std::nullopt;
-}
-
-// `--isolation batch|cell` of the commands that load (run, consume): docs/isolation.md.
-inline void add_isolation_option(CLI::App* cmd, std::string& isolation) {
-  cmd->add_option("--isolation", isolation,
-                  "batch: one sandboxed child loads artifact after artifact (a fresh one after a crash, a timeout "
-                  "or a load that changed its process); cell: a fresh child per load. Same verdicts")
-      ->check(CLI::IsMember({"batch", "cell"}))
-      ->capture_default_str();
 }
 
 }  // namespace crossload::cli

@@ -36,13 +36,13 @@ int merge(const MergeFlags& f) {
 
 }  // namespace
 
-void add_merge_command(CLI::App& app, int& exit_code) {
+CommandRun merge_command(CLI::App& app) {
   auto flags = std::make_shared<MergeFlags>();
-  CLI::App* cmd = app.add_subcommand("merge", "Join result stores of shards into one (idempotent) and report");
+  CLI::App* cmd = &app;
   cmd->add_option("stores", flags->inputs, "results.db files of the shards")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out,-o", flags->out_dir, "output directory of the merged store and reports")
       ->check(out_dir())->capture_default_str();
-  cmd->callback([flags, &exit_code] { exit_code = merge(*flags); });
+  return [flags](const CommandFlags&) { return merge(*flags); };
 }
 
 }  // namespace crossload::cli

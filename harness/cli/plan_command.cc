@@ -6,8 +6,7 @@
 
 #include "harness/cli/commands.h"
 #include "harness/cli/narrow_flags.h"
-#include "harness/cli/paths.h"
-#include "harness/run/matrix.h"
+#include "harness/core/matrix.h"
 #include "harness/run/plan.h"
 #include "harness/run/shard.h"
 #include "harness/util/exit_codes.h"
@@ -17,18 +16,16 @@ namespace crossload::cli {
 namespace {
 
 struct PlanFlags {
-  std::string matrix_path = kDefaultMatrix;
-  std::string root = default_source_root();
   int shards = 1;
   std::string emit = "text";
   Narrowing narrow;
 };
 
-int plan(const PlanFlags& f) {
-  auto m = load_matrix(f.matrix_path);
+int plan(const PlanFlags& f, const CommandFlags& common) {
+  auto m = load_matrix(common.matrix);
   if (!m) return fail(m.error());
   if (auto st = narrow_matrix(*m, f.narrow); !st) return fail(st.error());
-  auto zoo = list_zoo(f.root);
+  auto zoo = list_zoo(common.root);
   if (!zoo) return fail(zoo.error());
   auto sel = select(*m, *zoo);
   if (!sel) return fail(sel.error());
@@ -44,7 +41,7 @@ int plan(const PlanFlags& f) {
   }
   if (f.emit == "github") std::cout << nlohmann::json{{"include", include}}.dump() << '\n';
   if (f.emit == "text")
-    std::cout << fmt::format("{}: {} fixtures × {} formats × {} producers × {} consumers = {} cells\n", f.matrix_path,
+    std::cout << fmt::format("{}: {} fixtures × {} formats × {} producers × {} consumers = {} cells\n", common.matrix,
                              sel->fixtures.size(), sel->formats.size(), m->producers.size(), m->consumers.size(),
                              pairs * per_pair);
   return exit_code::kOk;
@@ -52,19 +49,14 @@ int plan(const PlanFlags& f) {
 
 }  // namespace
 
-void add_plan_command(CLI::App& app, int& exit_code) {
+CommandRun plan_command(CLI::App& app) {
   auto flags = std::make_shared<PlanFlags>();
-  CLI::App* cmd = app.add_subcommand("plan", "Show the cells of a matrix and its shards (builds nothing)");
-  cmd->add_option("--matrix,-m", flags->matrix_path, "matrix file")->capture_default_str();
+  CLI::App* cmd = &app;
   cmd->add_option("--shards", flags->shards, "number of shards")->check(CLI::Range(1, 10000))->capture_default_str();
   cmd->add_option("--emit", flags->emit, "text, or github (a job-matrix JSON for strategy.matrix)")
       ->check(CLI::IsMember({"text", "github"}))->capture_default_str();
-  cmd->add_option("--root", flags->root, "crossload source tree")->capture_default_str();
   add_narrowing_flags(cmd, flags->narrow);
-  cmd->callback([flags, &exit_code] {
-    flags->matrix_path = locate_matrix(flags->matrix_path, flags->root);
-    exit_code = plan(*flags);
-  });
+  return [flags](const CommandFlags& f) { return plan(*flags, f); };
 }
 
 }  // namespace crossload::cli

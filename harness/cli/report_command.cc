@@ -7,7 +7,6 @@
 
 #include "harness/cli/commands.h"
 #include "harness/cli/validators.h"
-#include "harness/run/runner.h"
 #include "harness/store/store.h"
 #include "harness/util/exit_codes.h"
 #include "harness/util/text.h"
@@ -21,10 +20,9 @@ struct ReportFlags {
   std::string out_dir = "crossload-out";
   std::string store;  // default: <out>/results.db
   int64_t run_id = 0; // default: the latest run
-  std::vector<std::string> reports = RunOptions{}.reports;
 };
 
-int report(const ReportFlags& f) {
+int report(const ReportFlags& f, const std::vector<std::string>& reports) {
   std::string path = f.store.empty() ? f.out_dir + "/results.db" : f.store;
   auto store = Store::open(path);
   if (!store) return fail(store.error());
@@ -38,7 +36,7 @@ int report(const ReportFlags& f) {
   auto data = load_run_data(*store, id);
   if (!data) return fail(data.error());
   std::filesystem::create_directories(f.out_dir);
-  for (const auto& name : f.reports) {
+  for (const auto& name : reports) {
     auto r = find_reporter(name);
     if (!r) return fail(make_error(ErrorKind::kUsage, fmt::format("unknown report '{}' (known: {})", name,
                                                                   join(reporter_names(), ", "))));
@@ -51,15 +49,13 @@ int report(const ReportFlags& f) {
 
 }  // namespace
 
-void add_report_command(CLI::App& app, int& exit_code) {
+CommandRun report_command(CLI::App& app) {
   auto flags = std::make_shared<ReportFlags>();
-  CLI::App* cmd = app.add_subcommand("report", "Render the reports of a stored run again");
+  CLI::App* cmd = &app;
   cmd->add_option("--out,-o", flags->out_dir, "output directory")->check(out_dir())->capture_default_str();
   cmd->add_option("--store", flags->store, "results database (default: OUT/results.db)");
   cmd->add_option("--run", flags->run_id, "run id (default: the latest)");
-  cmd->add_option("--report", flags->reports, "reports to write: " + join(reporter_names(), ", "))
-      ->delimiter(',')->check(one_of(reporter_names()))->capture_default_str();
-  cmd->callback([flags, &exit_code] { exit_code = report(*flags); });
+  return [flags](const CommandFlags& f) { return report(*flags, f.reports); };
 }
 
 }  // namespace crossload::cli

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "harness/env/debian_provider.h"
-#include "harness/run/matrix.h"
+#include "harness/core/matrix.h"
 
 namespace crossload {
 namespace {

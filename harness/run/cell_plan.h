@@ -10,8 +10,8 @@
 #include <tuple>
 #include <vector>
 
-#include "harness/run/expectations.h"
-#include "harness/run/matrix.h"
+#include "harness/core/expectations.h"
+#include "harness/core/matrix.h"
 #include "harness/run/progress.h"
 #include "harness/run/reuse.h"
 #include "harness/run/runner.h"

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/run/matrix.h"
+#include "harness/core/matrix.h"
 #include "harness/util/result.h"
 
 namespace crossload {

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "formats/registry.h"
-#include "harness/run/worker_client.h"
+#include "harness/core/protocol.h"
 #include "harness/util/text.h"
 
 namespace crossload {
@@ -95,14 +95,12 @@ Result<std::vector<FixtureInfo>> list_zoo(const std::string& source_root) {
   Launch launch{{"python3"}, {}, false, "host python3"};
   auto worker = WorkerClient::start("plan", launch, source_root, "/dev/null");
   if (!worker) return Error{worker.error().message, ErrorKind::kEnvironment};
-  auto r = (*worker)->request({{"op", "list"}}, std::chrono::seconds(60));
-  if (!r.ok()) return make_error(ErrorKind::kEnvironment, r.failure.message);
-  if (!r.answer.value("ok", false))
-    return make_error(ErrorKind::kEnvironment, "listing the zoo failed: " + r.answer.dump());
-  std::vector<FixtureInfo> out;
-  for (const auto& f : r.answer["result"]["fixtures"])
-    out.push_back({f.value("name", ""), f.value("description", ""), {}, {}, 0, 0});
-  return out;
+  auto r = call(**worker, list_request(), std::chrono::seconds(60));
+  if (!r.reply.ok()) return make_error(ErrorKind::kEnvironment, r.why());
+  if (!r.ok()) return make_error(ErrorKind::kEnvironment, "listing the zoo failed: " + r.why());
+  auto listed = ListAnswer::from_json(r.result());
+  if (!listed) return Error{listed.error().message, ErrorKind::kEnvironment};
+  return listed->fixtures;
 }
 
 }  // namespace crossload

@@ -3,17 +3,11 @@
 #include <string>
 #include <vector>
 
-#include "harness/run/matrix.h"
+#include "harness/core/matrix.h"
+#include "harness/core/protocol.h"  // FixtureInfo: a fixture as the `list` op describes it
 #include "harness/util/result.h"
 
 namespace crossload {
-
-// A fixture as the worker's `list` op describes it.
-struct FixtureInfo {
-  std::string name, description;
-  std::vector<std::string> outputs, tags;
-  double rtol = 1e-7, atol = 0;
-};
 
 struct Selection {
   std::vector<FixtureInfo> fixtures;

@@ -83,9 +83,7 @@ json audit_artifact(const std::string& path, RunLog& log) {
 void dump_one(EnvSession& producer, const FixtureInfo& fixture, const json& train,
               ArtifactRecord& a, RunLog& log) {
   std::string inputs = fs::path(a.path).parent_path() / "inputs.npy";
-  auto r = producer.worker->request(
-      {{"op", "dump"}, {"fixture", fixture.name}, {"format", a.format}, {"path", a.path}, {"inputs", inputs}},
-      kDumpTimeout);
+  auto r = call(*producer.worker, DumpRequest{fixture.name, a.format, a.path, inputs}, kDumpTimeout).reply;
   if (r.ok() && r.answer.value("ok", false)) {
     const json& res = r.answer["result"];
     a.status = "ok";
@@ -122,9 +120,7 @@ std::vector<ArtifactRecord> produce_fixture(EnvSession& producer, const FixtureI
     return out;
   }
   Stopwatch clock;
-  auto train = producer.worker->request({{"op", "train"}, {"fixture", fixture.name}, {"out_dir", dir.string()},
-                                         {"cv", !producer.emulated}},
-                                        kTrainTimeout);
+  auto train = call(*producer.worker, TrainRequest{fixture.name, dir.string(), !producer.emulated}, kTrainTimeout).reply;
   if (!train.ok() || !train.answer.value("ok", false)) {
     std::string why = "training failed: " + reply_error(train);
     if (!train.ok()) producer.revive(log);

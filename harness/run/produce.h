@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/run/environments.h"
+#include "harness/core/environments.h"
 #include "harness/run/plan.h"
 #include "harness/store/records.h"
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "harness/compare/outcome.h"
-#include "harness/run/log.h"
+#include "harness/core/log.h"
 #include "harness/store/records.h"
 
 namespace crossload {

@@ -9,13 +9,13 @@
 #include <set>
 #include <thread>
 
-#include "harness/check/recipes.h"
-#include "harness/check/retrain.h"
+#include "harness/recipes/recipes.h"
+#include "harness/recipes/retrain.h"
 #include "harness/run/cell_plan.h"
 #include "harness/run/consume.h"
-#include "harness/run/environments.h"
+#include "harness/core/environments.h"
 #include "harness/run/known_envs.h"
-#include "harness/run/matrix.h"
+#include "harness/core/matrix.h"
 #include "harness/run/narrow.h"
 #include "harness/run/plan.h"
 #include "harness/run/produce.h"
@@ -58,31 +58,16 @@ Status start_workers(RunState& st) {
   return ok_status();
 }
 
-struct Listed {
-  std::vector<FixtureInfo> fixtures;
-  std::map<std::string, std::string> recipes;  // fixture -> recipe_sha256, "" when unknown
-};
-
-// The `list` op's result (harness/worker/PROTOCOL.md).
-Listed parse_listing(const json& result) {
-  Listed out;
-  for (const auto& f : result.value("fixtures", json::array())) {
-    out.fixtures.push_back({f.value("name", ""), f.value("description", ""),
-                            f.value("outputs", std::vector<std::string>{}), f.value("tags", std::vector<std::string>{}),
-                            f.value("rtol", 1e-7), f.value("atol", 0.0)});
-    const json& recipe = f.value("recipe_sha256", json());
-    out.recipes[out.fixtures.back().name] = recipe.is_string() ? recipe.get<std::string>() : "";
-  }
-  return out;
-}
+// The `list` op's answer, from a worker or known from an earlier run (harness/core/protocol.h).
+using Listed = ListAnswer;
 
 // The `list` op's result from the first environment whose worker answers it.
 Result<json> list_fixtures(EnvSessions& envs) {
   for (auto& [name, s] : envs) {
     if (!s.available()) continue;
-    auto r = s.worker->request({{"op", "list"}}, std::chrono::seconds(120));
-    if (!r.ok() || !r.answer.value("ok", false)) continue;
-    return r.answer["result"];
+    auto r = call(*s.worker, list_request(), std::chrono::seconds(120));
+    if (!r.ok()) continue;
+    return r.result();
   }
   return make_error(ErrorKind::kEnvironment, "no environment of the matrix could start a worker, so there is nothing to run "
                     "(see the errors above)");
@@ -112,7 +97,7 @@ Status run_cells(RunState& st, const Selection& sel, const Shard& shard, const L
                       make_consume_context(st.matrix, st.options.out_dir + "/cells"), provision, nullptr};
   so.consume.allow_unsafe = st.options.allow_unsafe;
   so.consume.isolation = st.options.isolation;
-  if (!st.options.recipes.empty()) so.after_load = check::add_retrain_check;  // recipes only in such a run
+  if (!st.options.recipes.empty()) so.after_load = recipes::add_retrain_check;  // recipes only in such a run
   auto finished = st.store.finished_cell_ids(st.run.id);
   if (!finished) return finished.error();
   auto code = read_code_versions(st.options.source_root, sel.formats);
@@ -176,13 +161,13 @@ Result<Listed> known_or_listed(RunState& st, bool plain_fixtures) {
     for (auto& [name, s] : st.envs)
       if (s.pending) adopt_fingerprint(s, fingerprints[name], o.sandbox);
     st.log.detail("fingerprints and fixture list known from earlier runs: workers start only if a cell needs them");
-    return parse_listing(*listing);
+    return ListAnswer::from_json(*listing);
   }
   if (auto s = start_workers(st); !s) return s.error();
   auto listed = list_fixtures(st.envs);
   if (!listed) return listed.error();
   if (st.known && plain_fixtures) st.known->keep_listing(*fixtures_code, *listed);
-  return parse_listing(*listed);
+  return ListAnswer::from_json(*listed);
 }
 
 Result<RunRecord> open_run(Store& store, const RunOptions& o, const std::string& sha, RunLog& log) {
@@ -236,7 +221,7 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   RunState st{o, *matrix, *store, *run, {}, {}, log};
   st.summary.run_id = run->id;
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.echo()};
-  auto recipes = check::stage_recipes(o.recipes, o.out_dir);
+  auto recipes = recipes::stage_recipes(o.recipes, o.out_dir);
   if (!recipes) return recipes.error();
   if (!o.recipes.empty()) matrix->fixtures = recipes->fixtures, matrix->list_origin["fixtures"] = "--recipe";
   st.provision = &ctx;

@@ -6,14 +6,14 @@
 #include <vector>
 
 #include "harness/compare/outcome.h"
-#include "harness/run/log.h"
+#include "harness/core/log.h"
 #include "harness/run/narrow.h"
 #include "harness/util/result.h"
 
 namespace crossload {
 
 struct RunOptions {
-  std::string matrix_path = kDefaultMatrix;
+  std::string matrix_path;  // the matrix file (the CLI gives the default: harness/cli/flag_groups.h)
   std::string out_dir = "crossload-out";
   std::string source_root;          // where harness/worker, formats, fixtures live
   std::string cache_dir;            // built environments

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "harness/run/consume.h"
-#include "harness/run/environments.h"
+#include "harness/core/environments.h"
 #include "harness/run/plan.h"
 #include "harness/store/records.h"
 

@@ -9,14 +9,14 @@
 #include <vector>
 
 #include "harness/compare/outcome.h"
-#include "harness/run/log.h"
-#include "harness/run/matrix.h"
+#include "harness/core/log.h"
+#include "harness/core/matrix.h"
 #include "harness/util/result.h"
 
 namespace crossload {
 
 struct ProduceOptions {
-  std::string matrix_path = kDefaultMatrix;
+  std::string matrix_path;  // the matrix file (the CLI gives the default: harness/cli/flag_groups.h)
   std::string env;       // one of the matrix's producers
   std::string out_dir;   // the directory to carry to the consumers
   std::string source_root, cache_dir;
@@ -34,7 +34,7 @@ struct ProduceSummary {
 Result<ProduceSummary> produce_to_dir(const ProduceOptions& options, RunLog& log);
 
 struct ConsumeOptions {
-  std::string matrix_path = kDefaultMatrix;
+  std::string matrix_path;  // the matrix file (the CLI gives the default: harness/cli/flag_groups.h)
   std::string env;                   // one of the matrix's consumers
   std::vector<std::string> in_dirs;  // directories written by `crossload produce`
   std::string out_dir = "crossload-out";

@@ -28,15 +28,11 @@ Result<RoleMatrix> load_role_matrix(const std::string& path, const std::string& 
 }
 
 Result<std::vector<FixtureInfo>> list_fixtures(EnvSession& producer) {
-  auto r = producer.worker->request({{"op", "list"}}, std::chrono::seconds(120));
-  if (!r.ok()) return make_error(fmt::format("listing the fixtures in {}: {}", producer.spec.name, r.failure.message));
-  if (!r.answer.value("ok", false))
-    return make_error(fmt::format("listing the fixtures in {} failed: {}", producer.spec.name, r.answer.dump()));
-  std::vector<FixtureInfo> out;
-  for (const auto& f : r.answer["result"]["fixtures"])
-    out.push_back({f.value("name", ""), f.value("description", ""), f.value("outputs", std::vector<std::string>{}),
-                   f.value("tags", std::vector<std::string>{}), f.value("rtol", 1e-7), f.value("atol", 0.0)});
-  return out;
+  auto r = call(*producer.worker, list_request(), std::chrono::seconds(120));
+  if (!r.ok()) return make_error(fmt::format("listing the fixtures in {}: {}", producer.spec.name, r.why()));
+  auto listed = ListAnswer::from_json(r.result());
+  if (!listed) return listed.error();
+  return listed->fixtures;
 }
 
 Status check_sandbox(bool sandbox, RunLog& log) {

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "harness/run/environments.h"
-#include "harness/run/matrix.h"
+#include "harness/core/environments.h"
+#include "harness/core/matrix.h"
 #include "harness/run/plan.h"
 #include "harness/util/result.h"
 

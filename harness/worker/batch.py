@@ -21,6 +21,7 @@ import time
 import isolation as iso
 import privileges
 import process_state
+from loads import LoadJob
 from stages import ReportedError, StageError, jsonable
 
 # A child serves at most this many loads: what no snapshot sees (a C library's private state,
@@ -307,8 +308,6 @@ def _serve(session, isolation, limits, tmpdir, request_fd, result_fd, close_fds)
 
 def _one_load(session, message, applied, address_space_enforced):
     """One load in the batch child: its private directory, its limits, the work, the answer."""
-    from ops import LoadJob
-
     tmpdir = message["tmpdir"]
     os.chdir(tmpdir)
     os.environ["TMPDIR"] = tmpdir

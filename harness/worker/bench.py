@@ -9,7 +9,8 @@ stage `crash` or `timeout` and the worker goes on. The cold-start script is what
 spawns through the environment's launch: a fresh interpreter, imports included, up to a loaded
 model.
 
-Only the standard library at module level: ops.py imports this module into every worker.
+Only the standard library at module level: ops.py imports this module into every worker, and
+`bench.py cold` imports crossload's packages only once it has put the tree on sys.path.
 """
 import json
 import os
@@ -46,12 +47,12 @@ def _bench_fixtures():
 
 
 def fixture(name):
-    import ops
+    import common
 
     for f in _bench_fixtures():
         if f.name == name:
             return f
-    return ops._lookup(ops.get_fixture, name)
+    return common.fixture_named(name)
 
 
 def variant(name):
@@ -63,42 +64,42 @@ def variant(name):
         if name == "joblib-%s-3" % codec:
             return JoblibFormat(name, ".joblib." + codec, "joblib.dump, compress=(%r, 3)" % codec,
                                 compress=(codec, 3), needs="lz4" if codec == "lz4" else None)
-    import ops
+    import common
 
-    return ops._lookup(registry.get, name)
+    return common.lookup(registry.get, name)
 
 
 def bench_op(session, req):
-    import ops
+    import common
 
-    step = ops.param(req, "step")
+    step = common.param(req, "step")
     if step not in STEPS:
-        raise ops.ProtocolError("bench: unknown step %r (known: %s)" % (step, ", ".join(STEPS)))
+        raise common.ProtocolError("bench: unknown step %r (known: %s)" % (step, ", ".join(STEPS)))
     return STEPS[step](session, req)
 
 
 # --- making the artifacts -------------------------------------------------------------------
 
 def _train(session, req):
-    import ops
+    import common
 
     f = fixture(_param(req, "fixture"))
-    facts, _, _ = ops.train_fixture(session, f, _param(req, "out_dir"), cv=False)
+    facts, _, _ = common.train_fixture(session, f, _param(req, "out_dir"), cv=False)
     return {"inputs": facts["inputs"], "train_seconds": facts["train_seconds"],
             "outputs": list(f.outputs), "rtol": f.rtol, "atol": f.atol}
 
 
 def _dump(session, req):
-    import ops
+    import common
     from formats.common import Context
 
     f = fixture(_param(req, "fixture"))
     path = _param(req, "path")
-    ctx = Context(inputs=ops._inputs(_param(req, "inputs")), outputs=f.outputs)
+    ctx = Context(inputs=common.read_inputs(_param(req, "inputs")), outputs=f.outputs)
     try:
-        return ops._dump_and_reference(variant(_param(req, "format")), session.trained(f.name), path, ctx)
+        return common.dump_and_reference(variant(_param(req, "format")), session.trained(f.name), path, ctx)
     except BaseException:
-        ops._remove(path)
+        common.remove_quietly(path)
         raise
 
 
@@ -127,7 +128,7 @@ def _measure(session, req):
     def work(tmpdir):
         import numpy as np
 
-        import ops
+        import common
         from stages import in_stage, recorded_warnings
 
         X = np.load(inputs, allow_pickle=False)
@@ -138,7 +139,7 @@ def _measure(session, req):
                 first_load = time.perf_counter() - start
             with in_stage("predict"):
                 # A runtime may serve fewer outputs than the fixture declares (ONNX): not timed.
-                predictions, _ = ops._predict_all(fmt, model, outputs, X, skip_missing=True)
+                predictions, _ = common.predict_all(fmt, model, outputs, X, skip_missing=True)
             warm, first = _warm_loads(fmt, path, ctx, outputs[0], X[:1], repetitions)
             batch = _batch_times(fmt, model, outputs[0], X, repetitions)
         return {"first_load_seconds": first_load, "warm_load_seconds": warm,
@@ -146,9 +147,9 @@ def _measure(session, req):
                 "batch_rows": batch["rows"], "outputs": _save(predictions, tmpdir)}
 
     def publish(result, tmpdir):
-        import ops
+        import common
 
-        result["outputs"] = ops._publish_outputs(result["outputs"], tmpdir, out_prefix + ".")
+        result["outputs"] = common.publish_outputs(result["outputs"], tmpdir, out_prefix + ".")
         return result
 
     return _isolated(session, req, work, publish)
@@ -353,9 +354,9 @@ STEPS = {"train": _train, "dump": _dump, "measure": _measure, "rss": _rss, "shar
 
 
 def _param(req, name):
-    import ops
+    import common
 
-    return ops.param(req, name)
+    return common.param(req, name)
 
 
 # --- the cold-start script ------------------------------------------------------------------
@@ -376,9 +377,9 @@ def cold_main(argv):
     sys.path[:0] = [os.path.abspath(args.root), os.path.dirname(os.path.abspath(__file__))]
     import resource
 
-    import ops
+    import common
 
-    ops.enable_extra_fixtures()  # an artifact may reference classes of test or user recipes
+    common.enable_extra_fixtures()  # an artifact may reference classes of test or user recipes
 
     from formats.common import Context
 

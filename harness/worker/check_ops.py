@@ -7,7 +7,7 @@ import shutil
 import time
 
 import invariants
-import ops
+import common
 from stages import in_stage, recorded_warnings, describe_warnings
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -20,7 +20,7 @@ def convert_inputs(session, req):
     """{path, out, key?, limits?} -> {rows, columns, dtype}: the inputs as float64 .npy at `out`."""
     from isolation import Limits
 
-    path, out = (os.path.abspath(ops.param(req, name)) for name in ("path", "out"))
+    path, out = (os.path.abspath(common.param(req, name)) for name in ("path", "out"))
     key = req.get("key")
 
     def in_child(tmpdir):
@@ -116,8 +116,8 @@ def check_predict(session, req):
     n_features_in_ fail with stage `inputs`."""
     from isolation import Limits
 
-    variant = ops._variant(ops.param(req, "format"))
-    path, inputs, out_prefix = (os.path.abspath(ops.param(req, name))
+    variant = common.variant(common.param(req, "format"))
+    path, inputs, out_prefix = (os.path.abspath(common.param(req, name))
                                 for name in ("path", "inputs", "out_prefix"))
     outputs, trusted = req.get("outputs"), req.get("trusted_types")
 
@@ -125,14 +125,14 @@ def check_predict(session, req):
         return _check_into(variant, path, inputs, outputs, trusted, tmpdir)
 
     def publish(result, tmpdir):
-        result["outputs"] = ops._publish_outputs(result["outputs"], tmpdir, out_prefix + ".")
+        result["outputs"] = common.publish_outputs(result["outputs"], tmpdir, out_prefix + ".")
         return result
 
     return session.isolation().run(in_child, Limits.from_request(req.get("limits")), publish)
 
 
 def _check_into(variant, path, inputs, outputs, trusted, out_dir):
-    X = ops._inputs(inputs)
+    X = common.read_inputs(inputs)
     with recorded_warnings() as caught:
         with in_stage("load", caught):
             start = time.perf_counter()
@@ -142,10 +142,10 @@ def _check_into(variant, path, inputs, outputs, trusted, out_dir):
             width = _check_width(loaded, X)
         with in_stage("predict", caught):
             wanted = outputs if outputs is not None else _served(loaded)
-            values, predict_seconds = ops._predict_all(variant, loaded, wanted, X,
+            values, predict_seconds = common.predict_all(variant, loaded, wanted, X,
                                                        skip_missing=outputs is None)
     return {"load_seconds": load_seconds, "predict_seconds": predict_seconds,
-            "outputs": ops._save_outputs(values, os.path.join(out_dir, "")),
+            "outputs": common.save_outputs(values, os.path.join(out_dir, "")),
             "warnings": describe_warnings(caught), "n_features_in": width,
             "invariants": invariants.check(loaded, values)}
 
@@ -212,13 +212,13 @@ def retrain_cv(session, req):
     load: does retraining in this environment reproduce the producer's score?)."""
     from isolation import Limits
 
-    fixture = ops._lookup(ops.get_fixture, ops.param(req, "fixture"))
+    fixture = common.lookup(common.get_fixture, common.param(req, "fixture"))
 
     def in_child(tmpdir):
         with in_stage("train"):
             model, X, y, _ = fixture.build()
             start = time.perf_counter()
-            cv_score, cv_std = ops._cross_validate(fixture, model, X, y)
+            cv_score, cv_std = common.cross_validate(fixture, model, X, y)
         return {"cv_score": cv_score, "cv_std": cv_std,
                 "train_seconds": time.perf_counter() - start}
 

@@ -99,7 +99,7 @@ def test_list_describes_fixtures_and_formats(worker):
 
 
 def test_list_imports_no_scikit_learn():
-    code = ("import sys; sys.path[:0] = [%r, %r]; import ops; ops.list_op(None, {}); "
+    code = ("import sys; sys.path[:0] = [%r, %r]; import run_ops; run_ops.list_op(None, {}); "
             "print(sorted({'numpy', 'sklearn', 'scipy'} & set(sys.modules)))"
             % (ROOT, os.path.dirname(WORKER)))
     out = subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.PIPE,

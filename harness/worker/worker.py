@@ -19,7 +19,8 @@ def main(argv=None):
     args = _parse_args(argv)
     protocol_out = _claim_stdout()  # before any import that might print
     sys.path.insert(0, os.path.abspath(args.root))
-    from ops import Session, enable_extra_fixtures
+    from common import enable_extra_fixtures
+    from session import Session
 
     enable_extra_fixtures()
     serve(sys.stdin.buffer, protocol_out, Session(protected_fds=[protocol_out.fileno()]))

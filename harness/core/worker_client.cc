@@ -1,4 +1,4 @@
-#include "harness/run/worker_client.h"
+#include "harness/core/worker_client.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>

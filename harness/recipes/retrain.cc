@@ -1,10 +1,12 @@
-#include "harness/check/retrain.h"
+#include "harness/recipes/retrain.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 
-namespace crossload::check {
+#include "harness/core/protocol.h"
+
+namespace crossload::recipes {
 
 namespace {
 
@@ -40,11 +42,10 @@ json retrain_once(EnvSession& env, const std::string& fixture) {
   } else if (!env.can_load()) {
     answer = {{"skipped", "the consumer worker is not running"}};
   } else {
-    auto r = env.loader->request({{"op", "retrain_cv"}, {"fixture", fixture}}, kRetrainTimeout);
-    if (!r.ok()) answer = {{"skipped", "retraining failed: " + r.failure.message}};
-    else if (!r.answer.value("ok", false))
-      answer = {{"skipped", "retraining failed: " + r.answer["error"].value("message", std::string())}};
-    else answer = r.answer["result"];
+    auto r = call(*env.loader, RetrainCvRequest{fixture}, kRetrainTimeout);
+    if (!r.reply.ok()) answer = {{"skipped", "retraining failed: " + r.reply.failure.message}};
+    else if (!r.ok()) answer = {{"skipped", "retraining failed: " + r.error().value("message", std::string())}};
+    else answer = r.result();
   }
   env.retrained[fixture] = answer;
   return answer;
@@ -76,4 +77,4 @@ void add_retrain_check(EnvSession& consumer, const ArtifactRecord& a, CellRecord
   cell.detail["retrain"] = r;
 }
 
-}  // namespace crossload::check
+}  // namespace crossload::recipes

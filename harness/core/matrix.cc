@@ -1,4 +1,4 @@
-#include "harness/run/matrix.h"
+#include "harness/core/matrix.h"
 
 #include <fmt/format.h>
 

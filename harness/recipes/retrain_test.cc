@@ -1,8 +1,8 @@
-#include "harness/check/retrain.h"
+#include "harness/recipes/retrain.h"
 
 #include <gtest/gtest.h>
 
-namespace crossload::check {
+namespace crossload::recipes {
 namespace {
 
 TEST(CheckRetrain, SaysWhetherRetrainingReproducesTheScore) {
@@ -51,4 +51,4 @@ TEST(CheckRetrain, EmulatedOrStoppedEnvironmentsAreNotAskedAndTheAnswerIsKept) {
 }
 
 }  // namespace
-}  // namespace crossload::check
+}  // namespace crossload::recipes

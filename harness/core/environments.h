@@ -10,9 +10,9 @@
 #include <string>
 
 #include "harness/env/provider.h"
-#include "harness/run/log.h"
-#include "harness/run/matrix.h"
-#include "harness/run/worker_client.h"
+#include "harness/core/log.h"
+#include "harness/core/matrix.h"
+#include "harness/core/worker_client.h"
 #include "harness/store/records.h"
 
 namespace crossload {

@@ -1,4 +1,4 @@
-#include "harness/run/invariants.h"
+#include "harness/core/invariants.h"
 
 #include <fmt/format.h>
 

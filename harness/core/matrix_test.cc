@@ -1,4 +1,4 @@
-#include "harness/run/matrix.h"
+#include "harness/core/matrix.h"
 #include "harness/util/text.h"
 
 #include <gtest/gtest.h>

@@ -1,8 +1,8 @@
-#include "harness/run/expectations.h"
+#include "harness/core/expectations.h"
 
 #include <gtest/gtest.h>
 
-#include "harness/run/matrix.h"
+#include "harness/core/matrix.h"
 
 namespace crossload {
 namespace {

@@ -1,4 +1,4 @@
-#include "reports/bench_report.h"
+#include "harness/bench/report.h"
 
 #include <fmt/format.h>
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "harness/env/env_spec.h"
-#include "harness/run/expectations.h"
+#include "harness/core/expectations.h"
 #include "harness/util/result.h"
 
 namespace crossload {

@@ -1,11 +1,11 @@
-#include "harness/check/recipes.h"
+#include "harness/recipes/recipes.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <filesystem>
 
-namespace crossload::check {
+namespace crossload::recipes {
 
 namespace fs = std::filesystem;
 
@@ -48,4 +48,4 @@ Result<StagedRecipes> stage_recipes(const std::vector<std::string>& paths, const
   return staged;
 }
 
-}  // namespace crossload::check
+}  // namespace crossload::recipes

@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/run/environments.h"
+#include "harness/core/environments.h"
 #include "harness/store/records.h"
 
-namespace crossload::check {
+namespace crossload::recipes {
 
 // How far apart two CV scores may be (relative to the producer's) and still "reproduce" it.
 inline constexpr double kReproducedWithin = 0.01;
@@ -35,4 +35,4 @@ nlohmann::json retrain_once(EnvSession& env, const std::string& fixture);
 // and a checked artifact alike.
 std::string retrain_sentence(const std::string& consumer, bool loads_but_fails_predict, const nlohmann::json& retrain);
 
-}  // namespace crossload::check
+}  // namespace crossload::recipes

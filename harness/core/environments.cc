@@ -1,4 +1,4 @@
-#include "harness/run/environments.h"
+#include "harness/core/environments.h"
 
 #include <fmt/format.h>
 
@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <future>
 
+#include "harness/core/protocol.h"
 #include "harness/env/native_onnx.h"
 #include "harness/sandbox/sandbox.h"
 
@@ -16,15 +17,9 @@ namespace {
 constexpr std::chrono::seconds kStartTimeout{600};  // imports under QEMU take tens of seconds
 
 Status greet(WorkerClient& worker, EnvRecord& record) {
-  auto hello = worker.request({{"op", "hello"}}, kStartTimeout);
-  if (!hello.ok()) return make_error(hello.failure.message);
-  if (!hello.answer.value("ok", false))
-    return make_error("the worker refused 'hello': " + hello.answer.dump());
-  auto fp = worker.request({{"op", "fingerprint"}}, kStartTimeout);
-  if (!fp.ok()) return make_error(fp.failure.message);
-  if (!fp.answer.value("ok", false))
-    return make_error("fingerprint failed: " + fp.answer["error"].value("message", std::string()));
-  record.fingerprint = fp.answer["result"];
+  auto greeted = greet_worker(worker, kStartTimeout);
+  if (!greeted) return greeted.error();
+  record.fingerprint = greeted->fingerprint;
   return ok_status();
 }
 
@@ -40,7 +35,7 @@ const char* where_loads(bool sandbox) { return sandbox ? "; loads sandboxed" : "
 // inside the first cell of each format (seconds under QEMU). Best effort: a worker that cannot
 // (the native ONNX consumer knows no such op) warms each runtime at its first load instead.
 void prepare_loads(WorkerClient& loader, const std::vector<std::string>& formats) {
-  (void)loader.request({{"op", "prepare_loads"}, {"formats", formats}}, kStartTimeout);
+  (void)call(loader, PrepareLoadsRequest{formats}, kStartTimeout);
 }
 
 Result<std::unique_ptr<WorkerClient>> start_worker(const std::string& name, const Launch& launch,

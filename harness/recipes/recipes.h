@@ -8,7 +8,7 @@
 
 #include "harness/util/result.h"
 
-namespace crossload::check {
+namespace crossload::recipes {
 
 struct StagedRecipes {
   std::vector<std::string> fixtures;               // fixture names: the files' stems
@@ -19,4 +19,4 @@ struct StagedRecipes {
 // or two recipes with the same name.
 Result<StagedRecipes> stage_recipes(const std::vector<std::string>& paths, const std::string& out_dir);
 
-}  // namespace crossload::check
+}  // namespace crossload::recipes

@@ -1,11 +1,11 @@
-#include "harness/run/expectations.h"
+#include "harness/core/expectations.h"
 
 #include <fmt/format.h>
 
 #include <regex>
 #include <sstream>
 
-#include "harness/run/matrix.h"
+#include "harness/core/matrix.h"
 #include "harness/util/text.h"
 
 namespace crossload {
