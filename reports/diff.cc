@@ -59,7 +59,10 @@ Result<CellStream> store_stream(std::shared_ptr<const Store> store, const StoreS
   if (!id) return id.error();
   if (auto run = store->run(*id); !run) return run.error();
   return CellStream{fmt::format("{}#{}", spec.path, *id),
-                    [store, run_id = *id](const CellVisitor& visit) { return store->for_each_cell(run_id, visit); }};
+                    [store, run_id = *id](const CellVisitor& visit) { return store->for_each_cell(run_id, visit); },
+                    [store, run_id = *id](const std::vector<std::string>& ids, const CellVisitor& visit) {
+                      return store->for_each_cell_of(run_id, ids, visit);
+                    }};
 }
 
 CellStream json_stream(const std::string& path) {
@@ -172,6 +175,16 @@ class StreamingDiff {
 
   bool needs_baseline_again() const { return !fixes_.empty() || r_.common_cells < before_.size(); }
 
+  // The ids explain_baseline needs: the fixes' and the baseline cells no current cell matched.
+  std::vector<std::string> baseline_ids_to_explain() const {
+    std::vector<std::string> ids;
+    for (const auto& [id, index] : fixes_) ids.push_back(id);
+    for (const auto& [id, b] : before_)
+      if (!b.seen) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
   Status explain_baseline(const CellRecord& c) {
     if (auto f = fixes_.find(c.id); f != fixes_.end()) {
       OutcomeChange& fix = r_.fixes[f->second];
@@ -222,8 +235,11 @@ Result<DiffResult> diff_streams(const CellStream& baseline, const CellStream& cu
   StreamingDiff d(r);
   if (auto st = baseline.for_each([&](const CellRecord& c) { return d.remember(c); }); !st) return st.error();
   if (auto st = current.for_each([&](const CellRecord& c) { return d.compare(c); }); !st) return st.error();
-  if (d.needs_baseline_again())
-    if (auto st = baseline.for_each([&](const CellRecord& c) { return d.explain_baseline(c); }); !st) return st.error();
+  if (d.needs_baseline_again()) {
+    auto explain = [&](const CellRecord& c) { return d.explain_baseline(c); };
+    auto st = baseline.some ? baseline.some(d.baseline_ids_to_explain(), explain) : baseline.for_each(explain);
+    if (!st) return st.error();
+  }
   d.finish();
   return r;
 }

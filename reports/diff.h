@@ -81,6 +81,8 @@ struct DiffResult {
 struct CellStream {
   std::string label;
   CellSource for_each;
+  // Optional: the cells of these ids only, found by key (a store); without it, for_each again.
+  std::function<Status(const std::vector<std::string>& ids, const CellVisitor&)> some = nullptr;
 };
 CellStream stream_of(const ResultsSource& source);  // the source must outlive the stream
 // A run of an open store (an error if the spec names no run); the stream keeps the store open.

@@ -47,11 +47,12 @@ int open_side(const std::string& role, const std::string& spec, std::optional<Ce
     if (!stream) return fail(exit_code::kBadInput, stream.error().message);
     out = std::move(*stream);
   }
-  out->for_each = [role, read = std::move(out->for_each)](const CellVisitor& visit) -> Status {
-    auto st = read(visit);
-    if (!st) return make_error(role + " " + st.error().message);
-    return st;
-  };
+  auto named = [role](Status st) { return st ? st : Status(make_error(role + " " + st.error().message)); };
+  out->for_each = [named, read = std::move(out->for_each)](const CellVisitor& visit) { return named(read(visit)); };
+  if (out->some)
+    out->some = [named, read = std::move(out->some)](const std::vector<std::string>& ids, const CellVisitor& visit) {
+      return named(read(ids, visit));
+    };
   return exit_code::kOk;
 }
 

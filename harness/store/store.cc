@@ -573,6 +573,14 @@ Status Store::for_each_cell(int64_t run_id, const CellVisitor& visit) const {
   return stream_cells(db_, run_id, "", fmt::format("read the cells of run {}", run_id), visit);
 }
 
+Status Store::for_each_cell_of(int64_t run_id, const std::vector<std::string>& ids, const CellVisitor& visit) const {
+  std::string what = fmt::format("read {} cells of run {}", ids.size(), run_id);
+  for (const auto& id : ids)
+    if (id.empty()) continue;  // '' would mean every cell to stream_cells
+    else if (auto st = stream_cells(db_, run_id, id, what, visit); !st) return st;
+  return ok_status();
+}
+
 Result<std::vector<CellRecord>> Store::cells(int64_t run_id) const {
   return read_cells(db_, run_id, "", fmt::format("read the cells of run {}", run_id));
 }
