@@ -458,8 +458,11 @@ Result<std::set<std::string>> Store::finished_cell_ids(int64_t run_id) const {
 
 namespace {
 
-// `only_id` empty: every cell of the run; otherwise that one cell.
-constexpr std::string_view kOnlyId = "run_id = ?1 AND (?2 = '' OR {} = ?2)";
+// `only_id` empty: every cell of the run; otherwise that one cell, found by key (an `OR` in the
+// condition would keep SQLite from using the key and scan the run for each cell).
+std::string only_id_where(const std::string& only_id, std::string_view column) {
+  return only_id.empty() ? "run_id = ?1 AND ?2 = ''" : fmt::format("run_id = ?1 AND {} = ?2", column);
+}
 
 Result<CellRecord> read_cell_row(const sql::Connection& db, int64_t run_id, const Statement& s) {
   std::string id = s.text(0);
@@ -508,7 +511,7 @@ class ChildCursor {
 Result<ChildCursor> child_cursor(const sql::Connection& db, std::string_view columns, std::string_view table,
                                  int64_t run_id, const std::string& only_id, const std::string& what) {
   auto stmt = db.prepare(fmt::format("SELECT cell_id, {} FROM {} WHERE {} ORDER BY cell_id, seq", columns, table,
-                                     fmt::format(kOnlyId, "cell_id")),
+                                     only_id_where(only_id, "cell_id")),
                          what);
   if (!stmt) return stmt.error();
   stmt->bind(run_id, only_id);
@@ -534,7 +537,7 @@ Status stream_cells(const sql::Connection& db, int64_t run_id, const std::string
   if (!txn) return txn.error();
   auto cells = db.prepare(fmt::format("SELECT id, fixture, format, producer, consumer, outcome, detail, reuse_key, "
                                       "reused_from FROM cells WHERE {} ORDER BY id",
-                                      fmt::format(kOnlyId, "id")),
+                                      only_id_where(only_id, "id")),
                           what);
   if (!cells) return cells.error();
   cells->bind(run_id, only_id);
