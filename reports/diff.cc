@@ -10,12 +10,14 @@
 #include <limits>
 #include <map>
 #include <sstream>
+#include <unordered_map>
 
 #include "harness/causes/classify.h"
 #include "harness/store/store.h"
 #include "harness/util/text.h"
 #include "reports/explain.h"
 #include "reports/mann_whitney.h"
+#include "reports/results_json.h"
 #include "reports/summaries.h"
 
 namespace crossload {
@@ -36,121 +38,39 @@ std::optional<StoreSpec> parse_store_spec(const std::string& spec) {
   return s;
 }
 
+Result<int64_t> resolve_run(const Store& store, const StoreSpec& spec) {
+  if (spec.run_id) return spec.run_id;
+  auto latest = store.latest_run();
+  if (!latest) return latest.error();
+  if (!*latest) return make_error(fmt::format("{}: no run recorded in this results store", spec.path));
+  return (*latest)->id;
+}
+
 Result<ResultsSource> read_store_run(const Store& store, const StoreSpec& spec) {
-  int64_t id = spec.run_id;
-  if (id == 0) {
-    auto latest = store.latest_run();
-    if (!latest) return latest.error();
-    if (!*latest) return make_error(fmt::format("{}: no run recorded in this results store", spec.path));
-    id = (*latest)->id;
-  }
-  auto data = load_run_data(store, id);
+  auto id = resolve_run(store, spec);
+  if (!id) return id.error();
+  auto data = load_run_data(store, *id);
   if (!data) return data.error();
-  return ResultsSource{fmt::format("{}#{}", spec.path, id), std::move(*data)};
+  return ResultsSource{fmt::format("{}#{}", spec.path, *id), std::move(*data)};
 }
 
-namespace {
-
-double number_or_nan(const json& v) {
-  return v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
+Result<CellStream> store_stream(std::shared_ptr<const Store> store, const StoreSpec& spec) {
+  auto id = resolve_run(*store, spec);
+  if (!id) return id.error();
+  if (auto run = store->run(*id); !run) return run.error();
+  return CellStream{fmt::format("{}#{}", spec.path, *id),
+                    [store, run_id = *id](const CellVisitor& visit) { return store->for_each_cell(run_id, visit); },
+                    [store, run_id = *id](const std::vector<std::string>& ids, const CellVisitor& visit) {
+                      return store->for_each_cell_of(run_id, ids, visit);
+                    }};
 }
 
-std::string str(const json& obj, const char* key) {
-  return obj.contains(key) && obj[key].is_string() ? obj[key].get<std::string>() : std::string();
-}
-
-// A measurement is {"value": x, "unit": u}; repetition samples may come as "samples": [...].
-std::vector<Measurement> measurements_from_json(const json& j) {
-  std::vector<Measurement> out;
-  if (!j.is_object()) return out;
-  for (const auto& [name, m] : j.items()) {
-    if (m.is_number()) { out.push_back({name, m.get<double>(), ""}); continue; }
-    if (!m.is_object()) continue;
-    std::string unit = str(m, "unit");
-    if (m.contains("samples") && m["samples"].is_array()) {
-      for (const auto& v : m["samples"]) out.push_back({name, number_or_nan(v), unit});
-    } else if (m.contains("value")) {
-      out.push_back({name, number_or_nan(m["value"]), unit});
-    }
-  }
-  return out;
-}
-
-std::vector<CellWarning> warnings_from_json(const json& j) {
-  std::vector<CellWarning> out;
-  if (!j.is_array()) return out;
-  for (const auto& w : j) {
-    CellWarning cw{str(w, "category"), str(w, "message"), std::nullopt};
-    if (w.contains("original_sklearn_version") && w["original_sklearn_version"].is_string())
-      cw.original_sklearn_version = w["original_sklearn_version"].get<std::string>();
-    out.push_back(std::move(cw));
-  }
-  return out;
-}
-
-Result<CellRecord> cell_from_json(const json& j, const std::string& path, std::size_t index) {
-  if (!j.is_object() || !j.contains("id") || !j.contains("outcome"))
-    return make_error(fmt::format("{}: cells[{}] has no id or outcome", path, index));
-  auto outcome = outcome_from_string(str(j, "outcome"));
-  if (!outcome)
-    return make_error(fmt::format("{}: cell {} has unknown outcome '{}'; was it written by a newer crossload?",
-                                  path, str(j, "id"), str(j, "outcome")));
-  CellRecord c{str(j, "id"), str(j, "fixture"), str(j, "format"), str(j, "producer"), str(j, "consumer"),
-               *outcome, j.value("detail", json::object()), warnings_from_json(j.value("warnings", json::array())),
-               measurements_from_json(j.value("measurements", json::object()))};
-  return c;
-}
-
-EnvRecord env_from_json(const json& j) {
-  return {str(j, "name"), str(j, "provider"), str(j, "where"), str(j, "status"), str(j, "reason"),
-          j.value("fingerprint", json::object()), j.contains("provision_seconds") ? number_or_nan(j["provision_seconds"]) : 0};
-}
-
-ArtifactRecord artifact_from_json(const json& j) {
-  return {str(j, "producer"), str(j, "fixture"), str(j, "format"), str(j, "path"), str(j, "sha256"),
-          j.value("size_bytes", int64_t{0}), str(j, "status"), str(j, "reason"), j.value("manifest", json::object())};
-}
-
-Status check_schema(const json& doc, const std::string& path) {
-  if (!doc.is_object() || !doc.contains("schema_version") || !doc["schema_version"].is_number_integer())
-    return make_error(fmt::format("{}: not a crossload results.json (no integer \"schema_version\" at the top)", path));
-  int v = doc["schema_version"].get<int>();
-  if (v > kResultsSchemaVersion)
-    return make_error(fmt::format("{}: results schema_version {} is newer than this crossload reads ({} to {}); "
-                                  "use a newer crossload, or the one that wrote it",
-                                  path, v, kOldestReadableResultsSchema, kResultsSchemaVersion));
-  if (v < kOldestReadableResultsSchema)
-    return make_error(fmt::format("{}: results schema_version {} is older than this crossload reads ({} to {}); "
-                                  "re-render it with `crossload report --report json` from its results.db",
-                                  path, v, kOldestReadableResultsSchema, kResultsSchemaVersion));
-  return ok_status();
-}
-
-}  // namespace
-
-Result<RunData> run_data_from_json(const json& doc, const std::string& path) {
-  if (auto st = check_schema(doc, path); !st) return st.error();
-  RunData d;
-  const json run = doc.value("run", json::object());
-  d.run = {run.value("id", int64_t{0}), str(run, "started_at"), str(run, "finished_at"), str(run, "matrix"),
-           str(run, "matrix_sha256"), str(doc, "crossload_version"), str(run, "status")};
-  for (const auto& e : doc.value("environments", json::array())) d.envs.push_back(env_from_json(e));
-  for (const auto& a : doc.value("artifacts", json::array())) d.artifacts.push_back(artifact_from_json(a));
-  const json cells = doc.value("cells", json::array());
-  for (std::size_t i = 0; i < cells.size(); ++i) {
-    auto c = cell_from_json(cells[i], path, i);
-    if (!c) return c.error();
-    d.cells.push_back(std::move(*c));
-  }
-  return d;
+CellStream json_stream(const std::string& path) {
+  return {path, [path](const CellVisitor& visit) { return stream_results_json(path, visit); }};
 }
 
 Result<ResultsSource> read_results_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(fmt::format("{}: cannot read (no such file?)", path));
-  json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return make_error(fmt::format("{}: not valid JSON", path));
-  auto data = run_data_from_json(doc, path);
+  auto data = read_results_json_data(path);
   if (!data) return data.error();
   return ResultsSource{path, std::move(*data)};
 }
@@ -171,22 +91,34 @@ namespace {
 
 // `shown` is the side whose error text explains the change: the current cell for a regression,
 // the baseline's for a fix (what was fixed) or a vanished cell.
-OutcomeChange change(const CellRecord* before, const CellRecord* after, const CellRecord* shown) {
-  OutcomeChange ch{shown->id, std::nullopt, std::nullopt, cell_error_text(*shown), explain(*shown), cause_id(*shown)};
-  if (before) ch.before = before->outcome;
-  if (after) ch.after = after->outcome;
-  return ch;
+OutcomeChange change(std::optional<Outcome> before, std::optional<Outcome> after, const CellRecord& shown) {
+  return {shown.id, before, after, cell_error_text(shown), explain(shown), cause_id(shown)};
 }
 
-void diff_outcome(const CellRecord& b, const CellRecord& c, DiffResult& r) {
-  // An expected failure is the matrix's decision, not a regression; XPASS says the expectation is stale.
-  if (c.outcome == Outcome::kXfail || c.outcome == Outcome::kXpass) return;
-  if (severity(c.outcome) > severity(b.outcome)) r.regressions.push_back(change(&b, &c, &c));
-  else if (severity(c.outcome) < severity(b.outcome)) r.fixes.push_back(change(&b, &c, &b));
+// What the diff keeps of a baseline cell between the passes: a few bytes and the samples of the
+// compared measurements, not the cell.
+struct Before {
+  Outcome outcome = Outcome::kOkExact;
+  bool seen = false;  // matched by a current cell
+  std::vector<std::pair<uint8_t, double>> samples;  // (index in options.measurements, value)
+};
+
+Before summarize(const CellRecord& c, const DiffOptions& options) {
+  Before b{c.outcome, false, {}};
+  for (std::size_t i = 0; i < options.measurements.size(); ++i)
+    for (double v : measurement_samples(c, options.measurements[i])) b.samples.emplace_back(i, v);
+  return b;
 }
 
-std::optional<PerfChange> compare_measurement(const CellRecord& b, const CellRecord& c, const std::string& name) {
-  auto before = measurement_samples(b, name), after = measurement_samples(c, name);
+std::vector<double> samples_of(const Before& b, std::size_t index) {
+  std::vector<double> out;
+  for (const auto& [i, v] : b.samples)
+    if (i == index) out.push_back(v);
+  return out;
+}
+
+std::optional<PerfChange> compare_measurement(const std::vector<double>& before, const std::vector<double>& after,
+                                              const CellRecord& c, const std::string& name) {
   if (before.empty() || after.empty()) return std::nullopt;
   PerfChange p{c.id, name, first_measurement(c, name)->unit, median(before), median(after), 0, before.size(), after.size(),
                std::nullopt};
@@ -197,13 +129,13 @@ std::optional<PerfChange> compare_measurement(const CellRecord& b, const CellRec
 
 // With one sample a side all that can be said is the ratio; with repetitions, the ratio must
 // also be significant (one-sided Mann-Whitney U in the direction of the change).
-void judge_perf(const CellRecord& b, const CellRecord& c, const std::string& name, DiffResult& r) {
-  auto p = compare_measurement(b, c, name);
+void judge_perf(const std::vector<double>& before, const CellRecord& c, const std::string& name, DiffResult& r) {
+  auto after = measurement_samples(c, name);
+  auto p = compare_measurement(before, after, c, name);
   if (!p) return;
   r.perf_compared++;
   bool slower = p->ratio > r.options.threshold, faster = p->ratio < 1 / r.options.threshold;
   if (!slower && !faster) return;
-  auto before = measurement_samples(b, name), after = measurement_samples(c, name);
   if (before.size() >= 2 && after.size() >= 2) {
     r.perf_tested++;
     auto test = slower ? mann_whitney_greater(before, after) : mann_whitney_greater(after, before);
@@ -213,30 +145,107 @@ void judge_perf(const CellRecord& b, const CellRecord& c, const std::string& nam
   (slower ? r.perf_regressions : r.perf_improvements).push_back(*p);
 }
 
+// The three passes of a diff: the baseline summarised, the current run compared against it, and
+// the baseline again for the text of what only it can explain (fixes, vanished cells).
+class StreamingDiff {
+ public:
+  explicit StreamingDiff(DiffResult& r) : r_(r) {}
+
+  Status remember(const CellRecord& c) {
+    r_.baseline_cells++;
+    before_[c.id] = summarize(c, r_.options);
+    return ok_status();
+  }
+
+  Status compare(const CellRecord& c) {
+    r_.current_cells++;
+    auto it = before_.find(c.id);
+    Before* b = it == before_.end() || it->second.seen ? nullptr : &it->second;
+    std::optional<Outcome> was = b ? std::optional<Outcome>(b->outcome) : std::nullopt;
+    if (c.outcome == Outcome::kXfail) r_.xfail.push_back(change(was, c.outcome, c));
+    if (c.outcome == Outcome::kXpass) r_.xpass.push_back(change(was, c.outcome, c));
+    if (!b) return r_.new_cells.push_back(change(std::nullopt, c.outcome, c)), ok_status();
+    r_.common_cells++;
+    b->seen = true;
+    diff_outcome(*b, c);
+    for (std::size_t i = 0; i < r_.options.measurements.size(); ++i)
+      judge_perf(samples_of(*b, i), c, r_.options.measurements[i], r_);
+    return ok_status();
+  }
+
+  bool needs_baseline_again() const { return !fixes_.empty() || r_.common_cells < before_.size(); }
+
+  // The ids explain_baseline needs: the fixes' and the baseline cells no current cell matched.
+  std::vector<std::string> baseline_ids_to_explain() const {
+    std::vector<std::string> ids;
+    for (const auto& [id, index] : fixes_) ids.push_back(id);
+    for (const auto& [id, b] : before_)
+      if (!b.seen) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  Status explain_baseline(const CellRecord& c) {
+    if (auto f = fixes_.find(c.id); f != fixes_.end()) {
+      OutcomeChange& fix = r_.fixes[f->second];
+      fix = change(fix.before, fix.after, c);
+    }
+    if (auto it = before_.find(c.id); it != before_.end() && !it->second.seen)
+      vanished_[c.id] = change(c.outcome, std::nullopt, c);  // a repeated id: the last one, as remember() keeps
+    return ok_status();
+  }
+
+  void finish() {
+    for (auto& [id, v] : vanished_) r_.vanished.push_back(std::move(v));
+    auto by_ratio = [](const PerfChange& x, const PerfChange& y) { return x.ratio > y.ratio; };
+    std::stable_sort(r_.perf_regressions.begin(), r_.perf_regressions.end(), by_ratio);
+    std::stable_sort(r_.perf_improvements.rbegin(), r_.perf_improvements.rend(), by_ratio);
+  }
+
+ private:
+  void diff_outcome(const Before& b, const CellRecord& c) {
+    // An expected failure is the matrix's decision, not a regression; XPASS says the expectation is stale.
+    if (c.outcome == Outcome::kXfail || c.outcome == Outcome::kXpass) return;
+    if (severity(c.outcome) > severity(b.outcome)) r_.regressions.push_back(change(b.outcome, c.outcome, c));
+    else if (severity(c.outcome) < severity(b.outcome)) {
+      fixes_[c.id] = r_.fixes.size();  // its text is the baseline's: filled by explain_baseline
+      r_.fixes.push_back({c.id, b.outcome, c.outcome, "", "", ""});
+    }
+  }
+
+  DiffResult& r_;
+  std::unordered_map<std::string, Before> before_;
+  std::unordered_map<std::string, std::size_t> fixes_;  // id -> index in r_.fixes
+  std::map<std::string, OutcomeChange> vanished_;       // sorted by id
+};
+
 }  // namespace
 
-DiffResult diff_runs(const ResultsSource& baseline, const ResultsSource& current, const DiffOptions& options) {
+CellStream stream_of(const ResultsSource& source) {
+  return {source.label, [&source](const CellVisitor& visit) {
+            for (const auto& c : source.data.cells)
+              if (auto st = visit(c); !st) return st;
+            return ok_status();
+          }};
+}
+
+Result<DiffResult> diff_streams(const CellStream& baseline, const CellStream& current, const DiffOptions& options) {
   DiffResult r;
   r.baseline = baseline.label, r.current = current.label, r.options = options;
-  r.baseline_cells = baseline.data.cells.size(), r.current_cells = current.data.cells.size();
-  std::map<std::string, const CellRecord*> before;
-  for (const auto& c : baseline.data.cells) before[c.id] = &c;
-  for (const auto& c : current.data.cells) {
-    auto it = before.find(c.id);
-    const CellRecord* b = it == before.end() ? nullptr : it->second;
-    if (c.outcome == Outcome::kXfail) r.xfail.push_back(change(b, &c, &c));
-    if (c.outcome == Outcome::kXpass) r.xpass.push_back(change(b, &c, &c));
-    if (!b) { r.new_cells.push_back(change(nullptr, &c, &c)); continue; }
-    r.common_cells++;
-    diff_outcome(*b, c, r);
-    for (const auto& name : options.measurements) judge_perf(*b, c, name, r);
-    before.erase(it);
+  StreamingDiff d(r);
+  if (auto st = baseline.for_each([&](const CellRecord& c) { return d.remember(c); }); !st) return st.error();
+  if (auto st = current.for_each([&](const CellRecord& c) { return d.compare(c); }); !st) return st.error();
+  if (d.needs_baseline_again()) {
+    auto explain = [&](const CellRecord& c) { return d.explain_baseline(c); };
+    auto st = baseline.some ? baseline.some(d.baseline_ids_to_explain(), explain) : baseline.for_each(explain);
+    if (!st) return st.error();
   }
-  for (const auto& [id, b] : before) r.vanished.push_back(change(b, nullptr, b));
-  auto by_ratio = [](const PerfChange& x, const PerfChange& y) { return x.ratio > y.ratio; };
-  std::stable_sort(r.perf_regressions.begin(), r.perf_regressions.end(), by_ratio);
-  std::stable_sort(r.perf_improvements.rbegin(), r.perf_improvements.rend(), by_ratio);
+  d.finish();
   return r;
+}
+
+DiffResult diff_runs(const ResultsSource& baseline, const ResultsSource& current, const DiffOptions& options) {
+  return std::move(diff_streams(stream_of(baseline), stream_of(current), options)).value();  // memory cannot fail
 }
 
 // ---- what fails CI ----

@@ -2,6 +2,8 @@
 // `crossload diff`: what changed between a baseline run and the current one: compatibility
 // regressions and fixes, new and vanished cells, expected failures, performance regressions.
 // Rendered for people (text, Markdown), for scripts (JSON) and for CI (which categories fail).
+#include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -10,12 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "reports/reporter.h"
+#include "reports/results_json.h"
 
 namespace crossload {
 
-// The oldest results.json schema_version this crossload still reads (the newest is
-// kResultsSchemaVersion); anything outside the range is refused with both numbers named.
-inline constexpr int kOldestReadableResultsSchema = 1;
 inline constexpr int kDiffSchemaVersion = 1;
 
 // One side of a diff: a run read from a results store or from a results.json.
@@ -33,12 +33,13 @@ std::optional<StoreSpec> parse_store_spec(const std::string& spec);
 // Opening the store is the caller's step (its failures mean "store unusable", exit 5); this
 // reads one run of it (a missing run is bad input, exit 3).
 Result<ResultsSource> read_store_run(const Store& store, const StoreSpec& spec);
+// The run a spec names: its own, or the store's latest (an error when there is none).
+Result<int64_t> resolve_run(const Store& store, const StoreSpec& spec);
 // Errors name the file, and for a schema_version outside what this crossload reads, both versions.
 Result<ResultsSource> read_results_json(const std::string& path);
 // Either kind, by its name: what `crossload run --baseline FILE` needs. Every error names the
 // file; the diff command, which exits differently for an unusable store, does these steps itself.
 Result<ResultsSource> read_results(const std::string& spec);
-Result<RunData> run_data_from_json(const nlohmann::json& doc, const std::string& path);
 
 struct DiffOptions {
   double threshold = 1.25;  // current / baseline past this ratio is a performance regression
@@ -74,6 +75,24 @@ struct DiffResult {
   std::size_t perf_tested = 0;    // of which had samples enough for the significance test
 };
 
+// One side of a diff read cell by cell: a store run (Store::for_each_cell), a results.json
+// (stream_results_json) or cells in memory. The diff reads the baseline twice at most and keeps
+// a few bytes per baseline cell, so neither side is ever held whole.
+struct CellStream {
+  std::string label;
+  CellSource for_each;
+  // Optional: the cells of these ids only, found by key (a store); without it, for_each again.
+  std::function<Status(const std::vector<std::string>& ids, const CellVisitor&)> some = nullptr;
+};
+CellStream stream_of(const ResultsSource& source);  // the source must outlive the stream
+// A run of an open store (an error if the spec names no run); the stream keeps the store open.
+Result<CellStream> store_stream(std::shared_ptr<const Store> store, const StoreSpec& spec);
+// A results.json read afresh at each pass (its errors come out of for_each).
+CellStream json_stream(const std::string& path);
+
+// Errors are the streams' (a file that cannot be read, a cell that cannot be parsed).
+Result<DiffResult> diff_streams(const CellStream& baseline, const CellStream& current, const DiffOptions& options);
+// The same on two runs in memory.
 DiffResult diff_runs(const ResultsSource& baseline, const ResultsSource& current, const DiffOptions& options);
 
 // What --fail-on can name; kDefaultFailOn is what fails CI when it is not given.

@@ -40,8 +40,8 @@ void set_measurement(CellRecord& c, const std::string& name, std::vector<double>
 }
 
 // A baseline and a current run that differ in every way the diff reports.
-std::pair<RunData, RunData> changed_runs() {
-  RunData before = sample_run(), after = sample_run();
+std::pair<RunData, RunData> changed_runs(bool cut_utf8 = true) {
+  RunData before = sample_run(cut_utf8), after = sample_run(cut_utf8);
   find(after, "iris_tree/joblib/new/new")->outcome = Outcome::kLoadError;         // regression
   find(after, "iris_tree/joblib/new/new")->detail = error("load", "KeyError", "118");
   find(after, "iris_tree/pickle-p5/new/old")->outcome = Outcome::kOkExact;        // fix
@@ -215,7 +215,8 @@ TEST_F(ResultsFiles, OlderSchemaIsRefusedNamingFileAndVersions) {
 TEST_F(ResultsFiles, NotResultsAtAllIsAClearError) {
   EXPECT_EQ(read_results_json(write_file(dir_ / "a.json", "[1, 2]")).error().message,
             (dir_ / "a.json").string() + ": not a crossload results.json (no integer \"schema_version\" at the top)");
-  EXPECT_EQ(read_results_json(write_file(dir_ / "b.json", "{")).error().message, (dir_ / "b.json").string() + ": not valid JSON");
+  EXPECT_THAT(read_results_json(write_file(dir_ / "b.json", "{")).error().message,
+              HasSubstr((dir_ / "b.json").string() + ": not valid JSON at byte 2"));
   EXPECT_THAT(read_results_json((dir_ / "missing.json").string()).error().message, HasSubstr("cannot read"));
   std::string unknown = write_file(dir_ / "c.json", R"({"schema_version": 1, "cells": [{"id": "a/b/c/d", "outcome": "MAYBE"}]})");
   EXPECT_EQ(read_results_json(unknown).error().message,
@@ -276,6 +277,77 @@ TEST_F(ResultsFiles, ReadResultsTakesEitherKindAndNeverCreatesAStore) {
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().message, missing + ": no such file");
   EXPECT_FALSE(fs::exists(missing));
+}
+
+// ---- streaming: each side read cell by cell gives the diff the whole runs give ----
+
+// What a diff found, without the labels (which name the files).
+nlohmann::json findings(const DiffResult& d) {
+  auto j = diff_to_json(d, *parse_fail_on(default_fail_on()));
+  j.erase("baseline"), j.erase("current");
+  return j;
+}
+
+std::string store_of(const fs::path& path, const RunData& d) {
+  auto store = Store::open(path.string());
+  EXPECT_TRUE(store) << store.error().message;
+  auto run = store->begin_run("m.toml", "sha", "0.1.0");
+  EXPECT_TRUE(run && store->put_cells(run->id, d.cells));
+  return path.string();
+}
+
+CellStream opened_store(const std::string& path) {
+  auto store = Store::open(path);
+  EXPECT_TRUE(store) << store.error().message;
+  return *store_stream(std::make_shared<const Store>(std::move(*store)), *parse_store_spec(path));
+}
+
+TEST_F(ResultsFiles, StreamedDiffOfStoresAndFilesGivesTheInMemoryDiff) {
+  auto [before, after] = changed_runs(/*cut_utf8=*/false);  // results.json holds whole characters only
+  auto by_id = [](const CellRecord& x, const CellRecord& y) { return x.id < y.id; };
+  std::sort(after.cells.begin(), after.cells.end(), by_id);  // a store gives its cells in id order
+  DiffResult in_memory = diff_runs(source("b", before), source("c", after), {});
+  ASSERT_EQ(in_memory.regressions.size(), 1u);
+  ASSERT_EQ(in_memory.fixes.size(), 1u);
+  ASSERT_EQ(in_memory.vanished.size(), 1u);
+  ASSERT_FALSE(in_memory.perf_regressions.empty());
+  std::string b_json = write_file(dir_ / "b.json", render(JsonReporter(), before));
+  std::string c_json = write_file(dir_ / "c.json", render(JsonReporter(), after));
+  std::string b_db = store_of(dir_ / "b.db", before), c_db = store_of(dir_ / "c.db", after);
+  for (const auto& [b, c] : {std::pair{json_stream(b_json), json_stream(c_json)},
+                             std::pair{opened_store(b_db), opened_store(c_db)},
+                             std::pair{json_stream(b_json), opened_store(c_db)}}) {
+    auto streamed = diff_streams(b, c, {});
+    ASSERT_TRUE(streamed) << streamed.error().message;
+    EXPECT_EQ(findings(*streamed), findings(in_memory)) << b.label << " → " << c.label;
+    EXPECT_EQ(streamed->fixes.at(0).text, in_memory.fixes.at(0).text);  // the baseline's text, read again
+    EXPECT_EQ(streamed->baseline_cells, before.cells.size());
+  }
+}
+
+TEST_F(ResultsFiles, StreamedDiffReportsTheFileThatCannotBeRead) {
+  std::string good = write_file(dir_ / "good.json", render(JsonReporter(), sample_run(false)));
+  std::string bad = write_file(dir_ / "bad.json", R"({"schema_version": 1, "cells": [{"id": "a/b/c/d", "outcome": "OK_EXACT"}, )");
+  auto d = diff_streams(json_stream(good), json_stream(bad), {});
+  ASSERT_FALSE(d);
+  EXPECT_THAT(d.error().message, HasSubstr(bad + ": not valid JSON"));
+}
+
+TEST_F(ResultsFiles, StreamingReadsEveryCellAndANewerSchemaOutranksItsUnknownOutcomes) {
+  RunData d = sample_run(false);
+  std::string path = write_file(dir_ / "r.json", render(JsonReporter(), d));
+  std::vector<CellRecord> cells;
+  RunData head;
+  auto st = stream_results_json(path, [&](const CellRecord& c) { return cells.push_back(c), ok_status(); }, &head);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(cells, d.cells);
+  EXPECT_EQ(head.envs, d.envs);
+  EXPECT_TRUE(head.cells.empty());
+  // "cells" comes before "schema_version" in the file: the schema's error is still the one given.
+  std::string newer = write_file(dir_ / "n.json", R"({"cells": [{"id": "a/b/c/d", "outcome": "MAYBE"}], "schema_version": 2})");
+  auto refused = stream_results_json(newer, [](const CellRecord&) { return ok_status(); });
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message, HasSubstr("results schema_version 2 is newer"));
 }
 
 }  // namespace

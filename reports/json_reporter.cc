@@ -41,26 +41,85 @@ json artifact_to_json(const ArtifactRecord& a) {
 
 }  // namespace
 
-void JsonReporter::write(const RunData& d, std::ostream& out) const {
-  json envs = json::array(), artifacts = json::array(), cells = json::array();
-  std::map<std::string, std::size_t> counts, causes;
-  for (const auto& e : d.envs) envs.push_back(env_to_json(e));
-  for (const auto& a : d.artifacts) artifacts.push_back(artifact_to_json(a));
-  for (const auto& c : d.cells) {
-    cells.push_back(cell_to_json(c));
-    counts[std::string(to_string(c.outcome))]++;
-    if (cells.back().contains("cause")) causes[cells.back()["cause"].get<std::string>()]++;
+namespace {
+
+// `text` (a value dumped with indent 2) written as if nested `depth` levels deep in a dump(2).
+void write_nested(std::ostream& out, const std::string& text, int depth) {
+  std::string pad(2 * depth, ' ');
+  std::size_t from = 0;
+  for (std::size_t nl; (nl = text.find('\n', from)) != std::string::npos; from = nl + 1)
+    out.write(text.data() + from, static_cast<std::streamsize>(nl + 1 - from)) << pad;
+  out.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
+}
+
+// An array member written element by element, each dumped on its own: the document of a
+// million cells is never built, and the bytes are those doc.dump(2) would write.
+class ArrayWriter {
+ public:
+  explicit ArrayWriter(std::ostream& out) : out_(out) {}
+  void add(const json& item) {
+    out_ << (n_++ ? ",\n    " : "[\n    ");
+    write_nested(out_, item.dump(2), 2);
   }
-  json doc = {{"schema_version", kResultsSchemaVersion},
-              {"crossload_version", d.run.crossload_version},
-              {"run", {{"id", d.run.id}, {"started_at", d.run.started_at}, {"finished_at", d.run.finished_at},
-                       {"matrix", d.run.matrix_path}, {"matrix_sha256", d.run.matrix_sha256},
-                       {"status", d.run.status}}},
-              {"summary", {{"cells", d.cells.size()}, {"outcomes", counts}, {"causes", causes}}},
-              {"environments", envs},
-              {"artifacts", artifacts},
-              {"cells", cells}};
-  out << doc.dump(2) << '\n';
+  void close() { out_ << (n_ ? "\n  ]" : "[]"); }
+
+ private:
+  std::ostream& out_;
+  std::size_t n_ = 0;
+};
+
+template <class Items, class ToJson>
+void write_array(std::ostream& out, const Items& items, ToJson to_json) {
+  ArrayWriter array(out);
+  for (const auto& item : items) array.add(to_json(item));
+  array.close();
+}
+
+void write_member(std::ostream& out, const char* key, const json& value, bool last = false) {
+  out << "  \"" << key << "\": ";
+  write_nested(out, value.dump(2), 1);
+  out << (last ? "\n" : ",\n");
+}
+
+}  // namespace
+
+// The keys in nlohmann's order (sorted), which is the order this file has always had.
+Status write_results_json(const RunData& head, const CellSource& cells, std::ostream& out) {
+  std::map<std::string, std::size_t> counts, causes;
+  std::size_t n = 0;
+  out << "{\n  \"artifacts\": ";
+  write_array(out, head.artifacts, artifact_to_json);
+  out << ",\n  \"cells\": ";
+  ArrayWriter array(out);
+  auto st = cells([&](const CellRecord& c) {
+    json cell = cell_to_json(c);
+    n++, counts[std::string(to_string(c.outcome))]++;
+    if (cell.contains("cause")) causes[cell["cause"].get<std::string>()]++;
+    array.add(cell);
+    return ok_status();
+  });
+  if (!st) return st;
+  array.close();
+  out << ",\n";
+  const RunRecord& r = head.run;
+  write_member(out, "crossload_version", r.crossload_version);
+  out << "  \"environments\": ";
+  write_array(out, head.envs, env_to_json);
+  out << ",\n";
+  write_member(out, "run", {{"id", r.id}, {"started_at", r.started_at}, {"finished_at", r.finished_at},
+                            {"matrix", r.matrix_path}, {"matrix_sha256", r.matrix_sha256}, {"status", r.status}});
+  write_member(out, "schema_version", kResultsSchemaVersion);
+  write_member(out, "summary", {{"cells", n}, {"outcomes", counts}, {"causes", causes}}, true);
+  out << "}\n";
+  return ok_status();
+}
+
+void JsonReporter::write(const RunData& d, std::ostream& out) const {
+  auto in_memory = [&](const CellVisitor& visit) {
+    for (const auto& c : d.cells) (void)visit(c);
+    return ok_status();
+  };
+  (void)write_results_json(d, in_memory, out);  // cannot fail: nothing here returns an error
 }
 
 }  // namespace crossload

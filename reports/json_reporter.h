@@ -1,4 +1,5 @@
 #pragma once
+#include "harness/store/cell_visitor.h"
 #include "reports/reporter.h"
 
 namespace crossload {
@@ -12,5 +13,9 @@ class JsonReporter : public Reporter {
 };
 
 nlohmann::json cell_to_json(const CellRecord& c);
+
+// results.json written cell by cell: `head` holds the run, environments and artifacts (its cells
+// are ignored); the bytes are those of the whole document dumped at once.
+Status write_results_json(const RunData& head, const CellSource& cells, std::ostream& out);
 
 }  // namespace crossload

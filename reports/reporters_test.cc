@@ -4,10 +4,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <regex>
 
+#include "harness/store/store.h"
 #include "reports/html_reporter.h"
 #include "reports/json_reporter.h"
+#include "reports/stored_reports.h"
 #include "reports/junit_reporter.h"
 #include "reports/markdown_reporter.h"
 #include "reports/testing.h"
@@ -36,6 +42,45 @@ TEST(ReporterGolden, Markdown) {
 TEST(ReporterGolden, Json) {
   expect_golden("sample.json", render(JsonReporter(), sample_run(/*cut_utf8=*/false)));
   expect_golden("empty.json", render(JsonReporter(), empty_run()));
+}
+
+// results.json is written cell by cell (a run of a million cells never becomes one document):
+// the bytes must still be those of the whole document dumped at once, which the goldens and
+// every script reading the file expect.
+TEST(JsonReport, StreamedBytesAreTheWholeDocumentsDump) {
+  for (const RunData& d : {sample_run(/*cut_utf8=*/false), empty_run()}) {
+    std::string text = render(JsonReporter(), d);
+    EXPECT_EQ(text, nlohmann::json::parse(text).dump(2) + "\n");
+  }
+}
+
+TEST(JsonReport, StoredRunIsStreamedFromTheStoreWithTheSameBytes) {
+  auto dir = std::filesystem::temp_directory_path() / ("crossload-reporters-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  RunData d = sample_run(/*cut_utf8=*/false);
+  int64_t run_id = 0;
+  {
+    auto store = Store::open((dir / "results.db").string());
+    ASSERT_TRUE(store) << store.error().message;
+    auto run = store->begin_run(d.run.matrix_path, d.run.matrix_sha256, d.run.crossload_version);
+    ASSERT_TRUE(run);
+    run_id = run->id;
+    for (const auto& e : d.envs) ASSERT_TRUE(store->put_environment(run_id, e));
+    for (const auto& a : d.artifacts) ASSERT_TRUE(store->put_artifact(run_id, a));
+    ASSERT_TRUE(store->put_cells(run_id, d.cells));
+  }
+  auto store = Store::open((dir / "results.db").string());
+  ASSERT_TRUE(store);
+  auto written = write_stored_reports(*store, run_id, {"json", "md"}, dir.string());
+  ASSERT_TRUE(written) << written.error().message;
+  EXPECT_EQ(written->size(), 2u);
+  auto whole = load_run_data(*store, run_id);
+  ASSERT_TRUE(whole);
+  std::ifstream in(dir / "results.json");
+  std::string streamed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(streamed, render(JsonReporter(), *whole));
+  EXPECT_FALSE(write_stored_reports(*store, run_id, {"pdf"}, dir.string()));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ReporterGolden, Junit) {

@@ -28,8 +28,9 @@ struct DiffFlags {
   DiffOptions options;
 };
 
-// Prints why a side cannot be read and returns the exit code; 0 and `out` set when it can.
-int load_side(const std::string& role, const std::string& spec, std::optional<ResultsSource>& out) {
+// Prints why a side cannot be opened and returns the exit code; 0 and `out` set when it can. The
+// side is read later, cell by cell, by the diff; its read errors name the role and the file.
+int open_side(const std::string& role, const std::string& spec, std::optional<CellStream>& out) {
   auto fail = [&](int code, const std::string& message) {
     std::cerr << fmt::format("error: {} {}\n", role, message);
     return code;
@@ -38,16 +39,20 @@ int load_side(const std::string& role, const std::string& spec, std::optional<Re
   std::string path = store_spec ? store_spec->path : spec;
   if (!std::filesystem::exists(path)) return fail(exit_code::kBadInput, fmt::format("{}: no such file", path));
   if (!store_spec) {
-    auto json = read_results_json(spec);
-    if (!json) return fail(exit_code::kBadInput, json.error().message);
-    out = std::move(*json);
-    return exit_code::kOk;
+    out = json_stream(spec);
+  } else {
+    auto store = Store::open(path);
+    if (!store) return fail(exit_code::kStore, store.error().message);
+    auto stream = store_stream(std::make_shared<const Store>(std::move(*store)), *store_spec);
+    if (!stream) return fail(exit_code::kBadInput, stream.error().message);
+    out = std::move(*stream);
   }
-  auto store = Store::open(path);
-  if (!store) return fail(exit_code::kStore, store.error().message);
-  auto run = read_store_run(*store, *store_spec);
-  if (!run) return fail(exit_code::kBadInput, run.error().message);
-  out = std::move(*run);
+  auto named = [role](Status st) { return st ? st : Status(make_error(role + " " + st.error().message)); };
+  out->for_each = [named, read = std::move(out->for_each)](const CellVisitor& visit) { return named(read(visit)); };
+  if (out->some)
+    out->some = [named, read = std::move(out->some)](const std::vector<std::string>& ids, const CellVisitor& visit) {
+      return named(read(ids, visit));
+    };
   return exit_code::kOk;
 }
 
@@ -62,17 +67,21 @@ int run_diff(const DiffFlags& f) {
   if (!(f.options.threshold >= 1))
     return std::cerr << fmt::format("error: --threshold {}: a ratio of at least 1 (1.25 = 25% worse)\n",
                                     f.options.threshold), exit_code::kUsage;
-  std::optional<ResultsSource> baseline, current;
-  if (int rc = load_side("baseline", f.baseline, baseline)) return rc;
-  if (int rc = load_side("current", f.current, current)) return rc;
-  DiffResult diff = diff_runs(*baseline, *current, f.options);
+  std::optional<CellStream> baseline, current;
+  if (int rc = open_side("baseline", f.baseline, baseline)) return rc;
+  if (int rc = open_side("current", f.current, current)) return rc;
+  auto compared = diff_streams(*baseline, *current, f.options);
+  if (!compared) return std::cerr << "error: " << compared.error().message << '\n', exit_code::kBadInput;
+  const DiffResult& diff = *compared;
   // Replace, never throw: a message may hold bytes that are not UTF-8.
   if (f.format == "json")
     std::cout << diff_to_json(diff, *fail_on).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   else if (f.format == "md") write_diff_markdown(diff, *fail_on, std::cout);
   else write_diff_text(diff, *fail_on, std::cout);
-  if (!f.html.empty()) {
-    if (auto st = write_html(diff, current->data, f.html); !st)
+  if (!f.html.empty()) {  // the one place a side is held whole: the report shows every current cell
+    auto data = read_results(f.current);
+    if (!data) return std::cerr << "error: current " << data.error().message << '\n', exit_code::kBadInput;
+    if (auto st = write_html(diff, data->data, f.html); !st)
       return std::cerr << "error: " << st.error().message << '\n', exit_code::kBadInput;
     std::cerr << "report: " << f.html << '\n';
   }

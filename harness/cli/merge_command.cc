@@ -9,6 +9,7 @@
 #include "harness/store/store.h"
 #include "harness/util/exit_codes.h"
 #include "reports/reporter.h"
+#include "reports/stored_reports.h"
 
 namespace crossload::cli {
 
@@ -26,9 +27,7 @@ int merge(const MergeFlags& f) {
                            s->inputs, f.out_dir, s->run_id, s->cells, s->artifacts, s->environments);
   auto store = Store::open(f.out_dir + "/results.db");
   if (!store) return fail(store.error());
-  auto data = load_run_data(*store, s->run_id);
-  if (!data) return fail(data.error());
-  auto written = write_reports(*data, reporter_names(), f.out_dir);
+  auto written = write_stored_reports(*store, s->run_id, reporter_names(), f.out_dir);
   if (!written) return fail(written.error());
   for (const auto& path : *written) std::cout << "report: " << path << '\n';
   return exit_code::kOk;

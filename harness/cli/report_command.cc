@@ -11,6 +11,7 @@
 #include "harness/util/exit_codes.h"
 #include "harness/util/text.h"
 #include "reports/reporter.h"
+#include "reports/stored_reports.h"
 
 namespace crossload::cli {
 
@@ -33,17 +34,10 @@ int report(const ReportFlags& f, const std::vector<std::string>& reports) {
     if (!*latest) return fail(make_error(path + ": no run recorded"));
     id = (*latest)->id;
   }
-  auto data = load_run_data(*store, id);
-  if (!data) return fail(data.error());
   std::filesystem::create_directories(f.out_dir);
-  for (const auto& name : reports) {
-    auto r = find_reporter(name);
-    if (!r) return fail(make_error(ErrorKind::kUsage, fmt::format("unknown report '{}' (known: {})", name,
-                                                                  join(reporter_names(), ", "))));
-    std::string out = f.out_dir + "/" + std::string(r->default_file());
-    if (auto st = write_report(*r, *data, out); !st) return fail(st.error());
-    std::cout << "report: " << out << '\n';
-  }
+  auto written = write_stored_reports(*store, id, reports, f.out_dir);
+  if (!written) return fail(written.error());
+  for (const auto& out : *written) std::cout << "report: " << out << '\n';
   return exit_code::kOk;
 }
 

@@ -167,6 +167,16 @@ def fork_cost(binary, matrix, env, produced, sample, isolation):
             "phase_seconds_per_load": {k: statistics.mean(ph.get(k, 0.0) for ph in steady) for k in names}}
 
 
+def produce(binary, matrix, env, produced):
+    """Trains and dumps the zoo in env once; the seconds it took (docs/scale.md's per-pair cost
+    of producing), or None when an earlier run's artifacts are reused."""
+    if (produced / "artifacts.json").exists():
+        return None
+    start = time.perf_counter()
+    crossload(binary, "produce", "--matrix", matrix, "--env", env, "--out", produced, "-q", check=True)
+    return time.perf_counter() - start
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--bin", default=str(ROOT / "build" / "crossload"))
@@ -188,13 +198,13 @@ def main(argv=None):
     matrix = work / "bench.toml"
     write_matrix(a.matrix, a.env, FIXTURES, matrix)
     produced = work / "produced"
-    if not (produced / "artifacts.json").exists():
-        crossload(a.bin, "produce", "--matrix", matrix, "--env", a.env, "--out", produced, "-q", check=True)
+    produce_seconds = produce(a.bin, matrix, a.env, produced)
     n = len(loadable(produced))
     log(f"{n} artifacts to load in {a.env}")
     summary = {"environment": a.env, "artifacts": n, "cpu_count": os.cpu_count(),
                "omp_num_threads": os.environ["OMP_NUM_THREADS"],
-               "load_average_at_start": os.getloadavg()}
+               "load_average_at_start": os.getloadavg(),
+               "produce_seconds": produce_seconds, "produce_fixtures": len(FIXTURES)}
     # Both isolation modes, one after the other on the same artifacts (ratios side by side).
     modes = {m: long_lived(a.bin, matrix, a.env, produced, work / f"long-lived-{m}", m) for m in ("batch", "cell")}
     for m, r in modes.items():
@@ -217,10 +227,9 @@ def native(a, work):
     matrix = work / "bench-native.toml"
     write_matrix(a.matrix, a.native_env, FIXTURES, matrix)
     produced = work / "produced-native"
-    if not (produced / "artifacts.json").exists():
-        crossload(a.bin, "produce", "--matrix", matrix, "--env", a.native_env, "--out", produced, "-q", check=True)
+    produce_seconds = produce(a.bin, matrix, a.native_env, produced)
     out = {m: long_lived(a.bin, matrix, a.native_env, produced, work / f"native-{m}", m) for m in ("batch", "cell")}
-    out["environment"] = a.native_env
+    out["environment"], out["produce_seconds"] = a.native_env, produce_seconds
     return out
 
 

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <vector>
 
 #include "harness/store/store.h"
-#include "reports/reporter.h"
 
 namespace crossload {
 
@@ -23,17 +23,36 @@ Result<RunRecord> merged_run(Store& target, const RunRecord& source) {
   return target.begin_run(path, source.matrix_sha256, CROSSLOAD_VERSION);
 }
 
+// Cells are streamed and written in transactions of kBatch: a store of a million cells is never
+// held in memory, and a transaction per cell would cost more than the copy itself.
+constexpr std::size_t kBatch = 5000;
+
+Status copy_cells(const Store& from, int64_t from_id, Store& to, int64_t to_id, MergeSummary& s) {
+  std::vector<CellRecord> batch;
+  auto flush = [&] {
+    auto st = to.put_cells(to_id, batch);
+    s.cells += batch.size();
+    batch.clear();
+    return st;
+  };
+  auto st = from.for_each_cell(from_id, [&](const CellRecord& c) {
+    batch.push_back(c);
+    return batch.size() < kBatch ? ok_status() : flush();
+  });
+  return st ? flush() : st;
+}
+
 Status copy_run(const Store& from, int64_t from_id, Store& to, int64_t to_id, MergeSummary& s) {
-  auto data = load_run_data(from, from_id);
-  if (!data) return data.error();
-  for (const auto& e : data->envs)
+  auto envs = from.environments(from_id);
+  if (!envs) return envs.error();
+  auto artifacts = from.artifacts(from_id);
+  if (!artifacts) return artifacts.error();
+  for (const auto& e : *envs)
     if (auto st = to.put_environment(to_id, e); !st) return st;
-  for (const auto& a : data->artifacts)
+  for (const auto& a : *artifacts)
     if (auto st = to.put_artifact(to_id, a); !st) return st;
-  for (const auto& c : data->cells)
-    if (auto st = to.put_cell(to_id, c); !st) return st;
-  s.environments += data->envs.size(), s.artifacts += data->artifacts.size(), s.cells += data->cells.size();
-  return ok_status();
+  s.environments += envs->size(), s.artifacts += artifacts->size();
+  return copy_cells(from, from_id, to, to_id, s);
 }
 
 Result<RunRecord> latest_of(const Store& store, const std::string& path) {

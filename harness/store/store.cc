@@ -415,14 +415,32 @@ Result<std::optional<ArtifactRecord>> Store::reusable_artifact(const std::string
 
 // ---- cells ----
 
+namespace {
+
+Status write_cell(const sql::Connection& db, int64_t run_id, const CellRecord& cell, const std::string& what) {
+  if (auto valid = check_cell(db.path(), cell); !valid) return valid;
+  if (auto done = upsert_cell_row(db, run_id, cell, what); !done) return done;
+  if (auto done = delete_cell_children(db, run_id, cell.id, what); !done) return done;
+  return insert_cell_children(db, run_id, cell, what);
+}
+
+}  // namespace
+
 Status Store::put_cell(int64_t run_id, const CellRecord& cell) {
-  if (auto valid = check_cell(path(), cell); !valid) return valid;
   std::string what = fmt::format("save cell {} of run {}", cell.id, run_id);
   auto txn = Transaction::begin(db_, TransactionKind::kWrite, what);
   if (!txn) return txn.error();
-  if (auto done = upsert_cell_row(db_, run_id, cell, what); !done) return done;
-  if (auto done = delete_cell_children(db_, run_id, cell.id, what); !done) return done;
-  if (auto done = insert_cell_children(db_, run_id, cell, what); !done) return done;
+  if (auto done = write_cell(db_, run_id, cell, what); !done) return done;
+  return txn->commit();
+}
+
+Status Store::put_cells(int64_t run_id, const std::vector<CellRecord>& cells) {
+  if (cells.empty()) return ok_status();
+  std::string what = fmt::format("save {} cells of run {} (from {})", cells.size(), run_id, cells.front().id);
+  auto txn = Transaction::begin(db_, TransactionKind::kWrite, what);
+  if (!txn) return txn.error();
+  for (const auto& cell : cells)
+    if (auto done = write_cell(db_, run_id, cell, what); !done) return done;
   return txn->commit();
 }
 
@@ -440,87 +458,131 @@ Result<std::set<std::string>> Store::finished_cell_ids(int64_t run_id) const {
 
 namespace {
 
-// `only_id` empty: every cell of the run; otherwise that one cell.
-Result<std::vector<CellRecord>> read_cell_rows(const sql::Connection& db, int64_t run_id,
-                                               const std::string& only_id, const std::string& what) {
-  auto stmt = db.prepare(
-      "SELECT id, fixture, format, producer, consumer, outcome, detail, reuse_key, reused_from "
-      "FROM cells WHERE run_id = ?1 AND (?2 = '' OR id = ?2) ORDER BY id",
-      what);
-  if (!stmt) return stmt.error();
-  stmt->bind(run_id, only_id);
-  return collect<CellRecord>(*stmt, [&](const Statement& s) -> Result<CellRecord> {
-    std::string id = s.text(0);
-    std::string outcome_name = s.text(5);
-    auto outcome = outcome_from_string(outcome_name);
-    if (!outcome)
-      return make_error(ErrorKind::kStore, fmt::format("results store {}: cell {} of run {} has unknown outcome "
-                                    "'{}'; was it written by a newer crossload?",
-                                    db.path(), id, run_id, outcome_name));
-    auto detail =
-        parse_json(db.path(), s.text(6), fmt::format("the detail of cell {} of run {}", id, run_id));
-    if (!detail) return detail.error();
-    return CellRecord{id,        s.text(1), s.text(2), s.text(3),
-                      s.text(4), *outcome,  std::move(detail).value(), {}, {},
-                      s.text(7), s.integer(8)};
-  });
+// `only_id` empty: every cell of the run; otherwise that one cell, found by key (an `OR` in the
+// condition would keep SQLite from using the key and scan the run for each cell).
+std::string only_id_where(const std::string& only_id, std::string_view column) {
+  return only_id.empty() ? "run_id = ?1 AND ?2 = ''" : fmt::format("run_id = ?1 AND {} = ?2", column);
 }
 
-// Children are read in one query per table, not one per cell: a run has thousands.
-Status attach_warnings(const sql::Connection& db, int64_t run_id, const std::string& only_id, const std::string& what,
-                       const std::map<std::string, CellRecord*>& by_id) {
-  auto stmt = db.prepare(
-      "SELECT cell_id, category, message, original_sklearn_version FROM cell_warnings "
-      "WHERE run_id = ?1 AND (?2 = '' OR cell_id = ?2) ORDER BY cell_id, seq",
-      what);
-  if (!stmt) return stmt.error();
-  stmt->bind(run_id, only_id);
-  for (;;) {
-    auto row = stmt->step();
-    if (!row) return row.error();
-    if (!*row) return ok_status();
-    auto cell = by_id.find(stmt->text(0));
-    if (cell == by_id.end()) continue;  // foreign keys make this impossible; stay safe
-    std::optional<std::string> version;
-    if (!stmt->is_null(3)) version = stmt->text(3);
-    cell->second->warnings.push_back({stmt->text(1), stmt->text(2), std::move(version)});
+Result<CellRecord> read_cell_row(const sql::Connection& db, int64_t run_id, const Statement& s) {
+  std::string id = s.text(0);
+  std::string outcome_name = s.text(5);
+  auto outcome = outcome_from_string(outcome_name);
+  if (!outcome)
+    return make_error(ErrorKind::kStore, fmt::format("results store {}: cell {} of run {} has unknown outcome "
+                                  "'{}'; was it written by a newer crossload?",
+                                  db.path(), id, run_id, outcome_name));
+  auto detail = parse_json(db.path(), s.text(6), fmt::format("the detail of cell {} of run {}", id, run_id));
+  if (!detail) return detail.error();
+  return CellRecord{id,        s.text(1), s.text(2), s.text(3),
+                    s.text(4), *outcome,  std::move(detail).value(), {}, {},
+                    s.text(7), s.integer(8)};
+}
+
+// A child table (warnings, measurements) read in step with the cells: both are ordered by cell
+// id, so one pass over each attaches every child without holding the run in memory.
+class ChildCursor {
+ public:
+  ChildCursor(Statement stmt) : stmt_(std::move(stmt)) {}
+  Status start() { return advance(); }
+  // Calls `take` on each row of cell `id`, skipping rows of ids before it (orphans).
+  template <class Take>
+  Status attach(const std::string& id, Take take) {
+    while (has_row_ && stmt_.text(0) < id)
+      if (auto st = advance(); !st) return st;
+    while (has_row_ && stmt_.text(0) == id) {
+      take(stmt_);
+      if (auto st = advance(); !st) return st;
+    }
+    return ok_status();
   }
-}
 
-Status attach_measurements(const sql::Connection& db, int64_t run_id, const std::string& only_id, const std::string& what,
-                           const std::map<std::string, CellRecord*>& by_id) {
-  auto stmt = db.prepare(
-      "SELECT cell_id, name, value, unit FROM cell_measurements "
-      "WHERE run_id = ?1 AND (?2 = '' OR cell_id = ?2) ORDER BY cell_id, seq",
-      what);
+ private:
+  Status advance() {
+    auto row = stmt_.step();
+    if (!row) return row.error();
+    has_row_ = *row;
+    return ok_status();
+  }
+  Statement stmt_;
+  bool has_row_ = false;
+};
+
+Result<ChildCursor> child_cursor(const sql::Connection& db, std::string_view columns, std::string_view table,
+                                 int64_t run_id, const std::string& only_id, const std::string& what) {
+  auto stmt = db.prepare(fmt::format("SELECT cell_id, {} FROM {} WHERE {} ORDER BY cell_id, seq", columns, table,
+                                     only_id_where(only_id, "cell_id")),
+                         what);
   if (!stmt) return stmt.error();
   stmt->bind(run_id, only_id);
-  for (;;) {
-    auto row = stmt->step();
-    if (!row) return row.error();
-    if (!*row) return ok_status();
-    auto cell = by_id.find(stmt->text(0));
-    if (cell == by_id.end()) continue;
-    cell->second->measurements.push_back({stmt->text(1), stmt->real(2), stmt->text(3)});
-  }
+  ChildCursor cursor(std::move(stmt).value());
+  if (auto st = cursor.start(); !st) return st.error();
+  return cursor;
 }
 
-Result<std::vector<CellRecord>> read_cells(const sql::Connection& db, int64_t run_id,
-                                           const std::string& only_id, const std::string& what) {
+void take_warning(const Statement& s, CellRecord& cell) {
+  std::optional<std::string> version;
+  if (!s.is_null(3)) version = s.text(3);
+  cell.warnings.push_back({s.text(1), s.text(2), std::move(version)});
+}
+
+void take_measurement(const Statement& s, CellRecord& cell) {
+  cell.measurements.push_back({s.text(1), s.real(2), s.text(3)});
+}
+
+Status stream_cells(const sql::Connection& db, int64_t run_id, const std::string& only_id, const std::string& what,
+                    const CellVisitor& visit) {
   // One read transaction: a concurrent writer cannot slip a cell in between the queries.
   auto txn = Transaction::begin(db, TransactionKind::kRead, what);
   if (!txn) return txn.error();
-  auto cells = read_cell_rows(db, run_id, only_id, what);
+  auto cells = db.prepare(fmt::format("SELECT id, fixture, format, producer, consumer, outcome, detail, reuse_key, "
+                                      "reused_from FROM cells WHERE {} ORDER BY id",
+                                      only_id_where(only_id, "id")),
+                          what);
   if (!cells) return cells.error();
-  std::map<std::string, CellRecord*> by_id;
-  for (CellRecord& cell : *cells) by_id.emplace(cell.id, &cell);
-  if (auto done = attach_warnings(db, run_id, only_id, what, by_id); !done) return done.error();
-  if (auto done = attach_measurements(db, run_id, only_id, what, by_id); !done) return done.error();
-  if (auto done = txn->commit(); !done) return done.error();
+  cells->bind(run_id, only_id);
+  auto warnings = child_cursor(db, "category, message, original_sklearn_version", "cell_warnings", run_id, only_id, what);
+  if (!warnings) return warnings.error();
+  auto measurements = child_cursor(db, "name, value, unit", "cell_measurements", run_id, only_id, what);
+  if (!measurements) return measurements.error();
+  for (;;) {
+    auto row = cells->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    auto cell = read_cell_row(db, run_id, *cells);
+    if (!cell) return cell.error();
+    auto st = warnings->attach(cell->id, [&](const Statement& s) { take_warning(s, *cell); });
+    if (st) st = measurements->attach(cell->id, [&](const Statement& s) { take_measurement(s, *cell); });
+    if (!st) return st;
+    if (auto st = visit(*cell); !st) return st;
+  }
+  return txn->commit();
+}
+
+Result<std::vector<CellRecord>> read_cells(const sql::Connection& db, int64_t run_id, const std::string& only_id,
+                                           const std::string& what) {
+  std::vector<CellRecord> cells;
+  auto done = stream_cells(db, run_id, only_id, what, [&](const CellRecord& c) {
+    cells.push_back(c);
+    return ok_status();
+  });
+  if (!done) return done.error();
   return cells;
 }
 
 }  // namespace
+
+Status Store::for_each_cell(int64_t run_id, const CellVisitor& visit) const {
+  return stream_cells(db_, run_id, "", fmt::format("read the cells of run {}", run_id), visit);
+}
+
+Status Store::for_each_cell_of(int64_t run_id, const std::vector<std::string>& ids, const CellVisitor& visit) const {
+  std::string what = fmt::format("read {} cells of run {}", ids.size(), run_id);
+  for (const auto& id : ids)
+    if (id.empty()) continue;  // '' would mean every cell to stream_cells
+    else if (auto st = stream_cells(db_, run_id, id, what, visit); !st) return st;
+  return ok_status();
+}
 
 Result<std::vector<CellRecord>> Store::cells(int64_t run_id) const {
   return read_cells(db_, run_id, "", fmt::format("read the cells of run {}", run_id));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/store/cell_visitor.h"
 #include "harness/store/records.h"
 #include "harness/store/sqlite.h"
 #include "harness/store/write_lock.h"
@@ -54,6 +55,13 @@ class Store {
 
   Result<std::set<std::string>> finished_cell_ids(int64_t run_id) const;
   Result<std::vector<CellRecord>> cells(int64_t run_id) const;             // sorted by id
+  // The same cells one at a time, warnings and measurements attached, sorted by id, in one read
+  // transaction: memory holds one cell, not the run (crossload diff of a million cells).
+  Status for_each_cell(int64_t run_id, const CellVisitor& visit) const;
+  // The cells of these ids (those the run has), each looked up by its key: a few cells of a big run.
+  Status for_each_cell_of(int64_t run_id, const std::vector<std::string>& ids, const CellVisitor& visit) const;
+  // Many cells in one transaction (merge): put_cell's upsert for each, committed together.
+  Status put_cells(int64_t run_id, const std::vector<CellRecord>& cells);
   Result<std::vector<EnvRecord>> environments(int64_t run_id) const;       // sorted by name
   Result<std::vector<ArtifactRecord>> artifacts(int64_t run_id) const;     // sorted by key
   // The latest artifact / cell of any run with this reuse key (none for an empty key). A cell

@@ -346,6 +346,60 @@ TEST(StoreTest, CellUpsertReplacesWarningsAndMeasurements) {
   EXPECT_EQ(raw_query(dir.file("results.db"), "SELECT count(*) FROM cell_measurements"), "0");
 }
 
+// Streaming attaches each cell's children by walking three ordered queries side by side: cells
+// with none, cells of other runs interleaved by id, and ids that sort between others must all
+// come out exactly as the whole-run read gives them.
+TEST(StoreTest, ForEachCellStreamsTheSameCellsAsCells) {
+  TempDir dir;
+  Store store = open_ok(dir.file("results.db"));
+  int64_t run = store.begin_run("m.toml", "sha", "0.1.0")->id;
+  int64_t other = store.begin_run("m.toml", "sha", "0.1.0")->id;
+  std::vector<CellRecord> batch;
+  for (int i = 0; i < 40; ++i) batch.push_back(numbered_cell(i));
+  ASSERT_TRUE(store.put_cells(run, batch).ok());
+  for (int i = 0; i < 40; i += 3) ASSERT_TRUE(store.put_cell(other, numbered_cell(i + 100)).ok());
+  auto whole = store.cells(run);
+  ASSERT_TRUE(whole.ok()) << whole.error().message;
+  ASSERT_EQ(whole->size(), 40u);
+  std::vector<CellRecord> streamed;
+  auto st = store.for_each_cell(run, [&](const CellRecord& c) { return streamed.push_back(c), ok_status(); });
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(streamed, *whole);
+  std::map<std::string, CellRecord> written;
+  for (const auto& c : batch) written[c.id] = c;
+  for (const auto& c : streamed) EXPECT_EQ(c, written.at(c.id)) << c.id;
+}
+
+TEST(StoreTest, ForEachCellStopsAtTheVisitorsError) {
+  TempDir dir;
+  Store store = open_ok(dir.file("results.db"));
+  int64_t run = store.begin_run("m.toml", "sha", "0.1.0")->id;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store.put_cell(run, numbered_cell(i)).ok());
+  int seen = 0;
+  auto st = store.for_each_cell(run, [&](const CellRecord&) -> Status {
+    return ++seen == 2 ? Status(make_error("enough")) : ok_status();
+  });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "enough");
+  EXPECT_EQ(seen, 2);
+}
+
+TEST(StoreTest, PutCellsIsOneTransactionThatUpsertsLikePutCell) {
+  TempDir dir;
+  Store store = open_ok(dir.file("results.db"));
+  int64_t run = store.begin_run("m.toml", "sha", "0.1.0")->id;
+  CellRecord retry = numbered_cell(5);
+  retry.warnings.clear();
+  ASSERT_TRUE(store.put_cells(run, {numbered_cell(4), numbered_cell(5)}).ok());
+  ASSERT_TRUE(store.put_cells(run, {retry}).ok());
+  EXPECT_EQ(*store.cells(run), (std::vector<CellRecord>{numbered_cell(4), retry}));
+  // A bad cell in a batch leaves none of the batch behind.
+  CellRecord bad = numbered_cell(6);
+  bad.id = "not/its/own/id";
+  EXPECT_FALSE(store.put_cells(run, {numbered_cell(7), bad}).ok());
+  EXPECT_EQ(store.cells(run)->size(), 2u);
+}
+
 TEST(StoreTest, FinishedCellIdsBelongToTheirRun) {
   TempDir dir;
   Store store = open_ok(dir.file("results.db"));
