@@ -17,7 +17,10 @@ Status greet(BenchEnv& env) {
     auto r = env.worker->request({{"op", op}}, kStartTimeout);
     if (!r.ok()) return make_error(r.failure.message);
     if (!r.answer.value("ok", false)) return make_error(fmt::format("the worker refused '{}': {}", op, r.answer.dump()));
-    if (std::string(op) == "fingerprint") env.info.fingerprint = r.answer["result"];
+    if (std::string(op) == "fingerprint") {
+      env.info.fingerprint = r.answer["result"];
+      record_qemu(env.info.fingerprint, env.worker->launch().qemu);
+    }
   }
   return ok_status();
 }

@@ -15,7 +15,8 @@ namespace {
 
 constexpr std::chrono::seconds kStartTimeout{600};  // imports under QEMU take tens of seconds
 
-Status greet(WorkerClient& worker, EnvRecord& record) {
+// `qemu`: the build the worker runs under, recorded harness-side (the guest cannot see it).
+Status greet(WorkerClient& worker, EnvRecord& record, const QemuBuild& qemu) {
   auto hello = worker.request({{"op", "hello"}}, kStartTimeout);
   if (!hello.ok()) return make_error(hello.failure.message);
   if (!hello.answer.value("ok", false))
@@ -25,6 +26,7 @@ Status greet(WorkerClient& worker, EnvRecord& record) {
   if (!fp.answer.value("ok", false))
     return make_error("fingerprint failed: " + fp.answer["error"].value("message", std::string()));
   record.fingerprint = fp.answer["result"];
+  record_qemu(record.fingerprint, qemu);
   return ok_status();
 }
 
@@ -48,7 +50,7 @@ Result<std::unique_ptr<WorkerClient>> start_worker(const std::string& name, cons
                                                    EnvRecord& record) {
   auto worker = WorkerClient::start(name, launch, ctx.source_root, log_path);
   if (!worker) return worker.error();
-  if (auto st = greet(**worker, record); !st) return st.error();
+  if (auto st = greet(**worker, record, launch.qemu); !st) return st.error();
   return std::move(*worker);
 }
 
@@ -146,7 +148,7 @@ bool restart(EnvSession& s, WorkerClient* worker, const char* which, RunLog& log
     s.record.reason = st.error().message;
     return false;
   }
-  if (auto st = greet(*worker, s.record); !st) {
+  if (auto st = greet(*worker, s.record, worker->launch().qemu); !st) {
     s.record.status = "unavailable";
     s.record.reason = fmt::format("the {} did not come back after a restart: {}", which, st.error().message);
     log.error("environment {}: {}", s.spec.name, s.record.reason);
