@@ -70,6 +70,7 @@ std::string failure_text(const CellRecord& c) {
   if (c.detail.contains("summary")) text += c.detail.value("summary", "");
   else text += c.detail.value("message", "");
   if (text.size() > 300) text = text.substr(0, 297) + "...";
+  if (std::string mark = second_opinion_mark(c); !mark.empty()) text += " [" + mark + "]";
   return text;
 }
 

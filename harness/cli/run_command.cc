@@ -77,6 +77,12 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--jobs,-j", flags->options.jobs, "trainings and loads at once (default: the number of cores)")
       ->check(CLI::Range(1, 4096));
   add_isolation_option(cmd, flags->options.isolation);
+  cmd->add_option("--qemu", flags->options.qemu,
+                  "QEMU build for every emulated environment: system or debian:SUITE (ci/fetch-qemu; default: "
+                  "each CPU's preferred build, harness/env/qemu_builds.toml)")
+      ->check(qemu_build());
+  cmd->add_flag("--no-second-opinion{false}", flags->options.second_opinion,
+                "do not re-run a failure only emulation shows under the other QEMU build");
   cmd->add_flag("--no-sandbox{false}", flags->options.sandbox,
                 "load artifacts without the bwrap sandbox (no network isolation, writable files): trusted artifacts only");
   cmd->add_flag("--allow-unsafe", flags->options.allow_unsafe,
