@@ -137,7 +137,8 @@ Status give_second_opinions(Store& store, int64_t run_id, EnvSessions& sessions,
   for (const CellRecord* c : candidates) by_consumer[c->consumer].push_back(*c);
   for (auto& [name, list] : by_consumer) {
     EnvSession& s = sessions.at(name);
-    if (!s.loader) continue;  // its cells were all reused: no load this run to question
+    // The scheduler took its consumer workers; what they were started from stays with the session.
+    if (s.loading.python.empty()) continue;  // its cells were all reused: no load this run to question
     if (auto st = opine(store, run_id, s, std::move(list), by_key, consume, provision, log); !st) return st;
   }
   return ok_status();
