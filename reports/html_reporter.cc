@@ -368,6 +368,7 @@ std::string cell_article(const CellRecord& c, const ArtifactRecord* artifact, Sh
   if (det.contains("state_identical"))
     dd(html, "fitted state", det["state_identical"] == true ? "identical to the producer's" : "differs from the producer's");
   if (det.contains("signal")) dd(html, "signal", json_number(det["signal"]));
+  dd(html, "second opinion", esc(second_opinion_mark(c)));
   dd(html, "warnings", warnings_text(c));
   dd(html, "measured", measurements_text(c));
   if (artifact) dd(html, "artifact", shared.ref(artifact_facts(*artifact)));

@@ -70,6 +70,7 @@ std::string failure_text(const CellRecord& c) {
   if (c.detail.contains("summary")) text += c.detail.value("summary", "");
   else text += c.detail.value("message", "");
   if (text.size() > 300) text = text.substr(0, 297) + "...";
+  if (std::string mark = second_opinion_mark(c); !mark.empty()) text += " [" + mark + "]";
   return text;
 }
 
@@ -81,7 +82,10 @@ std::string boundary_text(const Cause& c) {
 
 std::string cell_list(const std::vector<const CellRecord*>& cells) {
   std::string text;
-  for (const auto* c : cells) text += (text.empty() ? "`" : ", `") + c->id + "`";
+  for (const auto* c : cells) {
+    text += (text.empty() ? "`" : ", `") + c->id + "`";
+    if (std::string mark = second_opinion_mark(*c); !mark.empty()) text += " [" + mark + "]";
+  }
   return text;
 }
 

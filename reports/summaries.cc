@@ -136,6 +136,20 @@ std::string human_value(double value, const std::string& unit) {
   return unit.empty() ? fmt::format("{:.3g}", value) : fmt::format("{:.3g} {}", value, unit);
 }
 
+std::string second_opinion_mark(const CellRecord& c) {
+  if (!c.detail.is_object() || !c.detail.contains("second_opinion") || !c.detail["second_opinion"].is_object()) return "";
+  const auto& o = c.detail["second_opinion"];
+  const auto& reproduced = o.contains("reproduced") ? o["reproduced"] : nlohmann::json();
+  if (!reproduced.is_boolean()) return "2nd QEMU: none (" + o.value("reason", std::string("?")) + ")";
+  const auto& q = o.value("qemu", nlohmann::json::object());
+  std::string version = q.value("version", std::string());
+  auto at = version.find("version ");
+  version = at == std::string::npos ? "" : " " + version.substr(at + 8, version.find(' ', at + 8) - at - 8);
+  std::string head = "2nd QEMU (" + q.value("build", std::string("?")) + version + "): ";
+  if (reproduced.get<bool>()) return head + "reproduced";
+  return head + "not reproduced: " + o.value("outcome", std::string("?"));
+}
+
 std::string cell_error_text(const CellRecord& c, std::size_t limit) {
   std::string text;
   if (c.detail.is_object()) {

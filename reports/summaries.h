@@ -54,6 +54,10 @@ std::vector<MeasurementMedian> measurement_medians(const std::vector<CellRecord>
 std::string human_value(double value, const std::string& unit);
 
 // "LoadError: message" or the comparison summary, cut to `limit` characters ("" for none).
+// The short mark of a cell's second opinion under the other QEMU build (harness/run/second_opinion.h):
+// "2nd QEMU (debian:trixie 10.0.13): reproduced", "... not reproduced: OK_EXACT", or "" without one.
+std::string second_opinion_mark(const CellRecord& c);
+
 std::string cell_error_text(const CellRecord& cell, std::size_t limit = 300);
 // At most `limit` bytes ending in "..." when cut, never inside a UTF-8 character.
 std::string utf8_prefix(const std::string& text, std::size_t limit);

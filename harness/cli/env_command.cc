@@ -10,6 +10,8 @@
 #include <optional>
 
 #include "harness/cli/commands.h"
+#include "harness/cli/paths.h"
+#include "harness/cli/validators.h"
 #include "harness/env/cache.h"
 #include "harness/env/debian_provider.h"
 #include "harness/env/interpreters.h"
@@ -39,6 +41,7 @@ struct EnvFlags {
   bool unused = false;
   bool dry_run = false;
   int timeout_seconds = 1800;
+  std::string qemu;  // --qemu BUILD for every emulated environment (harness/env/qemu.h)
 };
 
 // The matrix, plus the environments named on the command line by their spec (`debian:sid/s390x`).
@@ -65,6 +68,7 @@ ProvisionContext context(const EnvFlags& f) {
   ctx.cache_dir = f.common.cache_dir;
   ctx.log = &std::cerr;
   ctx.timeout = std::chrono::seconds(f.timeout_seconds);
+  ctx.qemu = f.qemu;
   return ctx;
 }
 
@@ -155,20 +159,12 @@ Result<nlohmann::json> fingerprint(const EnvSpec& e, const Launch& launch, const
   return greeted->fingerprint;
 }
 
-std::string qemu_line(const EnvSpec& e, const Launch& launch) {
+std::string qemu_line(const Launch& launch) {
   if (!launch.emulated) return "none (native)";
-  auto arch = find_debian_arch(e.arch);
-  if (!arch) return "?";
-  ProcessOptions o;
-  o.argv = {"qemu-" + arch->qemu + "-static", "--version"};
-  o.timeout = milliseconds(10000);
-  o.echo = &std::cerr;
-  auto r = run_process(o);
-  std::string version = r && r->success() ? r->out.substr(0, r->out.find('\n')) : "unknown version";
-  std::string cpu = "QEMU's default for " + arch->qemu;
+  std::string cpu = "QEMU's default";
   for (std::size_t i = 0; i + 2 < launch.python.size(); ++i)
     if (launch.python[i] == "--setenv" && launch.python[i + 1] == "QEMU_CPU") cpu = launch.python[i + 2];
-  return fmt::format("{}; emulated CPU: {}", version, cpu);
+  return fmt::format("{} [{}: {}]; emulated CPU: {}", launch.qemu.version, launch.qemu.name, launch.qemu.binary, cpu);
 }
 
 // Any JSON value as text: the worker's fields may be null or not strings in some environments.
@@ -184,7 +180,7 @@ void print_fingerprint(const EnvSpec& e, const Launch& launch, const nlohmann::j
   std::cout << fmt::format("python       {} {} ({})\n", str("implementation"), str("python"), str("executable"));
   std::cout << fmt::format("machine      {}   byteorder {}   pointer bits {}\n", str("machine"), str("byteorder"), str("pointer_bits"));
   std::cout << fmt::format("libc         {}\n", str("libc"));
-  std::cout << fmt::format("qemu         {}\n", qemu_line(e, launch));
+  std::cout << fmt::format("qemu         {}\n", qemu_line(launch));
   if (fp.contains("packages"))
     for (const auto& [name, v] : fp["packages"].items())
       std::cout << fmt::format("  {:<14} {}\n", name, v.is_null() ? "-" : v.is_string() ? v.get<std::string>() : v.dump());
@@ -217,7 +213,7 @@ int info(const EnvFlags& f) {
   auto stamp = key ? EnvCache(f.common.cache_dir).stamp(*key) : std::nullopt;
   if (f.json) {
     nlohmann::json out{{"name", (*e)->name}, {"provider", (*e)->provider}, {"where", launch->where},
-                       {"emulated", launch->emulated}, {"qemu", qemu_line(**e, *launch)}, {"fingerprint", *fp}};
+                       {"emulated", launch->emulated}, {"qemu", qemu_line(*launch)}, {"fingerprint", *fp}};
     if (stamp) out["provision"] = *stamp;
     std::cout << out.dump(2) << '\n';
   } else {
@@ -266,6 +262,8 @@ int gc(const EnvFlags& f) {
 void add_common(CLI::App* cmd, EnvFlags& f) {
   add_flag_groups(cmd, kMatrixFlags | kCacheFlags, f.common);
   cmd->add_option("--timeout", f.timeout_seconds, "seconds one environment may take to build")->capture_default_str();
+  cmd->add_option("--qemu", f.qemu, "QEMU build for emulated CPUs: system or debian:SUITE (unpacked by ci/fetch-qemu)")
+      ->check(qemu_build());
 }
 
 }  // namespace

@@ -64,6 +64,12 @@ CommandRun run_command(CLI::App& app) {
                 "are unchanged are reused from earlier runs in this --out)");
   cmd->add_option("--jobs,-j", o->jobs, "trainings and loads at once (default: the number of cores)")
       ->check(CLI::Range(1, 4096));
+  cmd->add_option("--qemu", o->qemu,
+                  "QEMU build for every emulated environment: system or debian:SUITE (ci/fetch-qemu; default: "
+                  "each CPU's preferred build, harness/env/qemu_builds.toml)")
+      ->check(qemu_build());
+  cmd->add_flag("--no-second-opinion{false}", o->second_opinion,
+                "do not re-run a failure only emulation shows under the other QEMU build");
   cmd->add_option("--recipe", o->recipes,
                   "a training recipe FILE.py (repeatable): crossed instead of the matrix's fixtures (README)");
   cmd->add_option("--shard", o->shard, "K/N: run only the K-th of N deterministic slices")->check(shard_spec());

@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "harness/env/qemu.h"
 #include "harness/run/shard.h"
 #include "harness/util/text.h"
 
@@ -24,6 +25,16 @@ inline CLI::Validator one_of(std::vector<std::string> names) {
         return "'" + value + "' is not one of " + join(names, ", ") + did_you_mean(value, names);
       },
       "", "ONE_OF");
+}
+
+// A QEMU build's name: "system" or "debian:SUITE" (harness/env/qemu.h).
+inline CLI::Validator qemu_build() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        auto st = check_qemu_build_name(value);
+        return st ? std::string() : st.error().message;
+      },
+      "BUILD", "QEMU_BUILD");
 }
 
 // "K/N" with 1 <= K <= N (harness/run/shard.h).

@@ -25,7 +25,7 @@ namespace {
 const std::vector<std::string> kMatrixKeys{"name",      "description",  "fixtures",        "formats",
                                            "producers", "consumers",    "cell_timeout",    "memory_limit_mb",
                                            "cpu_limit"};
-const std::vector<std::string> kEnvKeys{"provider", "python", "suite", "arch", "packages", "pip", "native_onnx"};
+const std::vector<std::string> kEnvKeys{"provider", "python", "suite", "arch", "packages", "pip", "native_onnx", "qemu"};
 
 std::string where(const std::string& path, const toml::node& node) {
   return fmt::format("{}:{}", path, node.source().begin.line);
@@ -147,12 +147,14 @@ Result<EnvSpec> parse_env(const std::string& path, const std::string& name, cons
                                  join(provider_names(), ", ")));
   }
   for (auto [key, field] : {std::pair{"python", &e.python}, std::pair{"suite", &e.suite},
-                            std::pair{"arch", &e.arch}}) {
+                            std::pair{"arch", &e.arch}, std::pair{"qemu", &e.qemu}}) {
     auto v = get_string(path, *t, table, key, false);
     if (!v) return v.error();
     *field = *v;
   }
   e.python = resolve_python(path, e.python);
+  if (!e.qemu.empty())
+    if (auto st = check_qemu_build_name(e.qemu); !st) return key_error(path, *t->get("qemu"), table, "qemu", st.error().message);
   if (e.provider == "pip" && !e.arch.empty() && e.suite.empty()) e.suite = "bookworm";
   auto packages = get_strings(path, *t, table, "packages");
   if (!packages) return packages.error();

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "harness/env/qemu.h"
+
 namespace crossload {
 
 using json = nlohmann::json;
@@ -102,6 +104,7 @@ Result<Greeting> greet_worker(WorkerClient& worker, std::chrono::milliseconds ti
     g.fingerprint = a.result();
     g.fingerprint_seconds = a.reply.seconds;
   }
+  record_qemu(g.fingerprint, worker.launch().qemu);  // harness-side: the guest cannot see its emulator
   return g;
 }
 

@@ -47,6 +47,7 @@ class WorkerClient {
   bool running() const { return pid_ > 0; }
   const std::string& env_name() const { return env_name_; }
   const std::string& log_path() const { return log_path_; }
+  const Launch& launch() const { return launch_; }
 
  private:
   WorkerClient() = default;

@@ -20,6 +20,7 @@
 #include "harness/env/native_onnx.h"
 #include "harness/env/platform_wheels.h"
 #include "harness/env/pure_wheels.h"
+#include "harness/env/qemu.h"
 #include "harness/env/smoke.h"
 #include "harness/util/text.h"
 
@@ -48,20 +49,12 @@ constexpr const char* kMirror = "http://deb.debian.org/debian";
 
 std::string qemu_binary(const DebianArch& arch) { return "qemu-" + arch.qemu + "-static"; }
 
-// Debian's qemu-user-static puts them in /usr/bin; a hand-built QEMU may be elsewhere on PATH.
-std::string find_host_qemu(const DebianArch& arch) {
-  std::string name = qemu_binary(arch);
-  if (::access(("/usr/bin/" + name).c_str(), X_OK) == 0) return "/usr/bin/" + name;
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "";
-  for (std::size_t start = 0; start <= dirs.size();) {
-    std::size_t colon = dirs.find(':', start);
-    std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0) return dir + "/" + name;
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return {};
+// "qemu-s390x-static 7.2.20 (system)": the emulator's name, version and which build it is.
+std::string qemu_text(const DebianArch& arch, const QemuBuild& qemu) {
+  if (qemu.name.empty()) return qemu_binary(arch);
+  std::smatch m;
+  std::string version = std::regex_search(qemu.version, m, std::regex(R"(version (\S+))")) ? m[1].str() : "?";
+  return fmt::format("{} {} ({})", qemu_binary(arch), version, qemu.name);
 }
 
 // binfmt_misc entries let a foreign process exec other foreign binaries (multiprocessing,
@@ -82,8 +75,10 @@ bool wheels_stack(const EnvSpec& spec) { return spec.provider == "pip"; }
 std::vector<std::string> include_list(const EnvSpec& spec) {
   std::vector<std::string> pkgs = wheels_stack(spec) ? wheel_base_packages() : debian_base_packages();
   // An apt pattern that matches nothing installs nothing: optional packages cost no probe.
+  // `!~v` (not ?virtual) leaves out a name other packages only refer to: trixie armel has no
+  // python3-onnxruntime, yet something names it, and apt refused "no installation candidate".
   if (!wheels_stack(spec))
-    for (const auto& p : debian_optional_packages()) pkgs.push_back("?exact-name(" + p + ")");
+    for (const auto& p : debian_optional_packages()) pkgs.push_back("?exact-name(" + p + ")!~v");
   for (const auto& p : spec.packages) pkgs.push_back(p);
   if (spec.native_onnx)
     for (const auto& p : native_onnx_packages()) pkgs.push_back(p);
@@ -162,9 +157,10 @@ Status prepare_mount_points(const fs::path& root) {
   return ok_status();
 }
 
-Status install_qemu(const fs::path& root, const std::string& host_qemu, const StepContext& sc) {
+// Under the name the launch runs (a run binds its chosen build over it: debian_launch).
+Status install_qemu(const fs::path& root, const DebianArch& arch, const std::string& host_qemu, const StepContext& sc) {
   std::error_code ec;
-  fs::path dest = root / "usr/bin" / fs::path(host_qemu).filename();
+  fs::path dest = root / "usr/bin" / qemu_binary(arch);
   fs::copy_file(host_qemu, dest, fs::copy_options::overwrite_existing, ec);
   if (ec) return make_error(fmt::format("copying {} into the rootfs: {}", host_qemu, ec.message()));
   note(sc, fmt::format("copied {} to {}", host_qemu, dest.string()));
@@ -194,7 +190,7 @@ struct Build {
   const EnvSpec& spec;
   const DebianArch& arch;
   bool native;
-  std::string host_qemu;
+  const QemuBuild& qemu;
   fs::path root;
   StepContext sc;
   Clock::time_point deadline;
@@ -203,10 +199,10 @@ struct Build {
     return std::max(milliseconds(1000), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
   }
   std::string where() const {
-    return fmt::format("{}/{} rootfs{}", spec.suite, spec.arch, native ? "" : " under " + qemu_binary(arch));
+    return fmt::format("{}/{} rootfs{}", spec.suite, spec.arch, native ? "" : " under " + qemu_text(arch, qemu));
   }
   ProcessOptions inside(std::vector<std::string> args) const {
-    Launch l = debian_launch(root.string(), arch, spec, ProvisionContext{}, native, true);
+    Launch l = debian_launch(root.string(), arch, spec, ProvisionContext{}, native, true, qemu);
     ProcessOptions o;
     o.argv = l.python;
     o.argv.insert(o.argv.end(), args.begin(), args.end());
@@ -310,15 +306,6 @@ Result<nlohmann::json> smoke_test(const Build& b) {
   return parse_smoke_output(r->out, b.where());
 }
 
-std::string qemu_version(const std::string& host_qemu, const StepContext& sc) {
-  ProcessOptions o;
-  o.argv = {host_qemu, "--version"};
-  o.timeout = milliseconds(10000);
-  auto r = run_step(o, sc);
-  if (!r || !r->success()) return "unknown";
-  return r->out.substr(0, r->out.find('\n'));
-}
-
 // The `pip` provider's stack is binary wheels for this CPU; a `debian` environment's comes from
 // the suite, topped up with pure-Python wheels.
 Status add_wheels(const Build& b, const std::string& pyver, const std::string& work, nlohmann::json& facts) {
@@ -339,9 +326,9 @@ Status add_wheels(const Build& b, const std::string& pyver, const std::string& w
 }
 
 Result<nlohmann::json> build_rootfs(const EnvSpec& spec, const DebianArch& arch, bool native,
-                                    const std::string& host_qemu, const BuildDir& dir,
+                                    const QemuBuild& qemu, const BuildDir& dir,
                                     const ProvisionContext& ctx) {
-  Build b{spec, arch, native, host_qemu, fs::path(dir.dir) / "rootfs", {ctx.log, dir.log_path},
+  Build b{spec, arch, native, qemu, fs::path(dir.dir) / "rootfs", {ctx.log, dir.log_path},
           Clock::now() + ctx.timeout};
   nlohmann::json facts{{"suite", spec.suite}, {"arch", spec.arch}, {"include", include_list(spec)}};
   ProcessOptions mm;
@@ -356,8 +343,9 @@ Result<nlohmann::json> build_rootfs(const EnvSpec& spec, const DebianArch& arch,
   for (auto st : {fix_merged_usr(b.root, b.sc), fix_blas_links(b.root, arch, b.sc), prepare_mount_points(b.root)})
     if (!st) return st.error();
   if (!native) {
-    if (auto st = install_qemu(b.root, host_qemu, b.sc); !st) return st.error();
-    facts["qemu"] = qemu_version(host_qemu, b.sc);
+    if (auto st = install_qemu(b.root, arch, qemu.binary, b.sc); !st) return st.error();
+    facts["qemu"] = qemu.version;
+    facts["qemu_build"] = qemu.name;
   }
   auto pyver = rootfs_python_version(b.root);
   if (!pyver) return pyver.error();
@@ -491,13 +479,16 @@ std::string summarize_mmdebstrap_errors(const std::string& output) {
 }
 
 Launch debian_launch(const std::string& rootfs, const DebianArch& arch, const EnvSpec& spec,
-                     const ProvisionContext& ctx, bool native, bool writable) {
+                     const ProvisionContext& ctx, bool native, bool writable, const QemuBuild& qemu) {
   std::vector<std::string> a;
   if (!arch.personality.empty()) a = {"setarch", arch.personality};
   // --bind (not --ro-bind) so bwrap can create mount points for the source and run directories;
   // --remount-ro / then makes the rootfs read-only for everything a run starts.
   a.insert(a.end(), {"bwrap", "--unshare-net", "--die-with-parent", "--bind", rootfs, "/", "--dev", "/dev",
                      "--ro-bind", "/proc", "/proc", "--ro-bind", "/sys", "/sys", "--tmpfs", "/tmp"});
+  // The chosen build over the copy the rootfs was built with: any build runs any cached rootfs,
+  // and the rootfs (its cache key) does not depend on the choice.
+  if (!native && !qemu.binary.empty()) a.insert(a.end(), {"--ro-bind", qemu.binary, "/usr/bin/" + qemu_binary(arch)});
   if (!ctx.source_root.empty()) a.insert(a.end(), {"--ro-bind", ctx.source_root, ctx.source_root});
   if (!ctx.run_dir.empty()) a.insert(a.end(), {"--bind", ctx.run_dir, ctx.run_dir});
   if (!writable) a.insert(a.end(), {"--remount-ro", "/"});
@@ -516,22 +507,53 @@ Launch debian_launch(const std::string& rootfs, const DebianArch& arch, const En
   Launch l;
   l.python = std::move(a);
   l.emulated = !native;
+  if (!native) l.qemu = qemu;
   l.where = fmt::format("{}/{} rootfs{}", spec.suite, spec.arch,
                         native ? (arch.personality.empty() ? "" : " (native, " + arch.personality + ")")
-                               : " under " + qemu_binary(arch));
+                               : " under " + qemu_text(arch, qemu));
   if (wheels_stack(spec)) l.where += " with PyPI wheels";
   return l;
+}
+
+Result<QemuBuild> choose_qemu(const EnvSpec& spec, const DebianArch& arch, const ProvisionContext& ctx) {
+  if (!ctx.qemu.empty()) return find_qemu_build(ctx.qemu, arch.qemu, ctx.cache_dir);
+  if (!spec.qemu.empty()) return find_qemu_build(spec.qemu, arch.qemu, ctx.cache_dir);
+  std::string preferred = preferred_qemu_build(arch.name);
+  auto found = find_qemu_build(preferred, arch.qemu, ctx.cache_dir);
+  if (found || preferred == "system") return found;
+  if (ctx.log) *ctx.log << fmt::format("  note: {} (preferred for {}) is not here: {}; using the system's\n", preferred, arch.name,
+                                       found.error().message);
+  return find_qemu_build("system", arch.qemu, ctx.cache_dir);
+}
+
+Result<Launch> with_qemu_build(Launch launch, const QemuBuild& other) {
+  if (!launch.emulated || launch.qemu.binary.empty()) return make_error("not an environment run under QEMU");
+  auto& argv = launch.python;
+  auto bound = std::find(argv.begin(), argv.end(), launch.qemu.binary);
+  if (bound == argv.end() || bound == argv.begin() || *(bound - 1) != "--ro-bind")
+    return make_error("the launch binds no QEMU build (an environment built before QEMU builds could be chosen?)");
+  *bound = other.binary;
+  std::smatch m;
+  std::string from = std::regex_search(launch.qemu.version, m, std::regex(R"(version (\S+))")) ? m[1].str() : "?";
+  std::string to = std::regex_search(other.version, m, std::regex(R"(version (\S+))")) ? m[1].str() : "?";
+  auto at = launch.where.find(fmt::format("{} ({})", from, launch.qemu.name));
+  if (at != std::string::npos)
+    launch.where.replace(at, from.size() + launch.qemu.name.size() + 3, fmt::format("{} ({})", to, other.name));
+  launch.qemu = other;
+  return launch;
 }
 
 Result<Launch> DebianProvider::provision(const EnvSpec& spec, const ProvisionContext& ctx) {
   auto arch = find_debian_arch(spec.arch);
   if (!arch) return make_error(fmt::format("{}: [env.{}] arch: {}", spec.origin, spec.name, arch.error().message));
   bool native = runs_natively(*arch, host_machine());
-  std::string host_qemu = native ? "" : find_host_qemu(*arch);
-  if (!native && host_qemu.empty())
-    return make_error(fmt::format("no {} on this machine to run {} binaries (Debian package qemu-user-static; ci/setup installs it)",
-                                  qemu_binary(*arch), spec.arch));
   if (ctx.cache_dir.empty()) return make_error("no cache directory given for the debian provider");
+  QemuBuild qemu;
+  if (!native) {
+    auto chosen = choose_qemu(spec, *arch, ctx);
+    if (!chosen) return make_error(fmt::format("{}: [env.{}] {}", spec.origin, spec.name, chosen.error().message));
+    qemu = *chosen;
+  }
   // g++ runs cc1plus, as and ld: under QEMU each is another foreign binary to exec.
   if (spec.native_onnx && !native && !binfmt_registered(*arch))
     return make_error(fmt::format("{}: [env.{}] native_onnx: building the native ONNX consumer for {} under QEMU needs "
@@ -542,12 +564,12 @@ Result<Launch> DebianProvider::provision(const EnvSpec& spec, const ProvisionCon
   EnvCache cache(ctx.cache_dir);
   CacheKey key = debian_cache_key(spec);
   auto dir = cache.get_or_build(
-      key, [&](const BuildDir& d) { return build_rootfs(spec, *arch, native, host_qemu, d, ctx); }, ctx.log,
+      key, [&](const BuildDir& d) { return build_rootfs(spec, *arch, native, qemu, d, ctx); }, ctx.log,
       std::chrono::duration_cast<milliseconds>(ctx.timeout));
   if (!dir) return dir.error();
-  Launch launch = debian_launch(*dir + "/rootfs", *arch, spec, ctx, native, false);
+  Launch launch = debian_launch(*dir + "/rootfs", *arch, spec, ctx, native, false, qemu);
   if (spec.native_onnx) {
-    Launch builder = debian_launch(*dir + "/rootfs", *arch, spec, ProvisionContext{}, native, true);
+    Launch builder = debian_launch(*dir + "/rootfs", *arch, spec, ProvisionContext{}, native, true, qemu);
     auto program = ensure_native_onnx(*dir + "/rootfs", builder.python, ctx.source_root,
                                       {ctx.log, cache.log_path(key)}, builder.where);
     if (!program) return program.error();

@@ -44,8 +44,17 @@ std::string summarize_mmdebstrap_errors(const std::string& output);
 
 // How to run the rootfs's python3: bwrap (+ QEMU for a foreign CPU, setarch for i386).
 // `writable` binds the rootfs read-write (build steps); launches for runs keep it read-only.
+// `qemu`, for a foreign CPU, is bound over the rootfs's own copy of the emulator.
 Launch debian_launch(const std::string& rootfs, const DebianArch& arch, const EnvSpec& spec,
-                     const ProvisionContext& ctx, bool native, bool writable);
+                     const ProvisionContext& ctx, bool native, bool writable, const QemuBuild& qemu = {});
+
+// The QEMU build an emulated environment runs under: the command line's (ctx.qemu), else its
+// `qemu` key, else the CPU's preferred build (qemu_builds.toml), falling back to the system's
+// when the preferred one is not unpacked here.
+Result<QemuBuild> choose_qemu(const EnvSpec& spec, const DebianArch& arch, const ProvisionContext& ctx);
+
+// The same launch under another QEMU build (a second opinion, harness/run/second_opinion.h).
+Result<Launch> with_qemu_build(Launch launch, const QemuBuild& other);
 
 class DebianProvider : public Provider {
  public:

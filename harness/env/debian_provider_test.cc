@@ -50,6 +50,27 @@ TEST(DebianLaunch, ForeignCpusRunUnderTheirQemuWithoutNetwork) {
   EXPECT_NE(l.where.find("qemu-s390x"), std::string::npos);
 }
 
+TEST(DebianLaunch, TheChosenQemuBuildIsBoundOverTheRootfsCopyAndCanBeSwapped) {
+  QemuBuild seven{"system", "/usr/bin/qemu-riscv64-static", "qemu-riscv64 version 7.2.22 (Debian 1:7.2+dfsg-7)"};
+  QemuBuild ten{"debian:trixie", "/cache/qemu/trixie/usr/bin/qemu-riscv64", "qemu-riscv64 version 10.0.13 (Debian)"};
+  auto l = debian_launch("/r", *find_debian_arch("riscv64"), spec("trixie", "riscv64"), {}, false, false, seven);
+  const std::vector<std::string> bind{"--ro-bind", seven.binary, "/usr/bin/qemu-riscv64-static"};
+  EXPECT_NE(std::search(l.python.begin(), l.python.end(), bind.begin(), bind.end()), l.python.end());
+  EXPECT_EQ(l.qemu, seven);
+  EXPECT_NE(l.where.find("qemu-riscv64-static 7.2.22 (system)"), std::string::npos) << l.where;
+  auto other = with_qemu_build(l, ten);
+  ASSERT_TRUE(other) << other.error().message;
+  const std::vector<std::string> rebound{"--ro-bind", ten.binary, "/usr/bin/qemu-riscv64-static"};
+  EXPECT_NE(std::search(other->python.begin(), other->python.end(), rebound.begin(), rebound.end()), other->python.end());
+  EXPECT_EQ(std::search(other->python.begin(), other->python.end(), bind.begin(), bind.end()), other->python.end());
+  EXPECT_EQ(other->python[other->python.size() - 2], "/usr/bin/qemu-riscv64-static");  // the path inside is the same
+  EXPECT_EQ(other->qemu, ten);
+  EXPECT_NE(other->where.find("10.0.13 (debian:trixie)"), std::string::npos) << other->where;
+  auto native = debian_launch("/r", *find_debian_arch("amd64"), spec("trixie", "amd64"), {}, true, false, seven);
+  EXPECT_FALSE(has(native.python, seven.binary));
+  EXPECT_FALSE(with_qemu_build(native, ten));
+}
+
 TEST(DebianLaunch, Arm64GetsTheFastPointerAuthAndI386RunsNatively) {
   auto arm = debian_launch("/r", *find_debian_arch("arm64"), spec("trixie", "arm64"), {}, false, false);
   EXPECT_TRUE(has(arm.python, "max,pauth-impdef=on"));

@@ -15,6 +15,7 @@ struct EnvSpec {
                                       // pip: wheels for that CPU in a Debian rootfs (default suite bookworm)
   std::vector<std::string> packages;  // debian: extra Debian packages
   std::vector<std::string> pip;       // pip: pinned requirements; debian: pure-Python wheels added with --no-deps
+  std::string qemu;                   // debian/pip with arch: the QEMU build ("system", "debian:trixie"); empty: the CPU's preferred
   bool native_onnx = false;           // debian: loads run in the native C++ ONNX consumer (formats/onnx/native)
   std::string origin;                 // "matrix/quick.toml:12" for error messages
 };

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/env/env_spec.h"
+#include "harness/env/qemu.h"
 #include "harness/util/result.h"
 
 namespace crossload {
@@ -23,6 +24,8 @@ struct Launch {
   // When set, the consumer worker is this program inside the environment in place of python3
   // (the native ONNX consumer, harness/env/native_onnx.h); producing still uses python.
   std::string loader_program{};
+  // The QEMU build it runs under (empty name: native); recorded in its fingerprint by the harness.
+  QemuBuild qemu{};
 };
 
 struct ProvisionContext {
@@ -31,6 +34,9 @@ struct ProvisionContext {
   std::string cache_dir;     // where built environments are kept
   std::ostream* log = nullptr;  // every command echoed here with where it ran
   std::chrono::seconds timeout{900};
+  // `--qemu BUILD`: every emulated environment runs under this QEMU build (harness/env/qemu.h);
+  // empty: each environment's own `qemu` key, else its CPU's preferred build.
+  std::string qemu{};
 };
 
 class Provider {

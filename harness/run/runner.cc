@@ -21,6 +21,7 @@
 #include "harness/run/produce.h"
 #include "harness/run/reuse.h"
 #include "harness/run/scheduler.h"
+#include "harness/run/second_opinion.h"
 #include "harness/run/shard.h"
 #include "harness/run/split_common.h"
 #include "harness/store/store.h"
@@ -91,12 +92,16 @@ int jobs_of(const RunOptions& o) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+ConsumeContext consume_context(const RunState& st) {
+  ConsumeContext c = make_consume_context(st.matrix, st.options.out_dir + "/cells");
+  c.allow_unsafe = st.options.allow_unsafe;
+  c.isolation = st.options.isolation;
+  return c;
+}
+
 Status run_cells(RunState& st, const Selection& sel, const Shard& shard, const Listed& listed,
                  const ProvisionContext& provision) {
-  SchedulerOptions so{jobs_of(st.options), st.options.out_dir + "/artifacts",
-                      make_consume_context(st.matrix, st.options.out_dir + "/cells"), provision, nullptr};
-  so.consume.allow_unsafe = st.options.allow_unsafe;
-  so.consume.isolation = st.options.isolation;
+  SchedulerOptions so{jobs_of(st.options), st.options.out_dir + "/artifacts", consume_context(st), provision, nullptr};
   if (!st.options.recipes.empty()) so.after_load = recipes::add_retrain_check;  // recipes only in such a run
   auto finished = st.store.finished_cell_ids(st.run.id);
   if (!finished) return finished.error();
@@ -221,6 +226,7 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   RunState st{o, *matrix, *store, *run, {}, {}, log};
   st.summary.run_id = run->id;
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.echo()};
+  ctx.qemu = o.qemu;
   auto recipes = recipes::stage_recipes(o.recipes, o.out_dir);
   if (!recipes) return recipes.error();
   if (!o.recipes.empty()) matrix->fixtures = recipes->fixtures, matrix->list_origin["fixtures"] = "--recipe";
@@ -233,6 +239,8 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   auto selection = select(*matrix, fixtures->fixtures);
   if (!selection) return selection.error();
   if (auto s = run_cells(st, *selection, *shard, *fixtures, ctx); !s) return s.error();
+  if (o.second_opinion)
+    if (auto s = give_second_opinions(*store, run->id, st.envs, consume_context(st), ctx, log); !s) return s.error();
   if (auto s = store->mark_run(run->id, "finished"); !s) return s.error();
   if (auto s = write_reports(st); !s) return s.error();
   return st.summary;

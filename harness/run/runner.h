@@ -27,6 +27,8 @@ struct RunOptions {
   std::vector<std::string> recipes; // --recipe FILE.py: user recipes, crossed instead of the matrix's fixtures
   Narrowing narrow;                 // --producers/--consumers/--fixtures/--formats override the file's lists
   std::vector<std::string> reports{"md", "json", "html", "junit"};
+  std::string qemu;                 // --qemu BUILD: every emulated environment under it (harness/env/qemu.h)
+  bool second_opinion = true;       // re-run an emulation-only failure under the other QEMU build
 };
 
 struct RunSummary {
