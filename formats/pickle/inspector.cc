@@ -1,5 +1,7 @@
 #include "formats/pickle/inspector.h"
 
+#include "formats/registry.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -43,6 +45,7 @@ enum class Role : std::uint8_t {
   kPlain, kReconstruct, kFromBuffer, kDtype, kCodecsEncode, kUfuncReconstruct, kArrayWrapper,
   kLegacyWrapper, kCodeCtor, kFunctionCtor, kSkeletonClass, kClassSetstate, kSubimport,
   kBuiltinType,
+  kCodeCtorLnotab,  // kCodeCtor with co_lnotab first when the first argument is bytes (dill)
 };
 
 // A run of the Machine's item pool. Values hold no heap memory of their own: a model's pickle
@@ -103,7 +106,7 @@ struct RoleEntry {
   std::string_view name;
   Role role;
 };
-const std::array<RoleEntry, 27> kRoles{{
+const std::array<RoleEntry, 17> kRoles{{
     {"numpy._core.multiarray._reconstruct", Role::kReconstruct},
     {"numpy.core.multiarray._reconstruct", Role::kReconstruct},
     {"numpy._core._multiarray_umath._reconstruct", Role::kReconstruct},
@@ -121,16 +124,6 @@ const std::array<RoleEntry, 27> kRoles{{
     {"types.CodeType", Role::kCodeCtor},
     {"types.FunctionType", Role::kFunctionCtor},
     {"types.LambdaType", Role::kFunctionCtor},
-    {"cloudpickle.cloudpickle._make_function", Role::kFunctionCtor},
-    {"cloudpickle.cloudpickle._make_skeleton_class", Role::kSkeletonClass},
-    {"cloudpickle.cloudpickle._make_skeleton_enum", Role::kSkeletonClass},
-    {"cloudpickle.cloudpickle_fast._make_skeleton_class", Role::kSkeletonClass},
-    {"cloudpickle.cloudpickle._class_setstate", Role::kClassSetstate},
-    {"cloudpickle.cloudpickle_fast._class_setstate", Role::kClassSetstate},
-    {"cloudpickle.cloudpickle.subimport", Role::kSubimport},
-    {"cloudpickle.cloudpickle.dynamic_subimport", Role::kSubimport},
-    {"cloudpickle.cloudpickle._builtin_type", Role::kBuiltinType},
-    {"cloudpickle.cloudpickle_fast._builtin_type", Role::kBuiltinType},
 }};
 
 // Methods of a by-value class that the unpickler itself may call while loading.
@@ -140,10 +133,43 @@ const std::array<std::string_view, 21> kLoadHooks{
     "__init_subclass__", "__class_getitem__", "__setitem__", "__set__", "__missing__",
     "append", "extend", "add", "__index__"};
 
+Role role_of(PickleRole r) {
+  switch (r) {
+    case PickleRole::kCode: return Role::kCodeCtor;
+    case PickleRole::kCodeAfterLnotab: return Role::kCodeCtorLnotab;
+    case PickleRole::kFunction: return Role::kFunctionCtor;
+    case PickleRole::kClass: return Role::kSkeletonClass;
+    case PickleRole::kClassState: return Role::kClassSetstate;
+    case PickleRole::kModule: return Role::kSubimport;
+    case PickleRole::kBuiltinType: return Role::kBuiltinType;
+    case PickleRole::kValue: return Role::kPlain;
+  }
+  return Role::kPlain;
+}
+
+// A reconstructor a pickle-based format declares (formats/<name>/descriptor.cc), or null.
+const PickleReconstructor* format_reconstructor(std::string_view joined) {
+  for (const auto* d : all_descriptors())
+    for (const auto& r : d->reconstructors)
+      if (r.name == joined) return &r;
+  return nullptr;
+}
+
 Role role_of(const std::string& joined) {
   for (const auto& r : kRoles)
     if (r.name == joined) return r.role;
+  if (const auto* r = format_reconstructor(joined)) return role_of(r->role);
   return Role::kPlain;
+}
+
+// The pickle-based format whose library module a global comes from (cloudpickle, dill), or "".
+std::string_view pickled_by(std::string_view module) {
+  for (const auto* d : all_descriptors()) {
+    std::string_view m = d->pickle_module;
+    if (!m.empty() && module.starts_with(m) && (module.size() == m.size() || module[m.size()] == '.'))
+      return d->name;
+  }
+  return {};
 }
 
 std::string hex_byte(std::uint8_t b) { return fmt::format("0x{:02x}", b); }
@@ -449,7 +475,7 @@ class Machine {
   Status role_import_by_name(Role role, ValueId result, std::uint64_t at);
   void role_code(Role role, ValueId result, std::uint64_t at);
   void role_class_setstate(ValueId result);
-  void judge_code(ValueId args, std::string_view what);
+  void judge_code(ValueId args, std::string_view what, std::size_t shift);
   void role_codecs(ValueId result, std::uint64_t at);
   Status add_items(ValueId container, std::span<const ValueId> items, std::uint64_t at);
   Status check_mutation_target(ValueId target, std::uint64_t at, std::string_view how);
@@ -1234,7 +1260,10 @@ Result<std::uint32_t> Machine::global_slot(std::string_view module, std::string_
   auto [it, inserted] = global_index_.try_emplace(joined, globals_.size());
   if (inserted) {
     GlobalInfo g{loaded, policy_.classify(module, name), role_of(joined)};
-    if (g.name.module.starts_with("cloudpickle")) summary_.cloudpickle = true;
+    // A format's own reconstructors are judged by what they build (their role), not by a
+    // blanket rule on their module (dill's module is dangerous as a whole: dill.load).
+    if (g.cls.trust == Trust::kDangerous && format_reconstructor(joined)) g.cls = {Trust::kUntrusted, ""};
+    if (summary_.pickled_by.empty()) summary_.pickled_by = pickled_by(g.name.module);
     globals_.push_back(std::move(g));
   }
   rec_.add_global(joined);
@@ -1423,7 +1452,7 @@ Status Machine::apply_role(Role role, ValueId result, std::uint64_t at) {
       return ok_status();
     case Role::kUfuncReconstruct: case Role::kSubimport: case Role::kBuiltinType:
       return role_import_by_name(role, result, at);
-    case Role::kCodeCtor: case Role::kFunctionCtor: case Role::kSkeletonClass:
+    case Role::kCodeCtor: case Role::kCodeCtorLnotab: case Role::kFunctionCtor: case Role::kSkeletonClass:
       role_code(role, result, at);
       return ok_status();
     case Role::kClassSetstate:
@@ -1498,9 +1527,11 @@ Status Machine::role_import_by_name(Role role, ValueId result, std::uint64_t at)
 
 void Machine::role_code(Role role, ValueId result, std::uint64_t at) {
   Value& r = val(result);
-  if (role == Role::kCodeCtor) {
+  if (role == Role::kCodeCtor || role == Role::kCodeCtorLnotab) {
     r.flags |= kFlagCode;
-    const Value* name = tuple_item(r.args, 11);  // co_name in CodeType's argument order
+    const Value* first = tuple_item(r.args, 0);
+    std::size_t shift = role == Role::kCodeCtorLnotab && first && first->kind == Kind::kBytes ? 1 : 0;
+    const Value* name = tuple_item(r.args, 11 + shift);  // co_name in CodeType's argument order
     std::string what = name && name->kind == Kind::kStr
                            ? fmt::format(" '{}'", name->text().substr(0, 80))
                            : std::string();
@@ -1509,7 +1540,7 @@ void Machine::role_code(Role role, ValueId result, std::uint64_t at) {
                                  "whenever it is called",
                                  what),
                      at);
-    judge_code(r.args, what);
+    judge_code(r.args, what, shift);
   } else if (role == Role::kSkeletonClass) {
     r.flags |= kFlagDynClass;
     const Value* name = tuple_item(r.args, 1);
@@ -1527,7 +1558,7 @@ void Machine::role_code(Role role, ValueId result, std::uint64_t at) {
 // Python 3.8 to 3.14). Nested code objects are code constants built by their own CodeType
 // call, so each is judged when it is built. Nothing is decoded or run: a name is judged by
 // what it is called, at the offset of the opcode that wrote it.
-void Machine::judge_code(ValueId args, std::string_view what) {
+void Machine::judge_code(ValueId args, std::string_view what, std::size_t shift) {
   std::vector<std::string> reached;
   std::uint64_t first = 0;
   auto judge = [&](ValueId id) {
@@ -1539,7 +1570,7 @@ void Machine::judge_code(ValueId args, std::string_view what) {
     reached.push_back(fmt::format("{} ({})", name->substr(0, 80), c.category));
   };
   for (std::size_t i : {std::size_t{8}, std::size_t{7}}) {
-    const Value* tuple = tuple_item(args, i);
+    const Value* tuple = tuple_item(args, i + shift);
     if (tuple && tuple->kind == Kind::kTuple)
       for (ValueId id : items_of(*tuple)) judge(id);
   }
@@ -1930,8 +1961,8 @@ Status inspect_pickle_reader(ByteReader& in, PlainReader&& plain_reader,
   if (summary->array_wrappers > 0) {
     rec.format = "joblib";
     plain_reader([&](ByteReader& plain) { check_plain_reading(plain, ctx.policy, rec); });
-  } else if (summary->cloudpickle) {
-    rec.format = "cloudpickle";
+  } else if (!summary->pickled_by.empty()) {
+    rec.format = std::string(summary->pickled_by);
   }
   rec.settle_verdict();
   return ok_status();
