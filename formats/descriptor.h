@@ -48,6 +48,8 @@ enum class PickleRole : std::uint8_t {
   kModule,           // imports a whole module named by its first argument
   kBuiltinType,      // returns types.<first argument>
   kValue,            // builds plain data from its arguments (a closure cell, a namedtuple)
+  kArray,            // calls numpy's array reconstructor (its first argument) on its second and
+                     // sets the array's state (its third): dill's arrays
 };
 struct PickleReconstructor {
   std::string_view name;  // module.qualname as the pickle imports it
