@@ -40,6 +40,8 @@ const Command kCommands[] = {
      kMatrixFlags | kCacheFlags, &bench_command},
     {"causes", "List the catalogue of breakage causes, or attribute every non-OK cell of stored runs to one", 0,
      &causes_command},
+    {"forecast", "Predict, without loading anything, whether artifacts load and predict in environments, and why",
+     kMatrixFlags | kCacheFlags, &forecast_command},
 };
 
 void add(CLI::App& app, const Command& c, int& exit_code) {
