@@ -25,7 +25,7 @@ def coverage():
 
 
 def test_every_stored_run_is_explained(coverage):
-    assert len(RUNS) == 6 and len(coverage) == 6
+    assert len(RUNS) >= 6 and len(coverage) == len(RUNS)  # every stored run, new ones included
     for name, run in coverage.items():
         assert run["needing_cause"] == sum(run["causes"].values()), name
         assert run["failing_unclassified_percent"] < 2, (name, run)
