@@ -1,1 +1,0 @@
-"""dill: pickles lambdas, closures and script-defined code by value."""
