@@ -36,9 +36,14 @@ std::string forecast_section(const std::string& artifact, const std::string& mat
   audit::Policy policy;
   auto rec = audit::inspect_file(artifact, policy);
   if (!rec) return "";
+  return forecast_section(*rec, matrix_path, names, cache_dir);
+}
+
+std::string forecast_section(const audit::InspectionRecord& record, const std::string& matrix_path,
+                             const std::vector<std::string>& names, const std::string& cache_dir) {
   auto envs = forecast_envs(matrix_path, names, cache_dir);
   if (!envs) return "";
-  return forecast::render_short(forecast::forecast_artifact(*rec, *envs));
+  return forecast::render_short(forecast::forecast_artifact(record, *envs));
 }
 
 }  // namespace crossload::cli

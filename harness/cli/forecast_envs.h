@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/audit/record.h"
 #include "harness/forecast/environments.h"
 #include "harness/util/result.h"
 
@@ -18,6 +19,10 @@ Result<std::vector<forecast::EnvFacts>> forecast_envs(const std::string& matrix_
 // per environment. Empty when the artifact cannot be parsed or the environments not resolved
 // (the command itself then reports the problem its own way).
 std::string forecast_section(const std::string& artifact, const std::string& matrix_path,
+                             const std::vector<std::string>& names, const std::string& cache_dir);
+// The same for an artifact already inspected (`inspect --forecast`), so it is not parsed twice
+// and the command's own policy and limits are the ones its facts came from.
+std::string forecast_section(const audit::InspectionRecord& record, const std::string& matrix_path,
                              const std::vector<std::string>& names, const std::string& cache_dir);
 
 }  // namespace crossload::cli

@@ -66,7 +66,7 @@ int run_inspect(const InspectArgs& args, const CommandFlags& flags) {
   if (args.forecast)  // JSON and SARIF keep stdout machine-readable: the forecast goes to stderr
     for (const auto& r : records)
       (args.format == "text" ? std::cout : std::cerr)
-          << forecast_section(r.path, flags.matrix, {}, flags.cache_dir);
+          << forecast_section(r, flags.matrix, {}, flags.cache_dir);
   std::cout.flush();
   if (!errors.empty()) return kUnreadable;
   for (const auto& r : records)
