@@ -6,7 +6,9 @@ pickled by scikit-learn 1.3 and loaded by 1.9 returns class counts from predict_
 check(loaded, values) -> [{"name", "message"}], one entry per invariant broken:
   proba-finite            every predict_proba value is finite
   proba-in-unit-interval  every value lies in [0, 1] (within the output dtype's rounding)
-  proba-rows-sum-to-one   every row sums to 1 (likewise)
+  proba-rows-sum-to-one   every row sums to 1 (likewise), unless predict answers several labels per
+                          row (ClassifierChain, multilabel one-vs-rest): then each column is
+                          one label's own probability and a row has no reason to sum to 1
   predict-is-argmax       predict == classes_[argmax(predict_proba)], for estimators whose
                           predict is defined that way (not SVC's Platt-scaled probabilities)
   labels-in-classes       every predicted label is one of classes_
@@ -43,16 +45,17 @@ def _check(loaded, values):
     name = type(final_estimator(loaded)).__name__
     found = []
     proba = values.get("predict_proba")
-    if proba is not None and np.asarray(proba).ndim == 2 and np.asarray(proba).dtype.kind == "f":
-        found += _proba_violations(np.asarray(proba))
-    classes = getattr(loaded, "classes_", None)
     predict = values.get("predict")
+    multilabel = predict is not None and np.asarray(predict).ndim == 2
+    if proba is not None and np.asarray(proba).ndim == 2 and np.asarray(proba).dtype.kind == "f":
+        found += _proba_violations(np.asarray(proba), rows_are_distributions=not multilabel)
+    classes = getattr(loaded, "classes_", None)
     if classes is not None and predict is not None:
         found += _label_violations(np.asarray(predict), np.asarray(classes), proba, name)
     return [{"name": n, "message": "%s (%s)" % (m, name)} for n, m in found]
 
 
-def _proba_violations(proba):
+def _proba_violations(proba, rows_are_distributions=True):
     import numpy as np
 
     # float32 (ONNX) rounds at ~1e-7 per value; float64 at ~1e-16.
@@ -70,7 +73,7 @@ def _proba_violations(proba):
                       % (int(outside.sum()), proba.size, row, col, float(proba[row, col]))))
     sums = proba.sum(axis=1)
     off = np.abs(sums - 1) > eps * max(1, proba.shape[1])
-    if off.any():
+    if rows_are_distributions and off.any():
         row = int(np.argmax(off))
         found.append(("proba-rows-sum-to-one", "%d of %d rows do not sum to 1, first row %d sums to %r"
                       % (int(off.sum()), len(sums), row, float(sums[row]))))

@@ -37,6 +37,21 @@ def test_real_classifiers_keep_every_invariant():
         assert invariants.check(model, outputs(model, X)) == [], model
 
 
+def test_a_multilabel_chain_answers_one_probability_per_label_and_keeps_every_invariant():
+    # Its rows do not sum to 1 (30 of 30 in the every-estimator run, before this rule).
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multioutput import ClassifierChain
+
+    X, Y = make_multilabel_classification(n_samples=60, n_classes=3, random_state=0)
+    model = ClassifierChain(LogisticRegression(max_iter=500), random_state=0).fit(X, Y)
+    values = outputs(model, X)
+    assert not np.allclose(values["predict_proba"].sum(axis=1), 1)
+    assert invariants.check(model, values) == []
+    values["predict_proba"] = values["predict_proba"] * 3  # still caught: outside [0, 1]
+    assert names(invariants.check(model, values)) == ["proba-in-unit-interval"]
+
+
 def test_class_counts_break_the_probability_invariants_and_name_the_estimator():
     model, X = iris_counting_tree()
     found = invariants.check(model, outputs(model, X))
