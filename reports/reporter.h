@@ -42,7 +42,7 @@ class Reporter {
   virtual std::string_view name() const = 0;          // as given to --report
   virtual std::string_view default_file() const = 0;  // file name in the output directory
   // A sink writing this report of `head`'s run (its run, environments and artifacts; its cells
-  // are ignored) to `out`; both must outlive the sink.
+  // are ignored) to `out`; they and the reporter must outlive the sink.
   virtual std::unique_ptr<ReportSink> sink(const RunData& head, std::ostream& out) const = 0;
   // Every cell of `data` through a sink. The error of a sink (a spill file it could not write)
   // leaves the report unfinished; write_report returns it.

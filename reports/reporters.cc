@@ -72,6 +72,7 @@ namespace {
 
 // One report being written: its file (path.tmp until done) and its sink.
 struct OpenReport {
+  std::unique_ptr<Reporter> reporter;  // a sink may refer to its reporter
   std::string path, tmp;
   std::unique_ptr<std::ofstream> file;
   std::unique_ptr<ReportSink> sink;
@@ -85,12 +86,12 @@ Status check_names(const std::vector<std::string>& names) {
 }
 
 OpenReport open_report(const RunData& head, const std::string& name, const std::string& out_dir) {
-  auto reporter = find_reporter(name);
   OpenReport r;
-  r.path = out_dir + "/" + std::string(reporter->default_file());
+  r.reporter = find_reporter(name);
+  r.path = out_dir + "/" + std::string(r.reporter->default_file());
   r.tmp = r.path + ".tmp";
   r.file = std::make_unique<std::ofstream>(r.tmp, std::ios::binary);
-  r.sink = reporter->sink(head, *r.file);
+  r.sink = r.reporter->sink(head, *r.file);
   return r;
 }
 
