@@ -30,13 +30,6 @@ const CellRecord* find_cell(const std::vector<CellRecord>& cells, const std::str
   return nullptr;
 }
 
-std::map<PairKey, std::map<std::string, std::vector<const CellRecord*>>> group_by_pair(
-    const std::vector<CellRecord>& cells) {
-  std::map<PairKey, std::map<std::string, std::vector<const CellRecord*>>> out;
-  for (const auto& c : cells) out[{c.producer, c.consumer}][c.format].push_back(&c);
-  return out;
-}
-
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -64,12 +57,6 @@ std::vector<FormatCost> FormatCostTally::rows() const {
   for (const auto& [key, g] : groups_)
     out.push_back({key.first, key.second, g[0].size(), median(g[0]), median(g[1]), median(g[2]), median(g[3])});
   return out;
-}
-
-std::vector<FormatCost> format_costs(const std::vector<CellRecord>& cells) {
-  FormatCostTally tally;
-  for (const auto& c : cells) tally.add(c);
-  return tally.rows();
 }
 
 std::string human_bytes(double b) {

@@ -18,16 +18,14 @@ void add_distinct(std::vector<std::string>& seen, const std::string& value);
 const CellRecord* find_cell(const std::vector<CellRecord>& cells, const std::string& id);
 
 using PairKey = std::pair<std::string, std::string>;  // producer, consumer
-std::map<PairKey, std::map<std::string, std::vector<const CellRecord*>>> group_by_pair(
-    const std::vector<CellRecord>& cells);
 
 struct FormatCost {
   std::string consumer, format;
   std::size_t cells = 0;
   double size = 0, load = 0, predict = 0, rss = 0;  // medians over the cells that loaded
 };
-std::vector<FormatCost> format_costs(const std::vector<CellRecord>& cells);
-// format_costs gathered one cell at a time (four numbers kept per cell that loaded).
+// The format costs per (consumer, format), gathered one cell at a time (four numbers kept per cell
+// that loaded).
 class FormatCostTally {
  public:
   void add(const CellRecord& c);
