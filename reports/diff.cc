@@ -62,6 +62,9 @@ Result<CellStream> store_stream(std::shared_ptr<const Store> store, const StoreS
                     [store, run_id = *id](const CellVisitor& visit) { return store->for_each_cell(run_id, visit); },
                     [store, run_id = *id](const std::vector<std::string>& ids, const CellVisitor& visit) {
                       return store->for_each_cell_of(run_id, ids, visit);
+                    },
+                    [store, run_id = *id](const CellVisitor& visit) {
+                      return store->for_each_cell(run_id, visit, CellDetail::kSkipped);
                     }};
 }
 
@@ -233,7 +236,8 @@ Result<DiffResult> diff_streams(const CellStream& baseline, const CellStream& cu
   DiffResult r;
   r.baseline = baseline.label, r.current = current.label, r.options = options;
   StreamingDiff d(r);
-  if (auto st = baseline.for_each([&](const CellRecord& c) { return d.remember(c); }); !st) return st.error();
+  auto remember = [&](const CellRecord& c) { return d.remember(c); };
+  if (auto st = (baseline.summaries ? baseline.summaries : baseline.for_each)(remember); !st) return st.error();
   if (auto st = current.for_each([&](const CellRecord& c) { return d.compare(c); }); !st) return st.error();
   if (d.needs_baseline_again()) {
     auto explain = [&](const CellRecord& c) { return d.explain_baseline(c); };

@@ -83,6 +83,9 @@ struct CellStream {
   CellSource for_each;
   // Optional: the cells of these ids only, found by key (a store); without it, for_each again.
   std::function<Status(const std::vector<std::string>& ids, const CellVisitor&)> some = nullptr;
+  // Optional: the cells without their detail (a store reads and parses none), for the baseline's
+  // first pass, which keeps only outcomes and measurements; without it, for_each.
+  CellSource summaries = nullptr;
 };
 CellStream stream_of(const ResultsSource& source);  // the source must outlive the stream
 // A run of an open store (an error if the spec names no run); the stream keeps the store open.

@@ -720,9 +720,35 @@ void write_tail(std::ostream& out) {
       << kScript << "</script>\n</body>\n</html>\n";
 }
 
+// The page still renders from the whole run: the cells are kept as they pass.
+class WholeRunSink : public ReportSink {
+ public:
+  WholeRunSink(const RunData& head, std::ostream& out, const HtmlReporter& reporter)
+      : head_(head), out_(out), reporter_(reporter) {}
+  Status add(const CellRecord& c) override {
+    cells_.push_back(c);
+    return ok_status();
+  }
+  Status finish() override {
+    RunData whole{head_.run, head_.envs, head_.artifacts, std::move(cells_)};
+    reporter_.render(whole, out_);
+    return ok_status();
+  }
+
+ private:
+  const RunData& head_;
+  std::ostream& out_;
+  const HtmlReporter& reporter_;
+  std::vector<CellRecord> cells_;
+};
+
 }  // namespace
 
-void HtmlReporter::write(const RunData& d, std::ostream& out) const {
+std::unique_ptr<ReportSink> HtmlReporter::sink(const RunData& head, std::ostream& out) const {
+  return std::make_unique<WholeRunSink>(head, out, *this);
+}
+
+void HtmlReporter::render(const RunData& d, std::ostream& out) const {
   write_head(d, out);
   write_summary(d, out);
   if (diff_) write_regressions(*diff_, out);

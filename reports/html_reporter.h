@@ -21,7 +21,9 @@ class HtmlReporter : public Reporter {
 
   std::string_view name() const override { return "html"; }
   std::string_view default_file() const override { return "report.html"; }
-  void write(const RunData& data, std::ostream& out) const override;
+  std::unique_ptr<ReportSink> sink(const RunData& head, std::ostream& out) const override;
+  // The page from the whole run at once (what the sink does once every cell has passed).
+  void render(const RunData& data, std::ostream& out) const;
 
  private:
   std::optional<DiffResult> diff_;

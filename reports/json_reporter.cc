@@ -81,45 +81,50 @@ void write_member(std::ostream& out, const char* key, const json& value, bool la
   out << (last ? "\n" : ",\n");
 }
 
+// The keys in nlohmann's order (sorted), which is the order this file has always had: the cells
+// come second, so everything after them is written once they have passed.
+class JsonSink : public ReportSink {
+ public:
+  JsonSink(const RunData& head, std::ostream& out) : head_(head), out_(out), array_(out) {
+    out_ << "{\n  \"artifacts\": ";
+    write_array(out_, head_.artifacts, artifact_to_json);
+    out_ << ",\n  \"cells\": ";
+  }
+  Status add(const CellRecord& c) override {
+    json cell = cell_to_json(c);
+    n_++, counts_[std::string(to_string(c.outcome))]++;
+    if (cell.contains("cause")) causes_[cell["cause"].get<std::string>()]++;
+    array_.add(cell);
+    return ok_status();
+  }
+  Status finish() override {
+    array_.close();
+    out_ << ",\n";
+    const RunRecord& r = head_.run;
+    write_member(out_, "crossload_version", r.crossload_version);
+    out_ << "  \"environments\": ";
+    write_array(out_, head_.envs, env_to_json);
+    out_ << ",\n";
+    write_member(out_, "run", {{"id", r.id}, {"started_at", r.started_at}, {"finished_at", r.finished_at},
+                               {"matrix", r.matrix_path}, {"matrix_sha256", r.matrix_sha256}, {"status", r.status}});
+    write_member(out_, "schema_version", kResultsSchemaVersion);
+    write_member(out_, "summary", {{"cells", n_}, {"outcomes", counts_}, {"causes", causes_}}, true);
+    out_ << "}\n";
+    return ok_status();
+  }
+
+ private:
+  const RunData& head_;
+  std::ostream& out_;
+  ArrayWriter array_;
+  std::map<std::string, std::size_t> counts_, causes_;
+  std::size_t n_ = 0;
+};
+
 }  // namespace
 
-// The keys in nlohmann's order (sorted), which is the order this file has always had.
-Status write_results_json(const RunData& head, const CellSource& cells, std::ostream& out) {
-  std::map<std::string, std::size_t> counts, causes;
-  std::size_t n = 0;
-  out << "{\n  \"artifacts\": ";
-  write_array(out, head.artifacts, artifact_to_json);
-  out << ",\n  \"cells\": ";
-  ArrayWriter array(out);
-  auto st = cells([&](const CellRecord& c) {
-    json cell = cell_to_json(c);
-    n++, counts[std::string(to_string(c.outcome))]++;
-    if (cell.contains("cause")) causes[cell["cause"].get<std::string>()]++;
-    array.add(cell);
-    return ok_status();
-  });
-  if (!st) return st;
-  array.close();
-  out << ",\n";
-  const RunRecord& r = head.run;
-  write_member(out, "crossload_version", r.crossload_version);
-  out << "  \"environments\": ";
-  write_array(out, head.envs, env_to_json);
-  out << ",\n";
-  write_member(out, "run", {{"id", r.id}, {"started_at", r.started_at}, {"finished_at", r.finished_at},
-                            {"matrix", r.matrix_path}, {"matrix_sha256", r.matrix_sha256}, {"status", r.status}});
-  write_member(out, "schema_version", kResultsSchemaVersion);
-  write_member(out, "summary", {{"cells", n}, {"outcomes", counts}, {"causes", causes}}, true);
-  out << "}\n";
-  return ok_status();
-}
-
-void JsonReporter::write(const RunData& d, std::ostream& out) const {
-  auto in_memory = [&](const CellVisitor& visit) {
-    for (const auto& c : d.cells) (void)visit(c);
-    return ok_status();
-  };
-  (void)write_results_json(d, in_memory, out);  // cannot fail: nothing here returns an error
+std::unique_ptr<ReportSink> JsonReporter::sink(const RunData& head, std::ostream& out) const {
+  return std::make_unique<JsonSink>(head, out);
 }
 
 }  // namespace crossload

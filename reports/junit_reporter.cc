@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
 
 #include "harness/causes/classify.h"
 #include "reports/explain.h"
@@ -18,6 +21,9 @@ using json = nlohmann::json;
 struct Tally {
   std::size_t tests = 0, failures = 0, skipped = 0;
   double seconds = 0;
+  void add(Outcome o, double cell_seconds) {
+    tests++, failures += is_failure(o), skipped += is_skip(o), seconds += cell_seconds;
+  }
 };
 
 // The work a cell did, as a CI system's "time": loading plus predicting.
@@ -26,17 +32,6 @@ double cell_seconds(const CellRecord& c) {
   for (const char* name : {"load", "predict"})
     for (double v : measurement_samples(c, name)) s += v;
   return s;
-}
-
-Tally tally(const std::vector<const CellRecord*>& cells) {
-  Tally t;
-  for (const auto* c : cells) {
-    t.tests++;
-    t.failures += is_failure(c->outcome);
-    t.skipped += is_skip(c->outcome);
-    t.seconds += cell_seconds(*c);
-  }
-  return t;
 }
 
 std::string counts_attributes(const Tally& t) {
@@ -72,23 +67,23 @@ std::string system_out(const CellRecord& c) {
   return text.empty() ? "" : "<system-out>" + xml_escape(text) + "</system-out>";
 }
 
-void write_case(const CellRecord& c, std::ostream& out) {
-  out << fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6f}\">", xml_escape(c.fixture + "/" + c.format),
+void write_case(const CellRecord& c, std::string& out) {
+  out += fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6f}\">", xml_escape(c.fixture + "/" + c.format),
                      xml_escape(c.producer + " → " + c.consumer), cell_seconds(c));
   std::string message = std::string(to_string(c.outcome));
   std::string cause = cause_id(c);
   // The cause id rides in the message (what CI views show) and as a property (what scripts read).
   if (!cause.empty()) {
     message += " [" + cause + "]";
-    out << fmt::format("<properties><property name=\"cause\" value=\"{}\"/></properties>", xml_escape(cause));
+    out += fmt::format("<properties><property name=\"cause\" value=\"{}\"/></properties>", xml_escape(cause));
   }
   if (std::string text = cell_error_text(c); !text.empty()) message += ": " + text;
   if (is_failure(c.outcome))
-    out << fmt::format("<failure message=\"{}\" type=\"{}\">{}</failure>", xml_escape(message), to_string(c.outcome),
+    out += fmt::format("<failure message=\"{}\" type=\"{}\">{}</failure>", xml_escape(message), to_string(c.outcome),
                        xml_escape(failure_body(c)));
   else if (is_skip(c.outcome))
-    out << fmt::format("<skipped message=\"{}\"/>", xml_escape(message));
-  out << system_out(c) << "</testcase>\n";
+    out += fmt::format("<skipped message=\"{}\"/>", xml_escape(message));
+  out += system_out(c) + "</testcase>\n";
 }
 
 // The JUnit schema's timestamp has no zone designator; ours are UTC.
@@ -97,26 +92,85 @@ std::string junit_timestamp(std::string t) {
   return t;
 }
 
+// The testsuites come by pair and each lists its cells by id, but the cells come in any order (a
+// store gives them by id, which interleaves the pairs): each testcase is written as its cell
+// passes to a spill file, and copied into place under its pair's testsuite at the end. What stays
+// in memory per cell is where its testcase is, its id and its time.
+class JunitSink : public ReportSink {
+ public:
+  JunitSink(const RunData& head, std::ostream& out) : head_(head), out_(out), spill_(std::tmpfile(), &std::fclose) {}
+
+  Status add(const CellRecord& c) override {
+    if (!spill_) return make_error("junit.xml: cannot open a temporary file for the testcases");
+    std::string text;
+    write_case(c, text);
+    auto [it, added] = pairs_.try_emplace({c.producer, c.consumer}, pairs_.size());
+    double seconds = cell_seconds(c);
+    total_.add(c.outcome, seconds);
+    cases_.push_back({it->second, c.outcome, seconds, offset_, text.size(), c.id});
+    if (std::fwrite(text.data(), 1, text.size(), spill_.get()) != text.size())
+      return make_error("junit.xml: cannot write the temporary file of testcases");
+    offset_ += text.size();
+    return ok_status();
+  }
+
+  Status finish() override {
+    out_ << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    out_ << fmt::format("<testsuites name=\"crossload {}\" {}>\n", xml_escape(head_.run.matrix_path),
+                        counts_attributes(total_));
+    std::vector<std::vector<std::size_t>> members(pairs_.size());
+    for (std::size_t i = 0; i < cases_.size(); ++i) members[cases_[i].pair].push_back(i);
+    if (spill_ && std::fflush(spill_.get()) != 0) return make_error("junit.xml: cannot write the temporary file");
+    for (const auto& [pair, index] : pairs_)
+      if (auto st = write_suite(pair, members[index]); !st) return st;
+    out_ << "</testsuites>\n";
+    return ok_status();
+  }
+
+ private:
+  struct Case {
+    std::size_t pair;
+    Outcome outcome;
+    double seconds;
+    long offset;
+    std::size_t size;
+    std::string id;
+  };
+
+  Status write_suite(const PairKey& pair, std::vector<std::size_t>& cells) {
+    std::sort(cells.begin(), cells.end(), [&](std::size_t a, std::size_t b) { return cases_[a].id < cases_[b].id; });
+    Tally t;
+    for (std::size_t i : cells) t.add(cases_[i].outcome, cases_[i].seconds);
+    out_ << fmt::format("  <testsuite name=\"{}\" {} timestamp=\"{}\">\n", xml_escape(pair.first + " → " + pair.second),
+                        counts_attributes(t), xml_escape(junit_timestamp(head_.run.started_at)));
+    out_ << fmt::format("    <properties><property name=\"producer\" value=\"{}\"/><property name=\"consumer\" "
+                        "value=\"{}\"/></properties>\n",
+                        xml_escape(pair.first), xml_escape(pair.second));
+    std::string text;
+    for (std::size_t i : cells) {
+      const Case& c = cases_[i];
+      text.resize(c.size);
+      if (std::fseek(spill_.get(), c.offset, SEEK_SET) != 0 || std::fread(text.data(), 1, c.size, spill_.get()) != c.size)
+        return make_error("junit.xml: cannot read back the temporary file of testcases");
+      out_ << text;
+    }
+    out_ << "  </testsuite>\n";
+    return ok_status();
+  }
+
+  const RunData& head_;
+  std::ostream& out_;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> spill_;
+  long offset_ = 0;
+  std::map<PairKey, std::size_t> pairs_;  // in the order of the testsuites; the index into members
+  std::vector<Case> cases_;
+  Tally total_;
+};
+
 }  // namespace
 
-void JunitReporter::write(const RunData& d, std::ostream& out) const {
-  std::vector<const CellRecord*> all;
-  for (const auto& c : d.cells) all.push_back(&c);
-  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out << fmt::format("<testsuites name=\"crossload {}\" {}>\n", xml_escape(d.run.matrix_path), counts_attributes(tally(all)));
-  for (const auto& [pair, by_format] : group_by_pair(d.cells)) {
-    std::vector<const CellRecord*> cells;
-    for (const auto& [format, members] : by_format) cells.insert(cells.end(), members.begin(), members.end());
-    std::sort(cells.begin(), cells.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
-    out << fmt::format("  <testsuite name=\"{}\" {} timestamp=\"{}\">\n", xml_escape(pair.first + " → " + pair.second),
-                       counts_attributes(tally(cells)), xml_escape(junit_timestamp(d.run.started_at)));
-    out << fmt::format("    <properties><property name=\"producer\" value=\"{}\"/><property name=\"consumer\" "
-                       "value=\"{}\"/></properties>\n",
-                       xml_escape(pair.first), xml_escape(pair.second));
-    for (const auto* c : cells) write_case(*c, out);
-    out << "  </testsuite>\n";
-  }
-  out << "</testsuites>\n";
+std::unique_ptr<ReportSink> JunitReporter::sink(const RunData& head, std::ostream& out) const {
+  return std::make_unique<JunitSink>(head, out);
 }
 
 }  // namespace crossload

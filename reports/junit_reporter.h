@@ -11,7 +11,7 @@ class JunitReporter : public Reporter {
  public:
   std::string_view name() const override { return "junit"; }
   std::string_view default_file() const override { return "junit.xml"; }
-  void write(const RunData& data, std::ostream& out) const override;
+  std::unique_ptr<ReportSink> sink(const RunData& head, std::ostream& out) const override;
 };
 
 }  // namespace crossload

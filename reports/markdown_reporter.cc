@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "harness/causes/classify.h"
 #include "harness/causes/tally.h"
 #include "reports/explain.h"
 #include "reports/summaries.h"
@@ -26,34 +27,51 @@ std::string md_escape(std::string s) {
   return out;
 }
 
-void write_header(const RunData& d, std::ostream& out) {
+// What the report keeps of a run: counts, the cells that need a cause (their ids and text), the
+// measurements' medians; never the cells themselves.
+struct Listed {
+  std::string entry;    // "id`" and the second opinion's mark: one item of a cell list
+  std::string id, retrain;  // retrain: the guide's retrain check of a recipe's cell, if any
+};
+
+struct Group {
+  const Cause* cause = nullptr;  // null: unclassified
+  std::string id;
+  std::vector<Listed> cells;
+  std::map<std::string, std::vector<std::size_t>> by_text;  // unclassified: error text → cells
+};
+
+using OutcomeCounts = std::map<Outcome, std::size_t>;
+
+void write_header(const RunData& d, std::size_t cells, const OutcomeCounts& outcomes, std::ostream& out) {
   out << fmt::format("# crossload report: {}\n\n", d.run.matrix_path);
   out << fmt::format("Run {} · {} → {} · crossload {} · status {}\n\n", d.run.id, d.run.started_at,
                      d.run.finished_at.empty() ? "(not finished)" : d.run.finished_at, d.run.crossload_version,
                      d.run.status);
-  out << "**" << d.cells.size() << " cells**";
-  for (const auto& [outcome, n] : outcome_counts(d.cells)) out << fmt::format(" · {} {}", n, to_string(outcome));
+  out << "**" << cells << " cells**";
+  for (const auto& [outcome, n] : outcomes) out << fmt::format(" · {} {}", n, to_string(outcome));
   out << "\n\n";
 }
 
-std::string pair_cell(const std::vector<const CellRecord*>& cells) {
-  std::map<Outcome, std::size_t> counts;
-  for (const auto* c : cells) counts[c->outcome]++;
+std::string pair_cell(OutcomeCounts counts) {
+  std::size_t total = 0;
+  for (const auto& [o, n] : counts) total += n;
   std::size_t ok = counts[Outcome::kOkExact] + counts[Outcome::kOkTolerance];
-  std::string text = fmt::format("{}/{} ok", ok, cells.size());
+  std::string text = fmt::format("{}/{} ok", ok, total);
   for (const auto& [o, n] : counts)
     if (n && o != Outcome::kOkExact && o != Outcome::kOkTolerance) text += fmt::format(", {} {}", n, to_string(o));
   return text;
 }
 
-void write_compatibility(const RunData& d, std::ostream& out) {
-  auto formats = distinct(d.cells, &CellRecord::format);
+using PairCounts = std::map<PairKey, std::map<std::string, OutcomeCounts>>;  // pair → format → counts
+
+void write_compatibility(const std::vector<std::string>& formats, const PairCounts& pairs, std::ostream& out) {
   out << "## Compatibility (producer → consumer, per format)\n\n| producer → consumer |";
   for (const auto& f : formats) out << ' ' << f << " |";
   out << "\n|---|";
   for (std::size_t i = 0; i < formats.size(); ++i) out << "---|";
   out << '\n';
-  for (const auto& [pair, by_format] : group_by_pair(d.cells)) {
+  for (const auto& [pair, by_format] : pairs) {
     out << "| " << pair.first << " → " << pair.second << " |";
     for (const auto& f : formats) {
       auto it = by_format.find(f);
@@ -80,36 +98,35 @@ std::string boundary_text(const Cause& c) {
   return text;
 }
 
-std::string cell_list(const std::vector<const CellRecord*>& cells) {
+std::string cell_list(const std::vector<Listed>& cells, const std::vector<std::size_t>* only = nullptr) {
   std::string text;
-  for (const auto* c : cells) {
-    text += (text.empty() ? "`" : ", `") + c->id + "`";
-    if (std::string mark = second_opinion_mark(*c); !mark.empty()) text += " [" + mark + "]";
-  }
+  auto add = [&](const Listed& c) { text += (text.empty() ? "`" : ", `") + c.entry; };
+  if (only)
+    for (std::size_t i : *only) add(cells[i]);
+  else
+    for (const auto& c : cells) add(c);
   return text;
 }
 
 // The guide's retrain check of a recipe's cells (run/check --recipe), under their cause.
-void write_retrain_checks(const std::vector<const CellRecord*>& cells, std::ostream& out) {
-  for (const auto* c : cells)
-    if (auto text = retrain_check(*c); !text.empty()) out << fmt::format("  - `{}`: {}\n", c->id, md_escape(text));
+void write_retrain_checks(const std::vector<Listed>& cells, std::ostream& out) {
+  for (const auto& c : cells)
+    if (!c.retrain.empty()) out << fmt::format("  - `{}`: {}\n", c.id, md_escape(c.retrain));
 }
 
 // Unclassified cells by their error text: what the catalogue does not know yet.
-void write_unclassified(const CauseGroup& g, std::ostream& out) {
-  std::map<std::string, std::vector<const CellRecord*>> by_text;
-  for (const auto* c : g.cells) by_text[std::string(to_string(c->outcome)) + ": " + failure_text(*c)].push_back(c);
+void write_unclassified(const Group& g, std::ostream& out) {
   out << fmt::format("- **{}** × {}: no cause in the catalogue (harness/causes/catalogue.toml) matches\n", kUnclassified,
                      g.cells.size());
-  for (const auto& [text, cells] : by_text)
-    out << fmt::format("  - `{}` × {}: {}\n", md_escape(text), cells.size(), cell_list(cells));
+  for (const auto& [text, cells] : g.by_text)
+    out << fmt::format("  - `{}` × {}: {}\n", md_escape(text), cells.size(), cell_list(g.cells, &cells));
   write_retrain_checks(g.cells, out);
 }
 
 // Every cell that is not OK under its cause, unclassified first: the cause id of each cell.
-void write_causes(const RunData& d, std::ostream& out) {
-  auto groups = group_by_cause(d.cells);
+void write_causes(std::vector<Group> groups, std::ostream& out) {
   if (groups.empty()) return;
+  order_cause_groups(groups);
   out << "## Causes\n\n| cause | cells | boundary | what to do |\n|---|---|---|---|\n";
   for (const auto& g : groups) {
     if (!g.cause) out << fmt::format("| **{}** | {} | – | add a cause to the catalogue |\n", kUnclassified, g.cells.size());
@@ -129,22 +146,14 @@ void write_causes(const RunData& d, std::ostream& out) {
   out << '\n';
 }
 
-void write_warnings(const RunData& d, std::ostream& out) {
-  std::map<std::string, std::size_t> counts;
-  for (const auto& c : d.cells)
-    for (const auto& w : c.warnings) {
-      std::string key = w.category;
-      if (w.original_sklearn_version) key += " (original_sklearn_version " + *w.original_sklearn_version + ")";
-      counts[key]++;
-    }
+void write_warnings(const std::map<std::string, std::size_t>& counts, std::ostream& out) {
   if (counts.empty()) return;
   out << "## Warnings while loading\n\n";
   for (const auto& [k, n] : counts) out << fmt::format("- {} × {}\n", k, n);
   out << '\n';
 }
 
-void write_costs(const RunData& d, std::ostream& out) {
-  auto rows = format_costs(d.cells);
+void write_costs(const std::vector<FormatCost>& rows, std::ostream& out) {
   if (rows.empty()) return;
   out << "## Format costs (medians over the fixtures loaded)\n\n";
   out << "| consumer | format | cells | size | load | predict | peak RSS |\n|---|---|---|---|---|---|---|\n";
@@ -169,15 +178,62 @@ void write_environments(const RunData& d, std::ostream& out) {
   out << '\n';
 }
 
+class MarkdownSink : public ReportSink {
+ public:
+  MarkdownSink(const RunData& head, std::ostream& out) : head_(head), out_(out) {}
+
+  Status add(const CellRecord& c) override {
+    n_++, outcomes_[c.outcome]++;
+    add_distinct(formats_, c.format);
+    pairs_[{c.producer, c.consumer}][c.format][c.outcome]++;
+    add_cause(c);
+    for (const auto& w : c.warnings) {
+      std::string key = w.category;
+      if (w.original_sklearn_version) key += " (original_sklearn_version " + *w.original_sklearn_version + ")";
+      warnings_[key]++;
+    }
+    costs_.add(c);
+    return ok_status();
+  }
+
+  Status finish() override {
+    write_header(head_, n_, outcomes_, out_);
+    write_compatibility(formats_, pairs_, out_);
+    std::vector<Group> groups;
+    for (auto& [id, g] : causes_) groups.push_back(std::move(g));
+    write_causes(std::move(groups), out_);
+    write_warnings(warnings_, out_);
+    write_costs(costs_.rows(), out_);
+    write_environments(head_, out_);
+    return ok_status();
+  }
+
+ private:
+  void add_cause(const CellRecord& c) {
+    std::string id = cause_id(c);
+    if (id.empty()) return;
+    Group& g = causes_[id];
+    if (g.id.empty()) g.id = id, g.cause = builtin_catalogue().find(id);
+    std::string mark = second_opinion_mark(c);
+    if (!g.cause) g.by_text[std::string(to_string(c.outcome)) + ": " + failure_text(c)].push_back(g.cells.size());
+    g.cells.push_back({c.id + "`" + (mark.empty() ? "" : " [" + mark + "]"), c.id, retrain_check(c)});
+  }
+
+  const RunData& head_;
+  std::ostream& out_;
+  std::size_t n_ = 0;
+  OutcomeCounts outcomes_;
+  std::vector<std::string> formats_;
+  PairCounts pairs_;
+  std::map<std::string, Group> causes_;
+  std::map<std::string, std::size_t> warnings_;
+  FormatCostTally costs_;
+};
+
 }  // namespace
 
-void MarkdownReporter::write(const RunData& d, std::ostream& out) const {
-  write_header(d, out);
-  write_compatibility(d, out);
-  write_causes(d, out);
-  write_warnings(d, out);
-  write_costs(d, out);
-  write_environments(d, out);
+std::unique_ptr<ReportSink> MarkdownReporter::sink(const RunData& head, std::ostream& out) const {
+  return std::make_unique<MarkdownSink>(head, out);
 }
 
 }  // namespace crossload

@@ -8,7 +8,7 @@ class MarkdownReporter : public Reporter {
  public:
   std::string_view name() const override { return "md"; }
   std::string_view default_file() const override { return "report.md"; }
-  void write(const RunData& data, std::ostream& out) const override;
+  std::unique_ptr<ReportSink> sink(const RunData& head, std::ostream& out) const override;
 };
 
 }  // namespace crossload

@@ -25,12 +25,28 @@ struct RunData {
 
 Result<RunData> load_run_data(const Store& store, int64_t run_id);
 
+// One report written from a run's cells handed over one at a time, in any order the source has
+// (a store gives them by id): what the report needs of every cell is gathered as they pass, so
+// a run of a million cells is never in memory at once. Several sinks share one pass over a store.
+class ReportSink {
+ public:
+  virtual ~ReportSink() = default;
+  virtual Status add(const CellRecord& cell) = 0;
+  // Writes the rest of the report; called once, after the last cell.
+  virtual Status finish() = 0;
+};
+
 class Reporter {
  public:
   virtual ~Reporter() = default;
   virtual std::string_view name() const = 0;          // as given to --report
   virtual std::string_view default_file() const = 0;  // file name in the output directory
-  virtual void write(const RunData& data, std::ostream& out) const = 0;
+  // A sink writing this report of `head`'s run (its run, environments and artifacts; its cells
+  // are ignored) to `out`; they and the reporter must outlive the sink.
+  virtual std::unique_ptr<ReportSink> sink(const RunData& head, std::ostream& out) const = 0;
+  // Every cell of `data` through a sink. The error of a sink (a spill file it could not write)
+  // leaves the report unfinished; write_report returns it.
+  Status write(const RunData& data, std::ostream& out) const;
 };
 
 std::vector<std::string> reporter_names();

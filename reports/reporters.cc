@@ -57,37 +57,77 @@ Result<RunData> load_run_head(const Store& store, int64_t run_id) {
 
 }  // namespace
 
-Status write_report(const Reporter& reporter, const RunData& data, const std::string& path) {
-  return write_atomically(path, [&](std::ostream& out) { return reporter.write(data, out), ok_status(); });
+Status Reporter::write(const RunData& data, std::ostream& out) const {
+  auto report = sink(data, out);
+  for (const auto& c : data.cells)
+    if (auto st = report->add(c); !st) return st;
+  return report->finish();
 }
 
+Status write_report(const Reporter& reporter, const RunData& data, const std::string& path) {
+  return write_atomically(path, [&](std::ostream& out) { return reporter.write(data, out); });
+}
+
+namespace {
+
+// One report being written: its file (path.tmp until done) and its sink.
+struct OpenReport {
+  std::unique_ptr<Reporter> reporter;  // a sink may refer to its reporter
+  std::string path, tmp;
+  std::unique_ptr<std::ofstream> file;
+  std::unique_ptr<ReportSink> sink;
+};
+
+Status check_names(const std::vector<std::string>& names) {
+  for (const auto& name : names)
+    if (!find_reporter(name))
+      return make_error(ErrorKind::kUsage, fmt::format("unknown report '{}' (known: {})", name, fmt::join(reporter_names(), ", ")));
+  return ok_status();
+}
+
+OpenReport open_report(const RunData& head, const std::string& name, const std::string& out_dir) {
+  OpenReport r;
+  r.reporter = find_reporter(name);
+  r.path = out_dir + "/" + std::string(r.reporter->default_file());
+  r.tmp = r.path + ".tmp";
+  r.file = std::make_unique<std::ofstream>(r.tmp, std::ios::binary);
+  r.sink = r.reporter->sink(head, *r.file);
+  return r;
+}
+
+Status close_report(OpenReport& r) {
+  if (auto st = r.sink->finish(); !st) return st;
+  r.file->close();
+  if (!*r.file) return make_error(fmt::format("{}: write failed", r.tmp));
+  if (std::rename(r.tmp.c_str(), r.path.c_str()) != 0)
+    return make_error(fmt::format("{}: cannot rename into place", r.path));
+  return ok_status();
+}
+
+}  // namespace
+
+// Every report from one pass over the store's cells: each sink takes what it needs of a cell as
+// it passes, so no report holds the run and the store is read (and each detail parsed) once.
 Result<std::vector<std::string>> write_stored_reports(const Store& store, int64_t run_id,
                                                       const std::vector<std::string>& names, const std::string& out_dir) {
+  if (auto st = check_names(names); !st) return st.error();
   auto head = load_run_head(store, run_id);
   if (!head) return head.error();
-  std::optional<RunData> whole;  // loaded for the first report that needs every cell at once
-  std::vector<std::string> written;
+  std::vector<OpenReport> reports;
   for (const auto& name : names) {
-    auto reporter = find_reporter(name);
-    if (!reporter) return make_error(ErrorKind::kUsage, fmt::format("unknown report '{}' (known: {})", name,
-                                                                    fmt::join(reporter_names(), ", ")));
-    std::string path = out_dir + "/" + std::string(reporter->default_file());
-    Status st = ok_status();
-    if (name == "json") {
-      st = write_atomically(path, [&](std::ostream& out) {
-        return write_results_json(*head, [&](const CellVisitor& visit) { return store.for_each_cell(run_id, visit); }, out);
-      });
-    } else {
-      if (!whole) {
-        auto cells = store.cells(run_id);
-        if (!cells) return cells.error();
-        whole = *head;
-        whole->cells = std::move(*cells);
-      }
-      st = write_report(*reporter, *whole, path);
-    }
-    if (!st) return st.error();
-    written.push_back(path);
+    reports.push_back(open_report(*head, name, out_dir));
+    if (!*reports.back().file) return make_error(fmt::format("{}: cannot write report", reports.back().tmp));
+  }
+  auto st = store.for_each_cell(run_id, [&](const CellRecord& c) {
+    for (auto& r : reports)
+      if (auto st = r.sink->add(c); !st) return st;
+    return ok_status();
+  });
+  if (!st) return st.error();
+  std::vector<std::string> written;
+  for (auto& r : reports) {
+    if (auto st = close_report(r); !st) return st.error();
+    written.push_back(r.path);
   }
   return written;
 }

@@ -14,10 +14,13 @@ std::map<Outcome, std::size_t> outcome_counts(const std::vector<CellRecord>& cel
   return counts;
 }
 
+void add_distinct(std::vector<std::string>& seen, const std::string& value) {
+  if (std::find(seen.begin(), seen.end(), value) == seen.end()) seen.push_back(value);
+}
+
 std::vector<std::string> distinct(const std::vector<CellRecord>& cells, std::string CellRecord::*field) {
   std::vector<std::string> out;
-  for (const auto& c : cells)
-    if (std::find(out.begin(), out.end(), c.*field) == out.end()) out.push_back(c.*field);
+  for (const auto& c : cells) add_distinct(out, c.*field);
   return out;
 }
 
@@ -25,13 +28,6 @@ const CellRecord* find_cell(const std::vector<CellRecord>& cells, const std::str
   for (const auto& c : cells)
     if (c.id == id) return &c;
   return nullptr;
-}
-
-std::map<PairKey, std::map<std::string, std::vector<const CellRecord*>>> group_by_pair(
-    const std::vector<CellRecord>& cells) {
-  std::map<PairKey, std::map<std::string, std::vector<const CellRecord*>>> out;
-  for (const auto& c : cells) out[{c.producer, c.consumer}][c.format].push_back(&c);
-  return out;
 }
 
 double median(std::vector<double> v) {
@@ -49,23 +45,17 @@ double measurement(const CellRecord& c, const std::string& name) {
 }
 }  // namespace
 
-std::vector<FormatCost> format_costs(const std::vector<CellRecord>& cells) {
-  std::map<std::pair<std::string, std::string>, std::vector<const CellRecord*>> groups;
-  for (const auto& c : cells)
-    if (!c.measurements.empty()) groups[{c.consumer, c.format}].push_back(&c);
+void FormatCostTally::add(const CellRecord& c) {
+  if (c.measurements.empty()) return;
+  auto& g = groups_[{c.consumer, c.format}];
+  const char* names[] = {"size", "load", "predict", "rss_peak"};
+  for (std::size_t i = 0; i < 4; ++i) g[i].push_back(measurement(c, names[i]));
+}
+
+std::vector<FormatCost> FormatCostTally::rows() const {
   std::vector<FormatCost> out;
-  for (const auto& [key, members] : groups) {
-    FormatCost fc{key.first, key.second, members.size()};
-    std::vector<double> size, load, predict, rss;
-    for (const auto* c : members) {
-      size.push_back(measurement(*c, "size"));
-      load.push_back(measurement(*c, "load"));
-      predict.push_back(measurement(*c, "predict"));
-      rss.push_back(measurement(*c, "rss_peak"));
-    }
-    fc.size = median(size), fc.load = median(load), fc.predict = median(predict), fc.rss = median(rss);
-    out.push_back(fc);
-  }
+  for (const auto& [key, g] : groups_)
+    out.push_back({key.first, key.second, g[0].size(), median(g[0]), median(g[1]), median(g[2]), median(g[3])});
   return out;
 }
 

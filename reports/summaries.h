@@ -1,5 +1,6 @@
 #pragma once
 // Aggregations every human-facing reporter shares (counts, groupings, medians, units).
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -12,18 +13,27 @@ namespace crossload {
 
 std::map<Outcome, std::size_t> outcome_counts(const std::vector<CellRecord>& cells);
 std::vector<std::string> distinct(const std::vector<CellRecord>& cells, std::string CellRecord::*field);
+// Appends `value` to `seen` unless it is there: distinct() one cell at a time.
+void add_distinct(std::vector<std::string>& seen, const std::string& value);
 const CellRecord* find_cell(const std::vector<CellRecord>& cells, const std::string& id);
 
 using PairKey = std::pair<std::string, std::string>;  // producer, consumer
-std::map<PairKey, std::map<std::string, std::vector<const CellRecord*>>> group_by_pair(
-    const std::vector<CellRecord>& cells);
 
 struct FormatCost {
   std::string consumer, format;
   std::size_t cells = 0;
   double size = 0, load = 0, predict = 0, rss = 0;  // medians over the cells that loaded
 };
-std::vector<FormatCost> format_costs(const std::vector<CellRecord>& cells);
+// The format costs per (consumer, format), gathered one cell at a time (four numbers kept per cell
+// that loaded).
+class FormatCostTally {
+ public:
+  void add(const CellRecord& c);
+  std::vector<FormatCost> rows() const;
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::array<std::vector<double>, 4>> groups_;  // consumer, format
+};
 
 double median(std::vector<double> values);
 std::string human_bytes(double bytes);

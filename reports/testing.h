@@ -161,7 +161,7 @@ inline void expect_golden(const std::string& name, const std::string& actual) {
 
 inline std::string render(const Reporter& r, const RunData& d) {
   std::ostringstream out;
-  r.write(d, out);
+  EXPECT_TRUE(r.write(d, out));
   return out.str();
 }
 

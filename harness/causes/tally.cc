@@ -26,11 +26,7 @@ std::vector<CauseGroup> group_by_cause(const std::vector<CellRecord>& cells, con
   }
   std::vector<CauseGroup> out;
   for (auto& [id, g] : by_id) out.push_back(std::move(g));
-  std::stable_sort(out.begin(), out.end(), [](const CauseGroup& a, const CauseGroup& b) {
-    bool ua = a.cause == nullptr, ub = b.cause == nullptr;
-    if (ua != ub) return ua;
-    return a.cells.size() > b.cells.size();
-  });
+  order_cause_groups(out);
   return out;
 }
 

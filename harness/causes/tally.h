@@ -1,6 +1,7 @@
 #pragma once
 // A run's cells grouped by cause: what the reports lead with and what `crossload causes`
 // measures (how much of a run the catalogue explains).
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,17 @@ struct CauseGroup {
   const Cause* cause = nullptr;         // null for unclassified
   std::vector<const CellRecord*> cells;
 };
+
+// Unclassified first (so the catalogue grows), then by number of cells, most first; groups in
+// order of id before (a stable sort). Any group type with `cause` (null: unclassified) and `cells`.
+template <class Group>
+void order_cause_groups(std::vector<Group>& groups) {
+  std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
+    bool ua = a.cause == nullptr, ub = b.cause == nullptr;
+    if (ua != ub) return ua;
+    return a.cells.size() > b.cells.size();
+  });
+}
 
 // Unclassified first (so the catalogue grows), then by number of cells, most first, then by id.
 std::vector<CauseGroup> group_by_cause(const std::vector<CellRecord>& cells,

@@ -10,7 +10,7 @@
 #include "harness/run/split_common.h"
 #include "harness/store/store.h"
 #include "harness/util/sha256.h"
-#include "reports/reporter.h"
+#include "reports/stored_reports.h"
 
 namespace crossload {
 
@@ -120,9 +120,7 @@ Status record_environments(Consuming& c, const std::vector<Input>& inputs) {
 }
 
 Status write_reports(Consuming& c) {
-  auto data = load_run_data(c.store, c.run_id);
-  if (!data) return data.error();
-  auto written = write_reports(*data, c.options.reports, c.options.out_dir);
+  auto written = write_stored_reports(c.store, c.run_id, c.options.reports, c.options.out_dir);
   if (!written) return written.error();
   c.summary.written.insert(c.summary.written.end(), written->begin(), written->end());
   return ok_status();

@@ -26,7 +26,7 @@
 #include "harness/run/split_common.h"
 #include "harness/store/store.h"
 #include "harness/util/sha256.h"
-#include "reports/reporter.h"
+#include "reports/stored_reports.h"
 
 namespace crossload {
 
@@ -189,12 +189,13 @@ Result<RunRecord> open_run(Store& store, const RunOptions& o, const std::string&
   return store.begin_run(o.matrix_path, sha, CROSSLOAD_VERSION);
 }
 
+// The reports from the store, one pass over its cells (the run is never read whole for them).
 Status write_reports(RunState& st) {
-  auto data = load_run_data(st.store, st.run.id);
-  if (!data) return data.error();
   st.summary.counts.clear();  // the stored run, so a resumed run counts what its first part found
-  for (const auto& c : data->cells) st.summary.counts[c.outcome]++;
-  auto written = write_reports(*data, st.options.reports, st.options.out_dir);
+  auto counted = st.store.for_each_cell(
+      st.run.id, [&](const CellRecord& c) { return st.summary.counts[c.outcome]++, ok_status(); }, CellDetail::kSkipped);
+  if (!counted) return counted;
+  auto written = write_stored_reports(st.store, st.run.id, st.options.reports, st.options.out_dir);
   if (!written) return written.error();
   st.summary.written.insert(st.summary.written.end(), written->begin(), written->end());
   return ok_status();

@@ -8,6 +8,9 @@
 
 namespace crossload {
 
+// Whether a reader wants each cell's detail (most of its bytes and of the time to read it).
+enum class CellDetail { kParsed, kSkipped };
+
 // Called with each cell of a run in turn; an error stops the reading and is returned.
 using CellVisitor = std::function<Status(const CellRecord&)>;
 // The cells of a run handed one at a time to a visitor (Store::for_each_cell, a results.json

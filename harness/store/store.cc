@@ -464,7 +464,7 @@ std::string only_id_where(const std::string& only_id, std::string_view column) {
   return only_id.empty() ? "run_id = ?1 AND ?2 = ''" : fmt::format("run_id = ?1 AND {} = ?2", column);
 }
 
-Result<CellRecord> read_cell_row(const sql::Connection& db, int64_t run_id, const Statement& s) {
+Result<CellRecord> read_cell_row(const sql::Connection& db, int64_t run_id, const Statement& s, CellDetail want) {
   std::string id = s.text(0);
   std::string outcome_name = s.text(5);
   auto outcome = outcome_from_string(outcome_name);
@@ -472,7 +472,9 @@ Result<CellRecord> read_cell_row(const sql::Connection& db, int64_t run_id, cons
     return make_error(ErrorKind::kStore, fmt::format("results store {}: cell {} of run {} has unknown outcome "
                                   "'{}'; was it written by a newer crossload?",
                                   db.path(), id, run_id, outcome_name));
-  auto detail = parse_json(db.path(), s.text(6), fmt::format("the detail of cell {} of run {}", id, run_id));
+  Result<nlohmann::json> detail = nlohmann::json();
+  if (want == CellDetail::kParsed)
+    detail = parse_json(db.path(), s.text(6), fmt::format("the detail of cell {} of run {}", id, run_id));
   if (!detail) return detail.error();
   return CellRecord{id,        s.text(1), s.text(2), s.text(3),
                     s.text(4), *outcome,  std::move(detail).value(), {}, {},
@@ -531,13 +533,14 @@ void take_measurement(const Statement& s, CellRecord& cell) {
 }
 
 Status stream_cells(const sql::Connection& db, int64_t run_id, const std::string& only_id, const std::string& what,
-                    const CellVisitor& visit) {
+                    const CellVisitor& visit, CellDetail want = CellDetail::kParsed) {
   // One read transaction: a concurrent writer cannot slip a cell in between the queries.
   auto txn = Transaction::begin(db, TransactionKind::kRead, what);
   if (!txn) return txn.error();
-  auto cells = db.prepare(fmt::format("SELECT id, fixture, format, producer, consumer, outcome, detail, reuse_key, "
+  // A detail not wanted is not even read: it is most of a cell's bytes.
+  auto cells = db.prepare(fmt::format("SELECT id, fixture, format, producer, consumer, outcome, {}, reuse_key, "
                                       "reused_from FROM cells WHERE {} ORDER BY id",
-                                      only_id_where(only_id, "id")),
+                                      want == CellDetail::kParsed ? "detail" : "NULL", only_id_where(only_id, "id")),
                           what);
   if (!cells) return cells.error();
   cells->bind(run_id, only_id);
@@ -549,7 +552,7 @@ Status stream_cells(const sql::Connection& db, int64_t run_id, const std::string
     auto row = cells->step();
     if (!row) return row.error();
     if (!*row) break;
-    auto cell = read_cell_row(db, run_id, *cells);
+    auto cell = read_cell_row(db, run_id, *cells, want);
     if (!cell) return cell.error();
     auto st = warnings->attach(cell->id, [&](const Statement& s) { take_warning(s, *cell); });
     if (st) st = measurements->attach(cell->id, [&](const Statement& s) { take_measurement(s, *cell); });
@@ -572,8 +575,8 @@ Result<std::vector<CellRecord>> read_cells(const sql::Connection& db, int64_t ru
 
 }  // namespace
 
-Status Store::for_each_cell(int64_t run_id, const CellVisitor& visit) const {
-  return stream_cells(db_, run_id, "", fmt::format("read the cells of run {}", run_id), visit);
+Status Store::for_each_cell(int64_t run_id, const CellVisitor& visit, CellDetail want) const {
+  return stream_cells(db_, run_id, "", fmt::format("read the cells of run {}", run_id), visit, want);
 }
 
 Status Store::for_each_cell_of(int64_t run_id, const std::vector<std::string>& ids, const CellVisitor& visit) const {

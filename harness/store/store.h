@@ -57,7 +57,8 @@ class Store {
   Result<std::vector<CellRecord>> cells(int64_t run_id) const;             // sorted by id
   // The same cells one at a time, warnings and measurements attached, sorted by id, in one read
   // transaction: memory holds one cell, not the run (crossload diff of a million cells).
-  Status for_each_cell(int64_t run_id, const CellVisitor& visit) const;
+  // kSkipped: each cell's detail is left null, neither read nor parsed (a diff's baseline pass).
+  Status for_each_cell(int64_t run_id, const CellVisitor& visit, CellDetail want = CellDetail::kParsed) const;
   // The cells of these ids (those the run has), each looked up by its key: a few cells of a big run.
   Status for_each_cell_of(int64_t run_id, const std::vector<std::string>& ids, const CellVisitor& visit) const;
   // Many cells in one transaction (merge): put_cell's upsert for each, committed together.

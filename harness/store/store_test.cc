@@ -370,6 +370,31 @@ TEST(StoreTest, ForEachCellStreamsTheSameCellsAsCells) {
   for (const auto& c : streamed) EXPECT_EQ(c, written.at(c.id)) << c.id;
 }
 
+// A diff's baseline pass wants outcomes and measurements, not the detail: skipped, it is null and
+// everything else is as streamed whole.
+TEST(StoreTest, ForEachCellWithoutDetailLeavesOnlyTheDetailOut) {
+  TempDir dir;
+  Store store = open_ok(dir.file("results.db"));
+  int64_t run = store.begin_run("m.toml", "sha", "0.1.0")->id;
+  std::vector<CellRecord> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(numbered_cell(i));
+  ASSERT_TRUE(store.put_cells(run, batch).ok());
+  auto whole = store.cells(run);
+  ASSERT_TRUE(whole.ok());
+  std::vector<CellRecord> streamed;
+  auto st = store.for_each_cell(run, [&](const CellRecord& c) { return streamed.push_back(c), ok_status(); },
+                                CellDetail::kSkipped);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  ASSERT_EQ(streamed.size(), whole->size());
+  for (std::size_t i = 0; i < streamed.size(); ++i) {
+    EXPECT_TRUE(streamed[i].detail.is_null()) << streamed[i].id;
+    EXPECT_FALSE((*whole)[i].detail.is_null()) << streamed[i].id;  // the test means something
+    CellRecord expected = (*whole)[i];
+    expected.detail = nlohmann::json();
+    EXPECT_EQ(streamed[i], expected);
+  }
+}
+
 TEST(StoreTest, ForEachCellStopsAtTheVisitorsError) {
   TempDir dir;
   Store store = open_ok(dir.file("results.db"));
