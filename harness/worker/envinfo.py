@@ -4,20 +4,12 @@ import platform
 import struct
 import sys
 
-# protocol name -> module to import (a package counts only if it imports here)
-PACKAGES = (
-    ("numpy", "numpy"),
-    ("scipy", "scipy"),
-    ("scikit-learn", "sklearn"),
-    ("joblib", "joblib"),
-    ("cloudpickle", "cloudpickle"),
-    ("skops", "skops"),
-    ("onnx", "onnx"),
-    ("skl2onnx", "skl2onnx"),
-    ("onnxruntime", "onnxruntime"),
-    ("threadpoolctl", "threadpoolctl"),
-    ("lz4", "lz4"),
-)
+from formats import registry
+
+# protocol name -> module to import (a package counts only if it imports here): the scientific
+# base, then every format's packages (formats/registry.py)
+PACKAGES = (("numpy", "numpy"), ("scipy", "scipy"), ("scikit-learn", "sklearn"),
+            ("threadpoolctl", "threadpoolctl")) + tuple((p.dist, p.module) for p in registry.packages())
 
 
 def fingerprint():
