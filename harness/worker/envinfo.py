@@ -7,9 +7,12 @@ import sys
 from formats import registry
 
 # protocol name -> module to import (a package counts only if it imports here): the scientific
-# base, then every format's packages (formats/registry.py)
+# base, then the formats' converters, then their runtimes (formats/registry.py). Converters come
+# first because importing stays for the worker's life: onnxruntime 1.21 (Debian trixie) imported
+# before skl2onnx makes every later ONNX dump fail with KeyError 'OnnxDisentangledAttention'.
 PACKAGES = (("numpy", "numpy"), ("scipy", "scipy"), ("scikit-learn", "sklearn"),
-            ("threadpoolctl", "threadpoolctl")) + tuple((p.dist, p.module) for p in registry.packages())
+            ("threadpoolctl", "threadpoolctl")) + tuple(
+    (p.dist, p.module) for p in registry.packages(("dump",)) + registry.packages(("library", "optional")))
 
 
 def fingerprint():
