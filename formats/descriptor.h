@@ -47,10 +47,18 @@ enum class PickleRole : std::uint8_t {
   kClassState,       // sets a by-value class's attributes (methods the loader may call)
   kModule,           // imports a whole module named by its first argument
   kBuiltinType,      // returns types.<first argument>
-  kValue,            // builds plain data from its arguments (a closure cell, a namedtuple)
+  kValue,            // builds plain data from its arguments (a namedtuple)
   kArray,            // calls numpy's array reconstructor (its first argument) on its second and
                      // sets the array's state (its third): dill's arrays
+  kCell,             // builds a closure cell holding its argument
+  kCellSetter,       // setattr(cell, 'cell_contents', value), reached as the library's own
+                     // getattr(module, name, builtins.setattr): only a kCell's contents may be set
 };
+// Roles that only rebuild data (their calls are checked where they could do more): the policy's
+// verdict on such a reconstructor is trusted, as numpy's own reconstructors are.
+constexpr bool rebuilds_data_only(PickleRole r) {
+  return r == PickleRole::kValue || r == PickleRole::kArray || r == PickleRole::kCell;
+}
 struct PickleReconstructor {
   std::string_view name;  // module.qualname as the pickle imports it
   PickleRole role;

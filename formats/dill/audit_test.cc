@@ -29,7 +29,7 @@ std::optional<std::string> by_value(const std::string& source, const std::string
       name);
 }
 
-TEST_F(DillArtifacts, AModelWithoutCodeIsUntrustedOnlyForDillsArrayHelper) {
+TEST_F(DillArtifacts, AModelWithoutCodeIsSafeThroughDillsArrayHelper) {
   auto path = testing::python_artifact(
       "import dill\nfrom sklearn.linear_model import LogisticRegression\n"
       "open(sys.argv[1], 'wb').write(dill.dumps(LogisticRegression().fit([[0.0], [1.0]], [0, 1])))\n",
@@ -37,9 +37,10 @@ TEST_F(DillArtifacts, AModelWithoutCodeIsUntrustedOnlyForDillsArrayHelper) {
   ASSERT_TRUE(path);
   auto r = inspect_file(*path, Policy());
   ASSERT_TRUE(r.ok()) << r.error().message;
-  // dill rebuilds each array through dill._dill._create_array(numpy's reconstructor, args, state).
+  // dill rebuilds each array through dill._dill._create_array(numpy's reconstructor, args, state),
+  // which only rebuilds data: trusted as numpy's reconstructor is.
   EXPECT_EQ(r->format, "dill");
-  EXPECT_EQ(r->verdict, Verdict::kUntrusted) << (r->findings.empty() ? "" : r->findings[0].reason);
+  EXPECT_EQ(r->verdict, Verdict::kSafe) << (r->findings.empty() ? "" : r->findings[0].reason);
   EXPECT_FALSE(has_rule(*r, Rule::kUnresolvedGlobal));
   EXPECT_GE(r->arrays.size(), 3u);  // classes_, coef_, intercept_ (and n_iter_)
   EXPECT_TRUE(std::any_of(r->arrays.begin(), r->arrays.end(), [](const ArrayInfo& a) { return a.dtype == "f8"; }));
@@ -79,6 +80,86 @@ TEST_F(DillArtifacts, ByValueCodeCallingOsSystemIsUnsafeAtTheNamesOffset) {
   std::string bytes = testing::read_all(*path);
   ASSERT_LT(f->offset + 4, bytes.size());
   EXPECT_EQ(bytes.substr(f->offset, 4), std::string("\x8c\x02os", 4));
+}
+
+TEST_F(DillArtifacts, ArraysThroughDillsHelperAndAnotherCallableAreUnsafe) {
+  // _create_array(os.system, ('true',), None): the helper is trusted only with numpy's reconstructor.
+  auto path = testing::python_artifact(
+      "open(sys.argv[1], 'wb').write(b'\\x80\\x04cdill._dill\\n_create_array\\ncos\\nsystem\\n'\n"
+      "    b'\\x8c\\x04true\\x85N\\x87R.')\n",
+      "array_system.dill");
+  ASSERT_TRUE(path);
+  auto r = inspect_file(*path, Policy());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->verdict, Verdict::kUnsafe);
+  EXPECT_TRUE(has_rule(*r, Rule::kUnresolvedGlobal));
+}
+
+// Pickles written opcode by opcode around dill's cell setter, getattr(dill._dill, '_setattr',
+// setattr) (dill/_shims.py): `setter` is how it is reached, `use` what is done with it.
+std::optional<std::string> cell_setter_pickle(const std::string& setter, const std::string& use,
+                                              const std::string& name) {
+  return testing::python_artifact(
+      "G = lambda m, n: b'c' + m.encode() + b'\\n' + n.encode() + b'\\n'\n"
+      "S = lambda s: b'\\x8c' + bytes([len(s)]) + s.encode()\n"
+      "cell = G('dill._dill', '_create_cell') + b'N\\x85R'\n"
+      "idiom = G('builtins', 'getattr') + G('dill', '_dill') + S('_setattr') + G('builtins', 'setattr') + b'\\x87R'\n"
+      "setter = " + setter + "\n"
+      "open(sys.argv[1], 'wb').write(b'\\x80\\x04' + setter + " + use + " + b'.')\n",
+      name);
+}
+
+TEST_F(DillArtifacts, DillsCellSetterIsAnUntrustedReconstructorNotADangerousGetattr) {
+  auto path = cell_setter_pickle("idiom", "cell + S('cell_contents') + b'K\\x01\\x87R'", "cell.dill");
+  ASSERT_TRUE(path);
+  auto r = inspect_file(*path, Policy());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->verdict, Verdict::kUntrusted) << (r->findings.empty() ? "" : r->findings[0].reason);
+  EXPECT_FALSE(has_rule(*r, Rule::kDangerousGlobal));
+  EXPECT_TRUE(std::any_of(r->findings.begin(), r->findings.end(), [](const Finding& f) {
+    return f.rule == Rule::kUntrustedGlobal && f.reason.find("dill._dill._setattr") != std::string::npos;
+  }));
+}
+
+TEST_F(DillArtifacts, AnyOtherGetattrStaysDangerous) {
+  const char* hostile[][2] = {
+      // another attribute of dill._dill (its os module), with setattr as the default
+      {"G('builtins', 'getattr') + G('dill', '_dill') + S('os') + G('builtins', 'setattr') + b'\\x87R'",
+       "b'0'"},
+      // dill's attribute, with another default
+      {"G('builtins', 'getattr') + G('dill', '_dill') + S('_setattr') + G('os', 'system') + b'\\x87R'",
+       "b'0'"},
+      // getattr(os.system) itself: no module global at all
+      {"G('builtins', 'getattr') + G('os', 'system') + S('__call__') + b'\\x86R'", "b'0'"},
+      // the idiom, whose getattr is then taken from the memo for something else
+      {"G('builtins', 'getattr') + b'\\x94' + G('dill', '_dill') + S('_setattr') + G('builtins', 'setattr') + "
+       "b'\\x87R0'",
+       "b'h\\x00' + G('dill', '_dill') + S('os') + b'\\x86R'"},
+  };
+  for (const auto& [setter, use] : hostile) {
+    auto path = cell_setter_pickle(setter, use, "hostile.dill");
+    ASSERT_TRUE(path);
+    auto r = inspect_file(*path, Policy());
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->verdict, Verdict::kUnsafe) << setter;
+    EXPECT_TRUE(std::any_of(r->findings.begin(), r->findings.end(), [](const Finding& f) {
+      return f.rule == Rule::kDangerousGlobal && f.reason.find("builtins.getattr") != std::string::npos;
+    })) << setter;
+  }
+}
+
+TEST_F(DillArtifacts, DillsCellSetterOnAnythingButACellsContentsIsUnsafe) {
+  for (const char* use : {"G('collections', 'OrderedDict') + S('cell_contents') + b'K\\x01\\x87R'",
+                          "cell + S('__class__') + b'K\\x01\\x87R'"}) {
+    auto path = cell_setter_pickle("idiom", use, "not_a_cell.dill");
+    ASSERT_TRUE(path);
+    auto r = inspect_file(*path, Policy());
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->verdict, Verdict::kUnsafe) << use;
+    EXPECT_TRUE(std::any_of(r->findings.begin(), r->findings.end(), [](const Finding& f) {
+      return f.reason.find("other than a closure cell") != std::string::npos;
+    })) << use;
+  }
 }
 
 TEST_F(DillArtifacts, DillLoadInsideAPickleStaysDangerous) {

@@ -12,13 +12,16 @@ constexpr std::string_view kAliases[] = {"dill"};
 constexpr std::string_view kExtensions[] = {".dill"};
 // The reconstructors dill 0.3.6-0.4 writes for code it carries by value. dill._dill._get_attr
 // (getattr on any object) and the file-handle builders are left to the policy: dangerous.
+// Closure cells are filled by dill._dill._setattr, which dill writes as
+// getattr(dill._dill, '_setattr', setattr) (its _shims): that one getattr, and only on a cell.
 constexpr PickleReconstructor kReconstructors[] = {
     {"dill._dill._create_code", PickleRole::kCodeAfterLnotab},
     {"dill._dill._create_function", PickleRole::kFunction},
     {"dill._dill._create_type", PickleRole::kClass},
     {"dill._dill._load_type", PickleRole::kBuiltinType},
     {"dill._dill._import_module", PickleRole::kModule},
-    {"dill._dill._create_cell", PickleRole::kValue},
+    {"dill._dill._create_cell", PickleRole::kCell},
+    {"dill._dill._setattr", PickleRole::kCellSetter},
     {"dill._dill._create_namedtuple", PickleRole::kValue},
     {"dill._dill._create_array", PickleRole::kArray},
 };

@@ -15,7 +15,7 @@ namespace crossload::audit::unpickler {
 // roles of well-known globals
 // ---------------------------------------------------------------------------------------------
 
-const std::array<RoleEntry, 17> kRoles{{
+const std::array<RoleEntry, 18> kRoles{{
     {"numpy._core.multiarray._reconstruct", Role::kReconstruct},
     {"numpy.core.multiarray._reconstruct", Role::kReconstruct},
     {"numpy._core._multiarray_umath._reconstruct", Role::kReconstruct},
@@ -33,6 +33,7 @@ const std::array<RoleEntry, 17> kRoles{{
     {"types.CodeType", Role::kCodeCtor},
     {"types.FunctionType", Role::kFunctionCtor},
     {"types.LambdaType", Role::kFunctionCtor},
+    {"builtins.getattr", Role::kGetattr},
 }};
 
 // Methods of a by-value class that the unpickler itself may call while loading.
@@ -55,6 +56,8 @@ Role role_of(PickleRole r) {
     case PickleRole::kBuiltinType: return Role::kBuiltinType;
     case PickleRole::kValue: return Role::kPlain;
     case PickleRole::kArray: return Role::kArrayCall;
+    case PickleRole::kCell: return Role::kCell;
+    case PickleRole::kCellSetter: return Role::kCellSetter;
   }
   return Role::kPlain;
 }
@@ -209,6 +212,11 @@ Status Machine::apply_role(Role role, ValueId result, std::uint64_t at) {
     case Role::kArrayWrapper:
       ++summary_.array_wrappers;
       return ok_status();
+    case Role::kGetattr:
+      return role_getattr(result, at);
+    case Role::kCellSetter:
+      role_cell_setter(result, at);
+      return ok_status();
     default:
       return ok_status();
   }
@@ -242,6 +250,60 @@ void Machine::role_array_call(ValueId result, std::uint64_t at) {
     return;
   }
   if (items_of(args).size() > 2) array_from_reconstruct(items_of(args)[2], at);
+}
+
+// getattr(M, N, builtins.setattr) with M.N a declared kCellSetter is that setter, imported as a
+// pickle naming it would; any other getattr was judged dangerous when it was imported.
+Status Machine::role_getattr(ValueId result, std::uint64_t at) {
+  ValueId args = val(result).args;
+  if (args == kNoValue || val(args).kind != Kind::kTuple || items_of(args).size() != 3) return ok_status();
+  auto items = items_of(args);
+  const Value& module = val(items[0]);
+  const Value& fallback = val(items[2]);
+  auto name = const_str(items[1]);
+  if (module.kind != Kind::kGlobal || fallback.kind != Kind::kGlobal || !name ||
+      globals_[fallback.ref].name.joined() != "builtins.setattr")
+    return ok_status();
+  const QualifiedName& m = globals_[module.ref].name;
+  std::string owner = m.joined();
+  const auto* r = format_reconstructor(owner + "." + std::string(*name));
+  if (!r || r->role != PickleRole::kCellSetter) return ok_status();
+  auto setter = import_global(owner, *name, at);
+  if (!setter) return setter.error();
+  cell_setters_.push_back({{val(result).ref, items[0], items[2], args}});
+  Value v = val(*setter);
+  val(result) = v;
+  return ok_status();
+}
+
+// setattr(cell, 'cell_contents', value): anything else sets attributes of whatever it is given.
+void Machine::role_cell_setter(ValueId result, std::uint64_t at) {
+  ValueId args = val(result).args;
+  const Value* cell = tuple_item(args, 0);
+  const Value* name = tuple_item(args, 1);
+  bool is_cell = cell && cell->kind == Kind::kCall && val(cell->ref).kind == Kind::kGlobal &&
+                 globals_[val(cell->ref).ref].role == Role::kCell;
+  if (!is_cell || !name || name->kind != Kind::kStr || name->text() != "cell_contents")
+    rec_.add_finding(Severity::kError, Rule::kDangerousGlobal,
+                     "sets an attribute through setattr on something other than a closure cell's contents",
+                     at);
+}
+
+void Machine::withdraw_cell_setter_imports() {
+  for (const auto& use : cell_setters_) {
+    if (std::any_of(use.values.begin(), use.values.end(),
+                    [&](ValueId id) { return val(id).flags & kFlagReused; }))
+      continue;
+    auto& findings = rec_.findings;
+    for (std::size_t i = 0; i < 3; ++i) {
+      std::uint64_t at = val(use.values[i]).offset;
+      findings.erase(std::remove_if(findings.begin(), findings.end(),
+                                    [&](const Finding& f) {
+                                      return f.rule == Rule::kDangerousGlobal && f.offset == at;
+                                    }),
+                     findings.end());
+    }
+  }
 }
 
 // Helpers that import a module or attribute named by their (constant) arguments.

@@ -62,6 +62,7 @@ void Machine::fast_tuple(std::size_t first, std::uint64_t at) {
   auto get = [&](std::uint64_t index, std::size_t width) {
     auto found = memo_.get(index);
     if (!found) return false;
+    val(*found).flags |= kFlagReused;
     stack_.push_back(*found);
     used += width;
     return true;

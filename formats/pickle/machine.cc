@@ -370,6 +370,7 @@ Status Machine::op_dispatch(std::uint8_t op, std::uint64_t at) {
       auto v = pop(at);
       if (!v) return v.error();
       stopped_ = true;
+      withdraw_cell_setter_imports();  // only now is every later use of their parts known
       return ok_status();
     }
     case '(': case '0': case '1': case '2':
@@ -418,6 +419,7 @@ Status Machine::op_stack(std::uint8_t op, std::uint64_t at) {
     default: {  // DUP
       auto v = top(at);
       if (!v) return v.error();
+      val(*v).flags |= kFlagReused;
       return push(*v);
     }
   }
@@ -651,6 +653,7 @@ Status Machine::op_memo(std::uint8_t op, std::uint64_t at) {
   if (op == 'g' || op == 'h' || op == 'j') {
     auto found = memo_.get(index);
     if (!found) return fail(at, fmt::format("memo value not found at index {}", index));
+    val(*found).flags |= kFlagReused;
     return push(*found);
   }
   if (op == 0x94) index = memo_.size();  // MEMOIZE: the next free slot, as CPython counts it
@@ -687,7 +690,10 @@ Result<std::uint32_t> Machine::global_slot(std::string_view module, std::string_
     GlobalInfo g{loaded, policy_.classify(module, name), role_of(joined)};
     // A format's own reconstructors are judged by what they build (their role), not by a
     // blanket rule on their module (dill's module is dangerous as a whole: dill.load).
-    if (g.cls.trust == Trust::kDangerous && format_reconstructor(joined)) g.cls = {Trust::kUntrusted, ""};
+    if (const auto* r = format_reconstructor(joined)) {
+      if (rebuilds_data_only(r->role)) g.cls = {Trust::kTrusted, ""};
+      else if (g.cls.trust == Trust::kDangerous) g.cls = {Trust::kUntrusted, ""};
+    }
     if (summary_.pickled_by.empty()) summary_.pickled_by = pickled_by(g.name.module);
     globals_.push_back(std::move(g));
   }

@@ -48,6 +48,7 @@ enum : std::uint8_t {
   kFlagDynClass = 2,  // a class defined by value (cloudpickle skeleton class)
   kFlagHooked = 4,    // a by-value class defining methods the loader itself calls
   kFlagDescribed = 8,  // read by describe_dtype: changing it makes Machine::dtypes_ stale
+  kFlagReused = 16,    // pushed again from the memo or by DUP (see CellSetterUse)
 };
 
 // What a few well-known globals mean to the abstract interpreter.
@@ -57,6 +58,17 @@ enum class Role : std::uint8_t {
   kBuiltinType,
   kCodeCtorLnotab,  // kCodeCtor with co_lnotab first when the first argument is bytes (dill)
   kArrayCall,       // (reconstructor, args, state, ...): an array built through a helper (dill)
+  kGetattr,         // builtins.getattr: dangerous, but see CellSetterUse
+  kCell,            // builds a closure cell (dill._dill._create_cell)
+  kCellSetter,      // sets a closure cell's contents (dill._dill._setattr)
+};
+
+// getattr(M, N, builtins.setattr) where M.N is a format's declared kCellSetter: dill's way to
+// write setattr (formats/dill/descriptor.cc). Its three imports are dangerous when read; once
+// the pickle has stopped they are withdrawn if none of them nor the argument tuple was ever
+// used again (pushed from the memo or duplicated), so the getattr did that one thing only.
+struct CellSetterUse {
+  std::array<ValueId, 4> values;  // getattr, the module, setattr, the argument tuple
 };
 
 // A run of the Machine's item pool. Values hold no heap memory of their own: a model's pickle
@@ -277,6 +289,9 @@ class Machine {
   void note_code_python(ValueId args, std::size_t shift);
   void role_codecs(ValueId result, std::uint64_t at);
   void role_array_call(ValueId result, std::uint64_t at);
+  Status role_getattr(ValueId result, std::uint64_t at);
+  void role_cell_setter(ValueId result, std::uint64_t at);
+  void withdraw_cell_setter_imports();
   Status add_items(ValueId container, std::span<const ValueId> items, std::uint64_t at);
   Status check_mutation_target(ValueId target, std::uint64_t at, std::string_view how);
   void note_version(ValueId key, ValueId value);
@@ -314,6 +329,7 @@ class Machine {
     return a;
   }
   std::vector<GlobalInfo> globals_;
+  std::vector<CellSetterUse> cell_setters_;
   std::unordered_map<std::string, std::uint32_t> global_index_;
   std::unordered_map<std::string, std::uint32_t> spelled_index_;  // see global_slot
   std::string spelled_;
