@@ -47,6 +47,8 @@ enum class PickleRole : std::uint8_t {
   kClassState,       // sets a by-value class's attributes (methods the loader may call)
   kModule,           // imports a whole module named by its first argument
   kBuiltinType,      // returns types.<first argument>
+  kTypeByName,       // returns the type its first argument names: builtins.<name>, or
+                     // types.<name> for names ending in "Type" (dill's _load_type)
   kValue,            // builds plain data from its arguments (a namedtuple)
   kArray,            // calls numpy's array reconstructor (its first argument) on its second and
                      // sets the array's state (its third): dill's arrays
@@ -54,10 +56,13 @@ enum class PickleRole : std::uint8_t {
   kCellSetter,       // setattr(cell, 'cell_contents', value), reached as the library's own
                      // getattr(module, name, builtins.setattr): only a kCell's contents may be set
 };
-// Roles that only rebuild data (their calls are checked where they could do more): the policy's
-// verdict on such a reconstructor is trusted, as numpy's own reconstructors are.
-constexpr bool rebuilds_data_only(PickleRole r) {
-  return r == PickleRole::kValue || r == PickleRole::kArray || r == PickleRole::kCell;
+// Roles that only rebuild data, their calls checked where they could do more (an array helper
+// must call numpy's reconstructor; a type by name is judged as an import of that name): such a
+// reconstructor is trusted, as numpy's own are. (cloudpickle's kBuiltinType, only ever written
+// for by-value code, stays untrusted as it always was.)
+constexpr bool trusted_by_role(PickleRole r) {
+  return r == PickleRole::kValue || r == PickleRole::kArray || r == PickleRole::kCell ||
+         r == PickleRole::kTypeByName;
 }
 struct PickleReconstructor {
   std::string_view name;  // module.qualname as the pickle imports it

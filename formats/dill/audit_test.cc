@@ -162,6 +162,23 @@ TEST_F(DillArtifacts, DillsCellSetterOnAnythingButACellsContentsIsUnsafe) {
   }
 }
 
+TEST_F(DillArtifacts, DillsTypeByNameIsJudgedAsTheTypeItNames) {
+  // _load_type('slice') is builtins.slice (a ColumnTransformer's column slices); a name ending in
+  // Type is types.<name>; neither helper nor name escapes the policy.
+  const std::pair<const char*, Verdict> cases[] = {
+      {"slice", Verdict::kSafe}, {"CodeType", Verdict::kUntrusted}, {"FileType", Verdict::kUntrusted}};
+  for (const auto& [name, verdict] : cases) {
+    auto path = testing::python_artifact(
+        std::string("open(sys.argv[1], 'wb').write(b'\\x80\\x04cdill._dill\\n_load_type\\n\\x8c' + bytes([len('") +
+            name + "')]) + b'" + name + "\\x85R.')\n",
+        "type.dill");
+    ASSERT_TRUE(path);
+    auto r = inspect_file(*path, Policy());
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->verdict, verdict) << name;
+  }
+}
+
 TEST_F(DillArtifacts, DillLoadInsideAPickleStaysDangerous) {
   auto path = testing::python_artifact(
       "import pickle, dill\n"

@@ -18,7 +18,7 @@ constexpr PickleReconstructor kReconstructors[] = {
     {"dill._dill._create_code", PickleRole::kCodeAfterLnotab},
     {"dill._dill._create_function", PickleRole::kFunction},
     {"dill._dill._create_type", PickleRole::kClass},
-    {"dill._dill._load_type", PickleRole::kBuiltinType},
+    {"dill._dill._load_type", PickleRole::kTypeByName},
     {"dill._dill._import_module", PickleRole::kModule},
     {"dill._dill._create_cell", PickleRole::kCell},
     {"dill._dill._setattr", PickleRole::kCellSetter},

@@ -54,6 +54,7 @@ Role role_of(PickleRole r) {
     case PickleRole::kClassState: return Role::kClassSetstate;
     case PickleRole::kModule: return Role::kSubimport;
     case PickleRole::kBuiltinType: return Role::kBuiltinType;
+    case PickleRole::kTypeByName: return Role::kTypeByName;
     case PickleRole::kValue: return Role::kPlain;
     case PickleRole::kArray: return Role::kArrayCall;
     case PickleRole::kCell: return Role::kCell;
@@ -198,7 +199,7 @@ Status Machine::apply_role(Role role, ValueId result, std::uint64_t at) {
     case Role::kFromBuffer:
       array_from_buffer(val(result).args, at);
       return ok_status();
-    case Role::kUfuncReconstruct: case Role::kSubimport: case Role::kBuiltinType:
+    case Role::kUfuncReconstruct: case Role::kSubimport: case Role::kBuiltinType: case Role::kTypeByName:
       return role_import_by_name(role, result, at);
     case Role::kCodeCtor: case Role::kCodeCtorLnotab: case Role::kFunctionCtor: case Role::kSkeletonClass:
       role_code(role, result, at);
@@ -327,6 +328,8 @@ Status Machine::role_import_by_name(Role role, ValueId result, std::uint64_t at)
     g = import_global(*first, *second, at);
   } else if (role == Role::kBuiltinType) {
     g = import_global("types", *first, at);
+  } else if (role == Role::kTypeByName) {
+    g = import_global(first->ends_with("Type") ? "types" : "builtins", *first, at);
   } else {  // cloudpickle subimport: a whole module
     Classification c = policy_.classify_module(*first);
     rec_.add_global(*first);
@@ -344,7 +347,8 @@ Status Machine::role_import_by_name(Role role, ValueId result, std::uint64_t at)
   const Value& gv = val(*g);
   r.kind = Kind::kGlobal;
   r.ref = gv.ref;
-  if (role == Role::kBuiltinType && *first == "CodeType") globals_[gv.ref].role = Role::kCodeCtor;
+  if ((role == Role::kBuiltinType || role == Role::kTypeByName) && *first == "CodeType")
+    globals_[gv.ref].role = Role::kCodeCtor;
   return ok_status();
 }
 

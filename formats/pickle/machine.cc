@@ -691,7 +691,7 @@ Result<std::uint32_t> Machine::global_slot(std::string_view module, std::string_
     // A format's own reconstructors are judged by what they build (their role), not by a
     // blanket rule on their module (dill's module is dangerous as a whole: dill.load).
     if (const auto* r = format_reconstructor(joined)) {
-      if (rebuilds_data_only(r->role)) g.cls = {Trust::kTrusted, ""};
+      if (trusted_by_role(r->role)) g.cls = {Trust::kTrusted, ""};
       else if (g.cls.trust == Trust::kDangerous) g.cls = {Trust::kUntrusted, ""};
     }
     if (summary_.pickled_by.empty()) summary_.pickled_by = pickled_by(g.name.module);

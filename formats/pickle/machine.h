@@ -58,6 +58,7 @@ enum class Role : std::uint8_t {
   kBuiltinType,
   kCodeCtorLnotab,  // kCodeCtor with co_lnotab first when the first argument is bytes (dill)
   kArrayCall,       // (reconstructor, args, state, ...): an array built through a helper (dill)
+  kTypeByName,      // a builtins type or types.<name>Type, by name (dill)
   kGetattr,         // builtins.getattr: dangerous, but see CellSetterUse
   kCell,            // builds a closure cell (dill._dill._create_cell)
   kCellSetter,      // sets a closure cell's contents (dill._dill._setattr)
