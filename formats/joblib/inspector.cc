@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "formats/pickle/inspector.h"
-#include "harness/audit/decompress.h"
+#include "harness/inspection/decompress.h"
 
 namespace crossload::audit {
 

@@ -6,10 +6,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "harness/audit/byte_reader.h"
-#include "harness/audit/context.h"
-#include "harness/audit/policy.h"
-#include "harness/audit/record.h"
+#include "harness/inspection/byte_reader.h"
+#include "harness/inspection/context.h"
+#include "harness/inspection/policy.h"
+#include "harness/inspection/record.h"
 #include "harness/util/result.h"
 
 namespace crossload::audit {
