@@ -90,3 +90,16 @@ def test_every_listed_exception_still_exists():
     stale = [f"{a} -> {b}" for (a, b) in exceptions() if (a, b) not in edges]
     assert not stale, "listed as exceptions but no longer included: " + ", ".join(stale)
 
+
+
+def test_the_inspectors_and_the_audit_share_only_a_lower_room():
+    """formats/<name>/ inspectors and harness/audit meet in harness/inspection, below both; the
+    audit reaches the formats through their registry, so an inspector including the audit is an
+    upward include, caught by test_no_room_includes_a_higher_one."""
+    rooms = levels()
+    assert rooms["harness/inspection"] < rooms["formats"] < rooms["harness/audit"], rooms
+    assert ("harness/audit", "formats") not in exceptions() and ("formats", "harness/audit") not in exceptions()
+    edges = include_edges(rooms)
+    assert ("formats", "harness/audit") not in edges, edges.get(("formats", "harness/audit"))
+    # Synthetic: an inspector that included the audit's dispatcher would be reported as upward.
+    assert rooms[room_of("harness/audit/inspect.h", rooms)] > rooms[room_of("formats/pickle/calls.cc", rooms)]

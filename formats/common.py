@@ -77,10 +77,28 @@ def unpicklable_is_unsupported(library):
         raise Unsupported("%s cannot serialise this model: %s" % (library, exc)) from exc
 
 
+class Package:
+    """A Python distribution a format needs (formats/descriptor.h: RuntimePackage).
+
+    use: "library" (dumps and loads need it), "optional" (some variants: a joblib codec) or
+    "dump" (only writing needs it: a converter).
+    """
+
+    def __init__(self, dist, module, use="library"):
+        self.dist, self.module, self.use = dist, module, use
+
+
 class PythonObjectFormat:
-    """Base of the formats that give back the scikit-learn object itself (all but ONNX)."""
+    """Base of the formats that give back the scikit-learn object itself (all but ONNX).
+
+    warm_modules: the format's runtime, imported into a consumer worker before its first load
+    of the format (harness/worker/ops.py adds scikit-learn's estimator packages when
+    sklearn_object is true).
+    """
 
     name = extension = description = ""
+    warm_modules = ()
+    sklearn_object = True
 
     def predict(self, loaded, output, X):
         return sklearn_output(loaded, output, X)

@@ -1,29 +1,56 @@
 #include "formats/registry.h"
 
-#include <array>
+#include <algorithm>
 
 namespace crossload {
 
+// The generated table (formats/registry_table.cc.in), one entry per line of registry.txt.
+extern const FormatDescriptor* const kFormatTable[];
+extern const std::size_t kFormatTableSize;
+
 namespace {
-constexpr std::array kFormats{
-    FormatInfo{"pickle-p4", "pickle", ".p4.pkl", "pickle.dump, protocol 4"},
-    FormatInfo{"pickle-p5", "pickle", ".p5.pkl", "pickle.dump, protocol 5 (out-of-band capable)"},
-    FormatInfo{"joblib", "joblib", ".joblib", "joblib.dump, uncompressed"},
-    FormatInfo{"joblib-zlib3", "joblib", ".joblib.z", "joblib.dump, compress=('zlib', 3)"},
-    FormatInfo{"joblib-lz4", "joblib", ".joblib.lz4", "joblib.dump, compress='lz4' (needs lz4)"},
-    FormatInfo{"joblib-mmap", "joblib", ".mmap.joblib", "joblib.dump, loaded with mmap_mode='r'"},
-    FormatInfo{"cloudpickle", "cloudpickle", ".cloudpkl", "cloudpickle.dump (by-value functions)"},
-    FormatInfo{"skops", "skops", ".skops", "skops.io.dump, loaded trusting the recorded types"},
-    FormatInfo{"onnx", "onnx", ".onnx", "skl2onnx.to_onnx, loaded with onnxruntime"},
-};
+
+std::vector<FormatInfo> flatten_variants() {
+  std::vector<FormatInfo> out;
+  for (const auto* d : all_descriptors()) out.insert(out.end(), d->variants.begin(), d->variants.end());
+  return out;
+}
+
 }  // namespace
 
-std::span<const FormatInfo> all_formats() { return kFormats; }
+std::span<const FormatDescriptor* const> all_descriptors() { return {kFormatTable, kFormatTableSize}; }
+
+const FormatDescriptor* find_descriptor(std::string_view folder) {
+  for (const auto* d : all_descriptors())
+    if (d->name == folder) return d;
+  return nullptr;
+}
+
+std::span<const FormatInfo> all_formats() {
+  static const std::vector<FormatInfo> variants = flatten_variants();  // built once, never changed
+  return variants;
+}
 
 std::optional<FormatInfo> find_format(std::string_view name) {
-  for (const auto& f : kFormats)
+  for (const auto& f : all_formats())
     if (f.name == name) return f;
   return std::nullopt;
+}
+
+std::vector<std::string> format_aliases() {
+  std::vector<std::string> out;
+  for (const auto* d : all_descriptors())
+    for (auto a : d->aliases) out.emplace_back(a);
+  return out;
+}
+
+std::vector<RuntimePackage> format_packages() {
+  std::vector<RuntimePackage> out;
+  for (const auto* d : all_descriptors())
+    for (const auto& p : d->packages)
+      if (std::none_of(out.begin(), out.end(), [&](const RuntimePackage& q) { return q.dist == p.dist; }))
+        out.push_back(p);
+  return out;
 }
 
 }  // namespace crossload

@@ -1,20 +1,27 @@
 #pragma once
-// The explicit table of persistence formats crossload knows. Each entry is one variant of a
-// format folder under formats/; formats/registry.py is the Python twin of this table.
+// The table of formats crossload knows, in formats/registry.txt's order: one descriptor per
+// folder (formats/descriptor.h), and their variants flattened. formats/registry.py is the
+// Python half; formats/registry_test.cc compares the two field by field.
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
+
+#include "formats/descriptor.h"
 
 namespace crossload {
 
-struct FormatInfo {
-  std::string_view name;       // as written in matrix files and cell ids
-  std::string_view folder;     // formats/<folder>/
-  std::string_view extension;  // of the artifact file
-  std::string_view description;
-};
+std::span<const FormatDescriptor* const> all_descriptors();
+const FormatDescriptor* find_descriptor(std::string_view folder);
 
+// Every variant of every format, in the table's order.
 std::span<const FormatInfo> all_formats();
 std::optional<FormatInfo> find_format(std::string_view name);
+
+// The names `crossload check --format` accepts besides "auto", in the table's order.
+std::vector<std::string> format_aliases();
+// The Python distributions the formats need (dist, module), in the table's order, each once.
+std::vector<RuntimePackage> format_packages();
 
 }  // namespace crossload

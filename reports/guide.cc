@@ -12,40 +12,18 @@ using json = nlohmann::json;
 
 namespace {
 
-struct Method {
-  const char* family;  // formats/<family>/
-  const char* title;
-  const char* pros;
-  const char* cons;
-};
+// The guide's methods in its order: the formats it names (formats/*/descriptor.cc, guide_rank).
+std::vector<const FormatDescriptor*> guide_methods() {
+  std::vector<const FormatDescriptor*> out;
+  for (const auto* d : all_descriptors())
+    if (d->guide_rank > 0) out.push_back(d);
+  std::stable_sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->guide_rank < b->guide_rank; });
+  return out;
+}
 
-// Paraphrased from the guide's summary; the evidence rows below each say what this run saw.
-constexpr Method kMethods[] = {
-    {"onnx", "ONNX",
-     "Serves predictions without the Python object, and without Python at all: onnxruntime also runs from C and "
-     "C++, so the serving side can stay small.",
-     "Gives predictions, not the estimator back. Not every estimator has a converter, conversion (float32 inputs) "
-     "can move values, and a graph can encode arbitrary computation: serve files of unknown origin in a sandbox."},
-    {"skops", "skops.io",
-     "Gives the estimator back without executing arbitrary code: only types trusted by default or named by you are "
-     "rebuilt.",
-     "Types outside the defaults must be reviewed and trusted explicitly before loading; custom code must be "
-     "importable where it loads. Loading across scikit-learn versions is unsupported, as for every method."},
-    {"joblib", "joblib",
-     "Efficient with large numpy arrays; mmap_mode=\"r\" lets processes share one copy of the arrays; compression is "
-     "built in.",
-     "Pickle underneath: loading a file from an untrusted source can execute arbitrary code. Loading across "
-     "scikit-learn versions is unsupported."},
-    {"pickle", "pickle",
-     "In the standard library; persists most Python objects; protocol 5 keeps large arrays cheap to store and load.",
-     "Loading executes whatever the file names: never load a pickle you do not trust. No memory mapping. Loading "
-     "across scikit-learn versions is unsupported."},
-    {"cloudpickle", "cloudpickle",
-     "Persists what pickle cannot: lambdas and functions or classes defined in a script rather than an importable "
-     "package.",
-     "No forward compatibility: the Python and cloudpickle versions must match the writer's. Loading executes "
-     "code, as with pickle."},
-};
+GuideRow row_of(const FormatDescriptor& m) {
+  return {std::string(m.title), std::string(m.pros), std::string(m.cons), {}};
+}
 
 std::vector<std::string> sorted_union(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
@@ -110,6 +88,12 @@ void tally_artifacts(const RunData& d, FormatEvidence& e) {
 
 }  // namespace
 
+bool run_holds_family(const RunData& d, std::string_view family) {
+  auto of = [&](const std::string& format) { return format_family(format) == family; };
+  return std::any_of(d.cells.begin(), d.cells.end(), [&](const CellRecord& c) { return of(c.format); }) ||
+         std::any_of(d.artifacts.begin(), d.artifacts.end(), [&](const ArtifactRecord& a) { return of(a.format); });
+}
+
 std::string format_family(const std::string& format) {
   auto f = find_format(format);
   return f ? std::string(f->folder) : format;
@@ -128,17 +112,21 @@ std::vector<GuideRow> guide_rows(const RunData& d) {
   for (const auto& a : d.artifacts)
     if (std::find(formats.begin(), formats.end(), a.format) == formats.end()) formats.push_back(a.format);
   std::vector<GuideRow> rows;
-  for (const auto& m : kMethods) rows.push_back({m.title, m.pros, m.cons, {}});
+  std::vector<std::string> families;  // rows[i]'s format family
+  for (const auto* m : guide_methods()) {
+    rows.push_back(row_of(*m));
+    families.emplace_back(m->name);
+  }
   for (const auto& f : formats) {
     std::string family = format_family(f);
-    auto known = std::find_if(std::begin(kMethods), std::end(kMethods), [&](const Method& m) { return family == m.family; });
-    std::size_t index = static_cast<std::size_t>(known - std::begin(kMethods));
-    if (known == std::end(kMethods)) {
-      auto other = std::find_if(rows.begin(), rows.end(), [&](const GuideRow& r) { return r.method == family; });
-      index = static_cast<std::size_t>(other - rows.begin());
-      if (other == rows.end()) rows.push_back({family, "", "", {}});
+    auto it = std::find(families.begin(), families.end(), family);
+    if (it == families.end()) {  // a format outside the guide: its own row, when the run holds it
+      const FormatDescriptor* known = find_descriptor(family);
+      rows.push_back(known ? row_of(*known) : GuideRow{family, "", "", {}});
+      families.push_back(family);
+      it = families.end() - 1;
     }
-    rows[index].formats.push_back(format_evidence(d, f));
+    rows[static_cast<std::size_t>(it - families.begin())].formats.push_back(format_evidence(d, f));
   }
   // Variants in the registry's order, so a row reads pickle-p4 before pickle-p5 in every run.
   auto order = [](const FormatEvidence& e) {

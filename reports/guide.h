@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -38,8 +39,11 @@ struct GuideRow {
 };
 
 FormatEvidence format_evidence(const RunData& data, const std::string& format);
-// The guide's methods in its order, then any other format family the run holds.
+// The guide's methods in its order, then any other format family the run holds (with its
+// descriptor's pros and risks when formats/registry knows it).
 std::vector<GuideRow> guide_rows(const RunData& data);
+// True when a cell or an artifact of the run is of a variant of `family` ("pickle", "dill").
+bool run_holds_family(const RunData& data, std::string_view family);
 // "pickle" for "pickle-p5": the format's folder in formats/, or the name itself if unknown.
 std::string format_family(const std::string& format);
 

@@ -654,8 +654,18 @@ void write_audit(const RunData& d, std::ostream& out) {
 
 // ---- environments ----
 
-constexpr const char* kPackages[] = {"numpy", "scipy", "scikit-learn", "joblib", "cloudpickle", "skops", "onnx",
-                                     "onnxruntime"};
+// The stack's columns, then the libraries (formats/*/descriptor.cc) of the guide's formats and
+// of any other format the run holds.
+std::vector<std::string> package_columns(const RunData& d) {
+  std::vector<std::string> out{"numpy", "scipy", "scikit-learn"};
+  for (const auto* f : all_descriptors()) {
+    if (f->guide_rank == 0 && !run_holds_family(d, f->name)) continue;
+    for (const auto& p : f->packages)
+      if (p.use == PackageUse::kLibrary && std::find(out.begin(), out.end(), p.dist) == out.end())
+        out.emplace_back(p.dist);
+  }
+  return out;
+}
 
 void write_environments(const RunData& d, std::ostream& out) {
   out << "<section id=\"environments\">\n<h2>Environments</h2>\n";
@@ -664,14 +674,15 @@ void write_environments(const RunData& d, std::ostream& out) {
     return;
   }
   out << "<div class=\"scroll\"><table id=\"env-table\">\n<tr><th>name</th><th>status</th><th>python</th>";
-  for (const char* p : kPackages) out << "<th>" << p << "</th>";
+  const std::vector<std::string> packages = package_columns(d);
+  for (const auto& p : packages) out << "<th>" << p << "</th>";
   out << "<th>byte order</th><th>bits</th><th>machine</th><th>where</th><th>fingerprint</th></tr>\n";
   for (const auto& e : d.envs) {
     const json& fp = e.fingerprint.is_object() ? e.fingerprint : json::object();
     out << fmt::format("<tr><td><b>{}</b><br><span class=\"note\">{}</span></td><td>{}</td><td>{}</td>", esc(e.name),
                        esc(e.provider), e.status == "ok" ? "ok" : "<span class=\"fail\">unavailable</span>: " + esc(e.reason),
                        esc(fp.value("python", "?")));
-    for (const char* p : kPackages) out << "<td>" << esc(package_version(fp, p)) << "</td>";
+    for (const auto& p : packages) out << "<td>" << esc(package_version(fp, p)) << "</td>";
     out << fmt::format("<td>{}</td><td>{}</td><td>{}</td><td>{}</td>", esc(fp.value("byteorder", "?")),
                        fp.contains("pointer_bits") ? esc(fp["pointer_bits"].dump()) : "?", esc(fp.value("machine", "?")),
                        esc(e.where));

@@ -1,13 +1,14 @@
 """cloudpickle.dump; loading is the standard pickle.load (cloudpickle must be importable)."""
 import pickle
 
-from formats.common import PythonObjectFormat, require, unpicklable_is_unsupported
+from formats.common import Package, PythonObjectFormat, require, unpicklable_is_unsupported
 
 
 class CloudpickleFormat(PythonObjectFormat):
     name = "cloudpickle"
     extension = ".cloudpkl"
     description = "cloudpickle.dump (by-value functions)"
+    warm_modules = ("cloudpickle",)
 
     def dump(self, model, path, ctx):
         cloudpickle = require("cloudpickle")
@@ -19,5 +20,7 @@ class CloudpickleFormat(PythonObjectFormat):
         with open(path, "rb") as f:
             return pickle.load(f)
 
+
+PACKAGES = (Package("cloudpickle", "cloudpickle"),)
 
 VARIANTS = [CloudpickleFormat()]

@@ -1,8 +1,10 @@
 """joblib.dump / joblib.load, with compression or a memory-mapped load."""
-from formats.common import PythonObjectFormat, require, unpicklable_is_unsupported
+from formats.common import Package, PythonObjectFormat, require, unpicklable_is_unsupported
 
 
 class JoblibFormat(PythonObjectFormat):
+    warm_modules = ("joblib",)
+
     def __init__(self, name, extension, description, compress=0, mmap_mode=None, needs=None):
         self.name = name
         self.extension = extension
@@ -31,6 +33,8 @@ class JoblibFormat(PythonObjectFormat):
             return {"compress": self.compress}
         return {"mmap_mode": self.mmap_mode} if self.mmap_mode else {}
 
+
+PACKAGES = (Package("joblib", "joblib"), Package("lz4", "lz4", "optional"))
 
 VARIANTS = [
     JoblibFormat("joblib", ".joblib", "joblib.dump, uncompressed"),

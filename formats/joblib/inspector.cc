@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "formats/pickle/inspector.h"
-#include "harness/audit/decompress.h"
+#include "harness/inspection/decompress.h"
 
 namespace crossload::audit {
 
@@ -44,6 +44,26 @@ void judge_amplification(const DecompressStream& stream, InspectionRecord& rec) 
 }
 
 }  // namespace
+
+// joblib.load reads array bytes after each wrapper; pickle.load would read them as opcodes.
+// A file could mean one thing to each: scan the plain reading too and keep what is unsafe.
+void check_plain_pickle_reading(ByteReader& in, const Policy& policy, InspectionRecord& rec) {
+  InspectionRecord plain;
+  PickleScanOptions opts;
+  (void)scan_pickle_stream(in, policy, opts, plain);
+  for (auto& f : plain.findings) {
+    if (f.severity != Severity::kError) continue;
+    // Before the first array both readings are the same bytes: only new findings matter.
+    bool known = std::any_of(rec.findings.begin(), rec.findings.end(), [&](const Finding& g) {
+      return g.rule == f.rule && g.offset == f.offset;
+    });
+    if (known) continue;
+    rec.add_finding(f.severity, f.rule,
+                    fmt::format("if loaded with pickle.load instead of joblib.load: {}",
+                                f.reason),
+                    f.offset);
+  }
+}
 
 Status inspect_compressed_joblib(std::string_view data, const InspectContext& ctx,
                                  InspectionRecord& rec) {

@@ -1,12 +1,15 @@
 #pragma once
 // joblib containers: a pickle followed, after each NumpyArrayWrapper, by the array's raw bytes;
 // possibly compressed as a whole (zlib, gzip, bz2, lzma, xz, lz4: detected by magic bytes as
-// joblib does). The pickle part is read by formats/pickle.
+// joblib does). The pickle part is read by formats/pickle; the wrappers' array bytes by
+// pickle_arrays.cc, inside its abstract unpickler.
 #include <cstdint>
 #include <string_view>
 
-#include "harness/audit/context.h"
-#include "harness/audit/record.h"
+#include "harness/inspection/byte_reader.h"
+#include "harness/inspection/context.h"
+#include "harness/inspection/policy.h"
+#include "harness/inspection/record.h"
 #include "harness/util/result.h"
 
 namespace crossload::audit {
@@ -20,5 +23,10 @@ bool looks_like_compressed_joblib(std::string_view head);
 // bomb) and not parsed further.
 Status inspect_compressed_joblib(std::string_view data, const InspectContext& ctx,
                                  InspectionRecord& rec);
+
+// joblib.load reads array bytes after each wrapper; pickle.load would read them as opcodes. The
+// pickle inspector calls this on a fresh reader of a joblib stream: it scans the plain reading
+// and adds to `rec` the unsafe findings only that reading has.
+void check_plain_pickle_reading(ByteReader& in, const Policy& policy, InspectionRecord& rec);
 
 }  // namespace crossload::audit

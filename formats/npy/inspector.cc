@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "formats/pickle/inspector.h"
-#include "harness/audit/byte_reader.h"
+#include "harness/inspection/byte_reader.h"
 
 namespace crossload::audit {
 

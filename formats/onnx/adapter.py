@@ -6,7 +6,7 @@ onnxruntime is from scikit-learn itself on the same rows (the conversion's fidel
 """
 import json
 
-from formats.common import Unsupported, require, saveable, sklearn_output
+from formats.common import Package, Unsupported, require, saveable, sklearn_output
 
 TARGET_OPSET = 17  # the default domain; onnxruntime reads it since 1.14 (early 2023)
 ML_OPSET = 3  # ai.onnx.ml: skl2onnx 1.20 cannot write IsolationForest at 4 or later
@@ -46,6 +46,8 @@ class OnnxFormat:
     name = "onnx"
     extension = ".onnx"
     description = "skl2onnx.to_onnx, loaded with onnxruntime"
+    warm_modules = ("onnxruntime",)
+    sklearn_object = False  # predictions come from onnxruntime, not the estimator
 
     def dump(self, model, path, ctx):
         import numpy as np
@@ -152,5 +154,8 @@ def _fidelity(ours, theirs):
     agree = ours == theirs
     return {"label_agreement": float(agree.mean()) if agree.size else 1.0}
 
+
+PACKAGES = (Package("onnx", "onnx"), Package("onnxruntime", "onnxruntime"),
+            Package("skl2onnx", "skl2onnx", "dump"))
 
 VARIANTS = [OnnxFormat()]

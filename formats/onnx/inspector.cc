@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/audit/byte_reader.h"
+#include "harness/inspection/byte_reader.h"
 
 namespace crossload::audit {
 

@@ -4,8 +4,8 @@
 // initializer sizes, and external data locations.
 #include <string_view>
 
-#include "harness/audit/context.h"
-#include "harness/audit/record.h"
+#include "harness/inspection/context.h"
+#include "harness/inspection/record.h"
 #include "harness/util/result.h"
 
 namespace crossload::audit {

@@ -21,6 +21,8 @@ class PickleFormat(PythonObjectFormat):
             return pickle.load(f)
 
 
+PACKAGES = ()  # the standard library
+
 VARIANTS = [
     PickleFormat(4, "pickle.dump, protocol 4"),
     PickleFormat(5, "pickle.dump, protocol 5 (out-of-band capable)"),

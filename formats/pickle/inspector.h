@@ -9,10 +9,10 @@
 #include <memory>
 #include <string_view>
 
-#include "harness/audit/byte_reader.h"
-#include "harness/audit/context.h"
-#include "harness/audit/policy.h"
-#include "harness/audit/record.h"
+#include "harness/inspection/byte_reader.h"
+#include "harness/inspection/context.h"
+#include "harness/inspection/policy.h"
+#include "harness/inspection/record.h"
 #include "harness/util/result.h"
 
 namespace crossload::audit {
@@ -34,7 +34,7 @@ struct PickleScanSummary {
   std::int64_t protocol = -1;   // of the first pickle; -1 if no PROTO opcode
   bool saw_binary_opcode = false;
   std::uint64_t array_wrappers = 0;  // joblib NumpyArrayWrapper objects met
-  bool cloudpickle = false;          // cloudpickle's reconstructors were imported
+  std::string_view pickled_by;       // the format whose library's globals were imported (cloudpickle, dill)
   std::uint64_t pickles = 0;         // how many pickles (STOPs) the stream held
 };
 
@@ -48,9 +48,9 @@ Result<PickleScanSummary> scan_pickle_stream(ByteReader& in, const Policy& polic
 // True when the bytes can start a pickle (a PROTO opcode or a protocol 0/1 opcode).
 bool looks_like_pickle(std::string_view head);
 
-// Inspects a whole pickle, joblib (uncompressed) or cloudpickle file into `rec`. The format
-// is told by content: joblib array wrappers make it joblib, cloudpickle reconstructors
-// cloudpickle. On a parse error `rec` keeps what was learned before the error.
+// Inspects a whole pickle, joblib (uncompressed), cloudpickle or dill file into `rec`. The
+// format is told by content: joblib array wrappers make it joblib, a global of a pickle-based
+// format's library (formats/<name>/descriptor.cc: pickle_module) that format. On a parse error `rec` keeps what was learned before the error.
 Status inspect_pickle_bytes(std::string_view data, const InspectContext& ctx,
                             InspectionRecord& rec);
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/audit/policy.h"
+#include "harness/inspection/policy.h"
 
 namespace crossload::audit {
 

@@ -6,25 +6,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
+#include <vector>
 
-#include "formats/joblib/inspector.h"
-#include "formats/npy/inspector.h"
-#include "formats/onnx/inspector.h"
-#include "formats/pickle/inspector.h"
-#include "formats/skops/inspector.h"
+#include "formats/registry.h"
 
 namespace crossload::audit {
 
 namespace {
-
-bool ends_with_ci(std::string_view s, std::string_view suffix) {
-  if (s.size() < suffix.size()) return false;
-  for (std::size_t i = 0; i < suffix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[s.size() - suffix.size() + i])) != suffix[i])
-      return false;
-  return true;
-}
 
 // A read-only view of a whole file; mapped, so large models are not copied.
 class MappedFile {
@@ -61,20 +51,22 @@ class MappedFile {
   std::size_t size_ = 0;
 };
 
-bool is_zip(std::string_view d) {
-  return d.starts_with("PK\x03\x04") || d.starts_with("PK\x05\x06");
+// The formats that can be told by their bytes, by ascending rank: exact magic bytes first.
+std::vector<const FormatDescriptor*> sniffers() {
+  std::vector<const FormatDescriptor*> out;
+  for (const auto* d : all_descriptors())
+    if (d->sniff && d->inspect) out.push_back(d);
+  std::stable_sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->sniff_rank < b->sniff_rank; });
+  return out;
 }
 
 }  // namespace
 
 Status inspect_member(std::string_view data, const InspectContext& ctx, InspectionRecord& rec) {
   if (data.empty()) return make_error("offset 0: empty file");
-  if (is_zip(data)) return inspect_zip_artifact(data, ctx, rec);
-  if (data.starts_with("\x93NUMPY")) return inspect_npy(data, ctx, rec);
-  if (looks_like_compressed_joblib(data)) return inspect_compressed_joblib(data, ctx, rec);
-  if (ends_with_ci(ctx.path, ".onnx") || (!looks_like_pickle(data) && looks_like_onnx(data)))
-    return inspect_onnx(data, ctx, rec);
-  if (looks_like_pickle(data)) return inspect_pickle_bytes(data, ctx, rec);
+  static const std::vector<const FormatDescriptor*> by_rank = sniffers();  // built once, never changed
+  for (const auto* d : by_rank)
+    if (d->sniff(data, ctx.path)) return d->inspect(data, ctx, rec);
   return make_error(fmt::format(
       "offset 0: unrecognised format (first byte 0x{:02x}): not a pickle, joblib, "
       "cloudpickle, skops, ONNX, .npy or .npz file",

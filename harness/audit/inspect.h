@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "harness/audit/context.h"
-#include "harness/audit/record.h"
+#include "harness/inspection/context.h"
+#include "harness/inspection/record.h"
 #include "harness/util/result.h"
 
 namespace crossload::audit {

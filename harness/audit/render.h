@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/audit/record.h"
+#include "harness/inspection/record.h"
 
 namespace crossload::audit {
 

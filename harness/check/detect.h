@@ -9,8 +9,8 @@
 
 namespace crossload::check {
 
-// `given` is auto|pickle|joblib|cloudpickle|skops|onnx; `audit_format` is what the audit found
-// (pickle|joblib|cloudpickle|skops|onnx|npy|npz, or empty), `protocol` the pickle protocol it
+// `given` is auto or a format's alias (formats/registry.h: format_aliases()); `audit_format` is
+// what the audit found (a format's name, npz, or empty), `protocol` the pickle protocol it
 // read from the bytes. Returns a variant of formats/registry: every pickle protocol loads the
 // same way, and a pickle is named by its protocol ("pickle-p4" up to 4, else "pickle-p5").
 Result<std::string> load_variant(const std::string& path, const std::string& given,

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/audit/record.h"
+#include "harness/inspection/record.h"
 #include "harness/core/environments.h"
 #include "harness/util/result.h"
 

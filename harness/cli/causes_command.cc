@@ -9,7 +9,7 @@
 #include <memory>
 #include <sstream>
 
-#include "harness/audit/decompress.h"
+#include "harness/inspection/decompress.h"
 #include "harness/causes/tally.h"
 #include "harness/cli/commands.h"
 #include "harness/util/exit_codes.h"

@@ -3,12 +3,14 @@
 #include <iostream>
 #include <memory>
 
+#include "formats/registry.h"
 #include "harness/check/check.h"
 #include "harness/check/render.h"
 #include "harness/cli/commands.h"
 #include "harness/cli/forecast_envs.h"
 #include "harness/cli/validators.h"
 #include "harness/util/exit_codes.h"
+#include "harness/util/text.h"
 
 namespace crossload::cli {
 
@@ -50,8 +52,9 @@ CommandRun check_command(CLI::App& app) {
   cmd->add_option("--inputs-key", o.inputs_key, ".npz: the array to use (default: the first)");
   cmd->add_option("--reference", o.reference,
                   ".npy of the expected predict() output (default: computed where the artifact's scikit-learn is)");
-  cmd->add_option("--format", o.format, "auto, pickle, joblib, cloudpickle, skops, onnx")
-      ->check(CLI::IsMember({"auto", "pickle", "joblib", "cloudpickle", "skops", "onnx"}))->capture_default_str();
+  std::vector<std::string> formats = format_aliases();
+  formats.insert(formats.begin(), "auto");
+  cmd->add_option("--format", o.format, join(formats, ", "))->check(CLI::IsMember(formats))->capture_default_str();
   cmd->add_option("--env", o.envs, "an environment of the matrix (repeatable; default: its consumers)");
   cmd->add_option("--out,-o", o.out_dir, "working directory (staged files, predictions, worker logs)")
       ->check(out_dir())->capture_default_str();

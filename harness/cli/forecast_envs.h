@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/audit/record.h"
+#include "harness/inspection/record.h"
 #include "harness/forecast/environments.h"
 #include "harness/util/result.h"
 

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "formats/registry.h"
 #include "harness/env/build_step.h"
 #include "harness/env/native_onnx.h"
 #include "harness/env/platform_wheels.h"
@@ -401,15 +402,18 @@ std::vector<std::string> debian_base_packages() {
           "python3-threadpoolctl"};
 }
 
-// Measured on this archive: bookworm has onnx, cloudpickle and lz4 but no onnxruntime; trixie
-// and sid have onnxruntime on some architectures; no suite has skops or skl2onnx (PyPI's pure
-// wheels fill those in through `pip`).
 // What binary wheels from PyPI assume of the system (manylinux): the rest they bundle.
 std::vector<std::string> wheel_base_packages() { return {"python3", "libstdc++6", "libgomp1"}; }
 
+// The formats' Debian packages (formats/*/descriptor.cc), each installed where the suite has it.
+// Measured on this archive: bookworm has onnx, cloudpickle and lz4 but no onnxruntime; trixie
+// and sid have onnxruntime on some architectures; no suite has skops or skl2onnx (PyPI's pure
+// wheels fill those in through `pip`).
 std::vector<std::string> debian_optional_packages() {
-  return {"python3-cloudpickle", "python3-lz4", "python3-onnx", "python3-onnxruntime", "python3-skops",
-          "python3-skl2onnx"};
+  std::vector<std::string> base = debian_base_packages(), out;
+  for (const auto& p : format_packages())
+    if (!p.debian.empty() && std::find(base.begin(), base.end(), p.debian) == base.end()) out.emplace_back(p.debian);
+  return out;
 }
 
 CacheKey debian_cache_key(const EnvSpec& spec) {

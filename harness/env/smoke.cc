@@ -2,14 +2,29 @@
 
 #include <fmt/format.h>
 
+#include "formats/registry.h"
+
 namespace crossload {
 
-const char* smoke_script() {
+namespace {
+
+// The stack every format stands on; the formats' own packages come from their descriptors.
+constexpr std::pair<const char*, const char*> kBaseModules[] = {
+    {"numpy", "numpy"}, {"scipy", "scipy"}, {"sklearn", "scikit-learn"}, {"threadpoolctl", "threadpoolctl"}};
+
+std::string module_list() {
+  std::string list;
+  for (const auto& [module, dist] : kBaseModules) list += fmt::format("(\"{}\", \"{}\"), ", module, dist);
+  for (const auto& p : format_packages()) list += fmt::format("(\"{}\", \"{}\"), ", p.module, p.dist);
+  return list;
+}
+
+}  // namespace
+
+std::string smoke_script() {
   return R"(import json, platform, sys
 out = {"python": platform.python_version(), "byteorder": sys.byteorder, "machine": platform.machine(), "packages": {}}
-for mod, dist in [("numpy", "numpy"), ("scipy", "scipy"), ("sklearn", "scikit-learn"), ("joblib", "joblib"),
-                  ("threadpoolctl", "threadpoolctl"), ("cloudpickle", "cloudpickle"), ("onnx", "onnx"),
-                  ("onnxruntime", "onnxruntime"), ("skops", "skops"), ("skl2onnx", "skl2onnx"), ("lz4", "lz4")]:
+for mod, dist in [)" + module_list() + R"(]:
     try:
         m = __import__(mod)
         out["packages"][dist] = getattr(m, "__version__", "?")

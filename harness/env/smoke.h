@@ -8,8 +8,9 @@
 
 namespace crossload {
 
-// Python source for `python -c`: prints one JSON line {python, byteorder, machine, packages}.
-const char* smoke_script();
+// Python source for `python -c`: prints one JSON line {python, byteorder, machine, packages}; the
+// packages are the base stack and every format's (formats/registry.h).
+std::string smoke_script();
 // Parses the first line of the script's stdout.
 Result<nlohmann::json> parse_smoke_output(const std::string& out, const std::string& where);
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/audit/record.h"
+#include "harness/inspection/record.h"
 
 namespace crossload::forecast {
 

@@ -28,8 +28,12 @@ ADDRESS = re.compile(r"0x[0-9a-f]+")
 
 
 def verdicts(out):
-    """(fixture, format, producer, consumer) -> (outcome, detail without measurements)."""
-    doc = json.loads(ADDRESS.sub("0x?", (out / "results.json").read_text()))
+    """(fixture, format, producer, consumer) -> (outcome, detail without measurements).
+
+    Each mode has its own output directory, which a message may name (a BLOCKED cell's names the
+    artifact it did not load): it is written as <out>."""
+    text = (out / "results.json").read_text().replace(json.dumps(str(out))[1:-1], "<out>")
+    doc = json.loads(ADDRESS.sub("0x?", text))
     return {(c["fixture"], c["format"], c["producer"], c["consumer"]):
             (c["outcome"], {k: v for k, v in c["detail"].items() if not MEASURED.search(k)})
             for c in doc["cells"]}

@@ -4,20 +4,15 @@ import platform
 import struct
 import sys
 
-# protocol name -> module to import (a package counts only if it imports here)
-PACKAGES = (
-    ("numpy", "numpy"),
-    ("scipy", "scipy"),
-    ("scikit-learn", "sklearn"),
-    ("joblib", "joblib"),
-    ("cloudpickle", "cloudpickle"),
-    ("skops", "skops"),
-    ("onnx", "onnx"),
-    ("skl2onnx", "skl2onnx"),
-    ("onnxruntime", "onnxruntime"),
-    ("threadpoolctl", "threadpoolctl"),
-    ("lz4", "lz4"),
-)
+from formats import registry
+
+# protocol name -> module to import (a package counts only if it imports here): the scientific
+# base, then the formats' converters, then their runtimes (formats/registry.py). Converters come
+# first because importing stays for the worker's life: onnxruntime 1.21 (Debian trixie) imported
+# before skl2onnx makes every later ONNX dump fail with KeyError 'OnnxDisentangledAttention'.
+PACKAGES = (("numpy", "numpy"), ("scipy", "scipy"), ("scikit-learn", "sklearn"),
+            ("threadpoolctl", "threadpoolctl")) + tuple(
+    (p.dist, p.module) for p in registry.packages(("dump",)) + registry.packages(("library", "optional")))
 
 
 def fingerprint():

@@ -23,13 +23,16 @@ import tempfile
 import time
 
 import privileges
+from formats import registry
 from stages import ProtocolError, ReportedError, StageError, jsonable
 
-# The persistence stack. Modules of these packages that a load imported are imported into the
-# worker afterwards, so the next child inherits them: the import cost is paid once per worker,
-# not once per load. Nothing else an artifact names is ever imported into the worker.
-WARM_PACKAGES = frozenset(["numpy", "scipy", "sklearn", "joblib", "skops", "onnx", "onnxruntime",
-                           "cloudpickle", "lz4", "threadpoolctl", "formats"])
+# The persistence stack: the scientific base and every format's runtime (formats/registry.py:
+# what loads may import, converters left out). Modules of these packages that a load imported
+# are imported into the worker afterwards, so the next child inherits them: the import cost is
+# paid once per worker, not once per load. Nothing else an artifact names is ever imported into
+# the worker.
+WARM_PACKAGES = frozenset(["numpy", "scipy", "sklearn", "threadpoolctl", "formats"]
+                          + [p.module for p in registry.packages(("library", "optional"))])
 
 # Once a child has answered it is about to _exit; this bounds a child that does not.
 EXIT_GRACE_SECONDS = 10

@@ -60,16 +60,19 @@ def dump(session, req):
         raise
 
 
-# The estimator packages of scikit-learn models (the zoo's and most users'), and each format
-# family's runtime: imported into the worker before its first load of that family, so the import
-# is paid once there, not in the child (inside load_seconds) and then again by the warm-up.
+# The estimator packages of scikit-learn models (the zoo's and most users'): with a format's own
+# runtime (its adapter's warm_modules), imported into the worker before its first load of that
+# format, so the import is paid once there, not in the child (inside load_seconds) and then
+# again by the warm-up.
 SKLEARN_MODULES = ("sklearn.base", "sklearn.pipeline", "sklearn.compose", "sklearn.preprocessing",
                    "sklearn.impute", "sklearn.linear_model", "sklearn.tree", "sklearn.ensemble",
                    "sklearn.svm", "sklearn.neighbors", "sklearn.naive_bayes", "sklearn.cluster",
                    "sklearn.decomposition", "sklearn.neural_network")
-RUNTIME_MODULES = {"pickle": SKLEARN_MODULES, "joblib": SKLEARN_MODULES + ("joblib",),
-                   "cloudpickle": SKLEARN_MODULES + ("cloudpickle",),
-                   "skops": SKLEARN_MODULES + ("skops.io",), "onnx": ("onnxruntime",)}
+
+
+def runtime_modules(variant):
+    """What a load of `variant` imports that the worker can import once for every load."""
+    return (SKLEARN_MODULES if variant.sklearn_object else ()) + tuple(variant.warm_modules)
 
 
 def prepare_loads(session, req):
@@ -88,7 +91,7 @@ def prepare_loads(session, req):
              and not any(fnmatch.fnmatchcase(v.name, p) for p in exclude)]
     modules = []
     for name in names:
-        modules += [m for m in RUNTIME_MODULES.get(name.split("-")[0], ()) if m not in modules]
+        modules += [m for m in runtime_modules(registry.get(name)) if m not in modules]
     start = time.perf_counter()
     session.isolation().warm(modules)
     return {"formats": names, "imported": [m for m in modules if m in sys.modules],
@@ -105,7 +108,7 @@ def load_predict(session, req):
     if mode not in ISOLATION_MODES:
         raise ProtocolError("isolation must be one of %s, not %r" % (", ".join(ISOLATION_MODES), mode))
     job = LoadJob(req)
-    session.isolation().warm(RUNTIME_MODULES.get(job.variant.name.split("-")[0], ()))
+    session.isolation().warm(runtime_modules(job.variant))
     if mode == "batch":
         return session.batch().run(job, req)
     session.batch().retire("a load with isolation cell")  # its child must not inherit the batch's pipes

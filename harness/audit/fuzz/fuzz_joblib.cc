@@ -10,7 +10,7 @@
 
 #include "formats/joblib/inspector.h"
 #include "formats/pickle/inspector.h"
-#include "harness/audit/decompress.h"
+#include "harness/inspection/decompress.h"
 
 namespace {
 

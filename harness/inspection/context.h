@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "harness/audit/policy.h"
+#include "harness/inspection/policy.h"
 
 namespace crossload::audit {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "harness/audit/byte_reader.h"
+#include "harness/inspection/byte_reader.h"
 #include "harness/util/result.h"
 
 namespace crossload::audit {

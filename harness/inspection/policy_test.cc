@@ -1,4 +1,4 @@
-#include "harness/audit/policy.h"
+#include "harness/inspection/policy.h"
 
 #include <gtest/gtest.h>
 

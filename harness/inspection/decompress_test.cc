@@ -1,4 +1,4 @@
-#include "harness/audit/decompress.h"
+#include "harness/inspection/decompress.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>

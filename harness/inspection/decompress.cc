@@ -1,4 +1,4 @@
-#include "harness/audit/decompress.h"
+#include "harness/inspection/decompress.h"
 
 #include <bzlib.h>
 #include <fmt/format.h>

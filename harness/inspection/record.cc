@@ -1,4 +1,4 @@
-#include "harness/audit/record.h"
+#include "harness/inspection/record.h"
 
 #include <algorithm>
 

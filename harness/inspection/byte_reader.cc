@@ -1,4 +1,4 @@
-#include "harness/audit/byte_reader.h"
+#include "harness/inspection/byte_reader.h"
 
 #include <algorithm>
 #include <cstring>

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/audit/record.h"
+#include "harness/inspection/record.h"
 #include "harness/util/result.h"
 
 namespace crossload::audit {

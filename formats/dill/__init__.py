@@ -1,0 +1,1 @@
+"""dill: pickles lambdas, closures and script-defined code by value."""
