@@ -1,7 +1,6 @@
 #include "harness/run/reuse.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -46,15 +45,6 @@ Result<std::string> hash_python_files(const fs::path& dir) {
     all += f.filename().string() + " " + *sha + "\n";
   }
   return sha256_text(all);
-}
-
-std::string sha256_text(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
 }
 
 Result<CodeVersions> read_code_versions(const std::string& source_root, const std::vector<std::string>& formats) {

@@ -13,6 +13,7 @@
 
 #include "harness/store/records.h"
 #include "harness/util/result.h"
+#include "harness/util/sha256.h"  // sha256_text
 
 namespace crossload {
 
@@ -44,8 +45,6 @@ bool reusable(const CellRecord& cell);
 // A previous run's cell as this run's: its observed outcome back (the caller applies the
 // current matrix's expectations again), reused_from naming the run that computed it.
 CellRecord reused_copy(CellRecord previous);
-
-std::string sha256_text(const std::string& text);
 
 // sha256 over the names and contents of the .py files directly in `dir`, in name order; an
 // Error names a folder it cannot list or a file it cannot read.

@@ -51,9 +51,13 @@ struct RunState {
 // Starts the workers not started yet, keeps their fingerprints for later runs and records the
 // environments in the store.
 Status start_workers(RunState& st) {
+  std::map<std::string, json> before;  // identities as the workers start: a change meanwhile is one next time
+  for (const auto& [name, s] : st.envs)
+    if (st.known && s.pending) before[name] = st.known->identity(s.provisioned);
   if (!start_pending(st.envs, *st.provision, st.options.sandbox, st.log)) return ok_status();
   for (const auto& [name, s] : st.envs) {
-    if (st.known && s.record.status == "ok") st.known->keep_fingerprint(s.spec, s.provisioned, s.record.fingerprint);
+    if (before.count(name) && s.record.status == "ok")
+      st.known->keep_fingerprint(s.spec, s.provisioned, s.record.fingerprint, before[name]);
     if (auto r = st.store.put_environment(st.run.id, s.record); !r) return r.error();
   }
   return ok_status();
@@ -155,12 +159,20 @@ Result<Listed> known_or_listed(RunState& st, bool plain_fixtures) {
   plain_fixtures = plain_fixtures && !std::getenv("CROSSLOAD_EXTRA_FIXTURES") && !std::getenv("CROSSLOAD_RECIPES");
   if (worker_code && fixtures_code) st.known.emplace(o.cache_dir, std::string(CROSSLOAD_VERSION) + " " + *worker_code, o.sandbox);
   std::optional<json> listing;
-  if (st.known && plain_fixtures && !o.rerun) listing = st.known->listing(*fixtures_code);
+  if (st.known && plain_fixtures && !o.rerun) {
+    listing = st.known->listing(*fixtures_code);
+    if (!listing) st.log.detail("the fixture list is not known from an earlier run: the workers start");
+  }
   std::map<std::string, json> fingerprints;
   for (const auto& [name, s] : st.envs) {
     if (!listing || !s.pending) continue;
-    if (auto fp = st.known->fingerprint(s.spec, s.provisioned)) fingerprints[name] = *fp;
-    else listing.reset();  // one unknown environment: the workers start anyway
+    auto fp = st.known->fingerprint(s.spec, s.provisioned);
+    if (fp) {
+      fingerprints[name] = *fp;
+      continue;
+    }
+    st.log.detail("{}: fingerprint {}: its workers start", name, fp.error().message);
+    listing.reset();  // one unknown environment: the workers start anyway
   }
   if (listing) {
     for (auto& [name, s] : st.envs)
