@@ -113,7 +113,7 @@ Result<json> KnownEnvs::fingerprint(const EnvSpec& spec, const Launch& launch) c
   json key = env_key(spec, launch);
   auto entry = read_kept(entry_path("env", key), key);
   json fp = entry ? entry->value("fingerprint", json()) : json();
-  if (!fp.is_object() || fp.empty()) return make_error("not known from an earlier run with this declaration and worker code");
+  if (!fp.is_object() || fp.empty()) return make_error("no fingerprint kept by an earlier run of this declaration and worker code");
   if (auto changed = first_change(entry->value("identity", json()), identity(launch)); !changed.empty())
     return make_error(changed + " changed since its fingerprint was taken");
   return fp;

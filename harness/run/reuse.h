@@ -38,6 +38,12 @@ struct ArtifactKeyParts {
 std::string artifact_key(const ArtifactKeyParts& parts, const CodeVersions& code);
 std::string cell_key(const std::string& artifact_key, const nlohmann::json& consumer_fingerprint,
                      const nlohmann::json& load_policy);
+// The same key from the consumer's fingerprint and the policy dumped once (consumer_dump,
+// json::dump): a run computes a key per cell, and dumping a fingerprint each time was 6 % of a
+// no-op rerun.
+std::string consumer_dump(const nlohmann::json& consumer_fingerprint);
+std::string cell_key_of_dumps(const std::string& artifact_key, const std::string& consumer_dump,
+                              const std::string& policy_dump);
 
 // Whether a computed cell may stand for later runs: an unavailable environment may be back.
 bool reusable(const CellRecord& cell);

@@ -116,7 +116,12 @@ Status run_cells(RunState& st, const Selection& sel, const Shard& shard, const L
                 st.summary, st.log);
   std::vector<ProduceJob> produce;
   std::vector<LoadJob> loads;
-  plan.plan(sel, shard, produce, loads);
+  {
+    auto batch = st.store.batch("record the cells reused from earlier runs");
+    if (!batch) return batch.error();
+    plan.plan(sel, shard, produce, loads);
+    if (auto s = batch->commit(); !s) return s.error();
+  }
   if (produce.empty() && loads.empty()) {
     bool started = std::any_of(st.envs.begin(), st.envs.end(), [](const auto& e) { return e.second.worker || e.second.loader; });
     st.log.detail("{}", started ? "every cell reused" : "every cell reused: no worker started");
@@ -171,7 +176,7 @@ Result<Listed> known_or_listed(RunState& st, bool plain_fixtures) {
       fingerprints[name] = *fp;
       continue;
     }
-    st.log.detail("{}: fingerprint {}: its workers start", name, fp.error().message);
+    st.log.detail("{}: its workers start: {}", name, fp.error().message);
     listing.reset();  // one unknown environment: the workers start anyway
   }
   if (listing) {
@@ -251,7 +256,7 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   auto selection = select(*matrix, fixtures->fixtures);
   if (!selection) return selection.error();
   if (auto s = run_cells(st, *selection, *shard, *fixtures, ctx); !s) return s.error();
-  if (o.second_opinion)
+  if (o.second_opinion && st.summary.reused < st.summary.cells + st.summary.skipped)  // copies have theirs
     if (auto s = give_second_opinions(*store, run->id, st.envs, consume_context(st), ctx, log); !s) return s.error();
   if (auto s = store->mark_run(run->id, "finished"); !s) return s.error();
   if (auto s = write_reports(st); !s) return s.error();
