@@ -153,6 +153,20 @@ Result<std::string> hash_tree(const fs::path& dir) {
   return sha256_text(all);
 }
 
+// The zoo's fixtures for the early check of the matrix's globs: the fixture list an earlier run
+// kept (known_envs.h) when there is one, else a python3 worker's (a Python start, through a pyenv
+// shim here: a few hundred ms of every no-op rerun).
+Result<std::vector<FixtureInfo>> zoo_for_check(const RunOptions& o) {
+  auto worker_code = hash_python_files(fs::path(o.source_root) / "harness" / "worker");
+  auto fixtures_code = hash_tree(fs::path(o.source_root) / "fixtures");
+  if (worker_code && fixtures_code && !std::getenv("CROSSLOAD_EXTRA_FIXTURES") && !std::getenv("CROSSLOAD_RECIPES")) {
+    KnownEnvs known(o.cache_dir, std::string(CROSSLOAD_VERSION) + " " + *worker_code, o.sandbox);
+    if (auto listing = known.listing(*fixtures_code))
+      if (auto answer = ListAnswer::from_json(*listing)) return answer->fixtures;
+  }
+  return list_zoo(o.source_root);
+}
+
 // The fixture list, and every environment's fingerprint, from earlier runs when all are known
 // (known_envs.h) and the run may skip the workers (no --rerun: it would compute every cell; no
 // user recipes or extra fixtures: their list depends on files outside the tree); otherwise the
@@ -229,7 +243,7 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   auto shard = o.shard.empty() ? Result<Shard>(Shard{}) : parse_shard(o.shard);
   if (!shard) return shard.error();
   if (o.recipes.empty())  // a glob that matches nothing fails before anything is built; the
-    if (auto zoo = list_zoo(o.source_root))  // environments' own listing decides again below
+    if (auto zoo = zoo_for_check(o))  // environments' own listing decides again below
       if (auto sel = select(*matrix, *zoo); !sel) return sel.error();
   auto sha = sha256_file(o.matrix_path);
   if (!sha) return sha.error();
