@@ -82,9 +82,10 @@ Result<EnvSpec> pip_on_debian_python(const EnvSpec& spec, const Error& not_found
   return on_debian;
 }
 
-Result<EnvSpec> resolve_pip_spec(const EnvSpec& spec, Interpreter* base, const StepContext& sc) {
+Result<EnvSpec> resolve_pip_spec(const EnvSpec& spec, Interpreter* base, const StepContext& sc,
+                                 const std::string& cache_dir) {
   if (!spec.arch.empty()) return spec;
-  auto found = find_interpreter(spec.python.empty() ? "python3" : spec.python, sc);
+  auto found = find_interpreter(spec.python.empty() ? "python3" : spec.python, sc, cache_dir);
   if (found) {
     *base = *found;
     return spec;
@@ -96,7 +97,7 @@ Result<EnvSpec> resolve_pip_spec(const EnvSpec& spec, Interpreter* base, const S
 
 Result<Launch> PipProvider::provision(const EnvSpec& given, const ProvisionContext& ctx) {
   Interpreter found;
-  auto spec = resolve_pip_spec(given, &found, StepContext{ctx.log, ""});
+  auto spec = resolve_pip_spec(given, &found, StepContext{ctx.log, ""}, ctx.cache_dir);
   if (!spec) return spec.error();
   // Another CPU's wheels, or a Python this machine lacks, need a Debian rootfs (debian_provider.h).
   if (!spec->arch.empty()) {

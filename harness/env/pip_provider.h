@@ -18,8 +18,10 @@ CacheKey pip_cache_key(const EnvSpec& spec, const Interpreter& base);
 Result<EnvSpec> pip_on_debian_python(const EnvSpec& spec, const Error& not_found);
 
 // The spec a pip environment is provisioned as: itself when its base interpreter is here (then
-// `base` holds it), else pip_on_debian_python's.
-Result<EnvSpec> resolve_pip_spec(const EnvSpec& spec, Interpreter* base, const StepContext& sc = {});
+// `base` holds it), else pip_on_debian_python's. With a `cache_dir`, the base interpreter found
+// by an earlier run is reused while it is unchanged (find_interpreter's kept answer).
+Result<EnvSpec> resolve_pip_spec(const EnvSpec& spec, Interpreter* base, const StepContext& sc = {},
+                                 const std::string& cache_dir = "");
 
 class PipProvider : public Provider {
  public:

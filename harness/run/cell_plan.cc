@@ -10,12 +10,16 @@ namespace crossload {
 
 namespace {
 
-// A previous artifact stands in for training only while its file is the one it describes.
-bool still_on_disk(const ArtifactRecord& a) {
+// A previous artifact stands in for training only while its file is the one it describes. Only
+// listed (every cell reused, nothing loads it): its size is enough, which spares hashing every
+// artifact of a no-op rerun.
+bool still_on_disk(const ArtifactRecord& a, bool will_load) {
   if (a.status == "unsupported") return true;  // nothing on disk to check: the format cannot hold it
   if (a.status != "ok") return false;          // an error may not happen again
   std::error_code ec;
-  if (!std::filesystem::exists(a.path, ec)) return false;
+  auto size = std::filesystem::file_size(a.path, ec);
+  if (ec || static_cast<int64_t>(size) != a.size_bytes) return false;
+  if (!will_load) return true;
   auto sha = sha256_file(a.path);
   return sha && *sha == a.sha256;
 }
@@ -30,10 +34,13 @@ std::string CellPlan::artifact_key_of(const std::string& producer, const std::st
   return artifact_key({fp->second, recipe->second, format}, in_.code);
 }
 
-std::string CellPlan::cell_key_of(const std::string& akey, const std::string& consumer) const {
+std::string CellPlan::cell_key_of(const std::string& akey, const std::string& consumer) {
   auto fp = in_.fingerprints.find(consumer);
   if (fp == in_.fingerprints.end()) return "";
-  return cell_key(akey, fp->second, in_.load_policy);
+  if (policy_dump_.empty()) policy_dump_ = in_.load_policy.dump();
+  auto dumped = consumer_dumps_.find(consumer);
+  if (dumped == consumer_dumps_.end()) dumped = consumer_dumps_.emplace(consumer, consumer_dump(fp->second)).first;
+  return cell_key_of_dumps(akey, dumped->second, policy_dump_);
 }
 
 bool CellPlan::reuse_cell(const std::string& key) {
@@ -48,10 +55,10 @@ bool CellPlan::reuse_cell(const std::string& key) {
   return true;
 }
 
-std::shared_ptr<const ArtifactRecord> CellPlan::reuse_artifact(const std::string& key) {
+std::shared_ptr<const ArtifactRecord> CellPlan::reuse_artifact(const std::string& key, bool will_load) {
   if (key.empty()) return nullptr;
   auto found = in_.store.reusable_artifact(key);
-  if (!found || !*found || !still_on_disk(**found)) return nullptr;
+  if (!found || !*found || !still_on_disk(**found, will_load)) return nullptr;
   if (auto s = in_.store.put_artifact(in_.run_id, **found); !s) log_.error("{}", s.error().message);
   return std::make_shared<const ArtifactRecord>(std::move(**found));
 }
@@ -68,7 +75,7 @@ void CellPlan::plan_artifact(const std::string& producer, const std::string& fix
   summary_.skipped += resumed;
   progress_->add_done(resumed);
   // Everything known already: the run still lists the artifact, if an earlier run has it.
-  auto previous = in_.rerun ? nullptr : reuse_artifact(akey);
+  auto previous = in_.rerun ? nullptr : reuse_artifact(akey, !consumers.empty());
   if (consumers.empty()) return;
   if (previous) {
     for (auto& consumer : consumers) loads.push_back({previous, consumer});

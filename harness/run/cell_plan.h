@@ -48,9 +48,9 @@ class CellPlan : public SchedulerSink {
  private:
   using ArtifactId = std::tuple<std::string, std::string, std::string>;  // producer, fixture, format
   std::string artifact_key_of(const std::string& producer, const std::string& fixture, const std::string& format) const;
-  std::string cell_key_of(const std::string& artifact_key, const std::string& consumer) const;
+  std::string cell_key_of(const std::string& artifact_key, const std::string& consumer);
   bool reuse_cell(const std::string& key);
-  std::shared_ptr<const ArtifactRecord> reuse_artifact(const std::string& key);
+  std::shared_ptr<const ArtifactRecord> reuse_artifact(const std::string& key, bool will_load);
   void plan_artifact(const std::string& producer, const std::string& fixture, const std::string& format,
                      std::vector<std::string>& to_produce, std::vector<LoadJob>& loads);
   void record(CellRecord c, bool reused);
@@ -59,7 +59,9 @@ class CellPlan : public SchedulerSink {
   RunSummary& summary_;
   RunLog& log_;
   std::unique_ptr<Progress> progress_;
-  std::map<ArtifactId, std::vector<std::string>> waiting_;  // consumers that load an artifact once produced
+  std::map<ArtifactId, std::vector<std::string>> waiting_;
+  std::map<std::string, std::string> consumer_dumps_;  // consumer -> its canonical fingerprint, dumped once
+  std::string policy_dump_;  // consumers that load an artifact once produced
 };
 
 }  // namespace crossload

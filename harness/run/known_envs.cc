@@ -1,13 +1,10 @@
 #include "harness/run/known_envs.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <system_error>
 
-#include "harness/run/reuse.h"
+#include "harness/env/kept_facts.h"
 
 namespace crossload {
 
@@ -16,18 +13,11 @@ using json = nlohmann::json;
 
 namespace {
 
-// What changes when a file is replaced or a package is installed into a folder.
-json stat_of(const fs::path& p) {
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) return {p.string(), nullptr};
-  return {p.string(), st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
-}
-
 // Where an interpreter under `prefix` (a venv, or a rootfs) keeps its packages: pip and Debian
 // both add or remove folders there, which changes the folder's mtime.
 std::vector<fs::path> package_dirs(const fs::path& prefix) {
   std::vector<fs::path> found;
-  for (const fs::path lib : {prefix / "lib", prefix / "usr" / "lib", prefix / "usr" / "local" / "lib"}) {
+  for (const fs::path& lib : {prefix / "lib", prefix / "usr" / "lib", prefix / "usr" / "local" / "lib"}) {
     std::error_code ec;
     for (fs::directory_iterator it(lib, ec), end; !ec && it != end; it.increment(ec)) {
       if (it->path().filename().string().rfind("python", 0) != 0) continue;
@@ -42,30 +32,52 @@ bool under(const std::string& path, const std::string& dir) {
   return !dir.empty() && path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
 }
 
-std::optional<json> read_entry(const std::string& path, const json& key) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  json entry = json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!entry.is_object() || entry.value("key", json()) != key) return std::nullopt;
-  return entry;
+// A folder of the cache (a rootfs, a venv) is the same environment while it is the same folder
+// and its packages are unchanged. Its own mtime is no sign: bwrap creates mount points in a
+// rootfs bound at "/" (a top-level folder for a new output path) without changing what runs.
+// A rebuild writes a new stamp.json beside it (harness/env/cache.h).
+void add_cache_dir(json& ids, const fs::path& dir) {
+  json id = file_identity(dir);
+  if (id.size() > 3) id = {id[0], id[1], id[2]};  // path, device, inode
+  ids.push_back(id);
+  ids.push_back(file_identity(dir.parent_path() / "stamp.json"));
+  for (const auto& d : package_dirs(dir)) ids.push_back(file_identity(d));
 }
 
-// Written to a temporary name and renamed: a concurrent run reads the old entry or the new one.
-void write_entry(const std::string& path, const json& entry) {
+// An interpreter, QEMU or other program: the file, what it links to and, for a Python, its packages.
+void add_program(json& ids, const fs::path& p) {
   std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp);
-    if (!out || !(out << entry.dump(1) << '\n')) return;
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) fs::remove(tmp, ec);
+  ids.push_back(file_identity(p));
+  fs::path real = fs::canonical(p, ec);
+  if (!ec && real != p) ids.push_back(file_identity(real));
+  if (p.filename().string().rfind("python", 0) == 0)
+    for (const auto& d : package_dirs(p.parent_path().parent_path())) ids.push_back(file_identity(d));
+}
+
+bool is_bind_option(const std::string& arg) { return arg == "--bind" || arg == "--ro-bind" || arg == "--dev-bind"; }
+
+// The folder a bwrap launch binds at "/" (a Debian rootfs), or empty: paths in its command line
+// that are not bound from the host name files inside it.
+std::string sandbox_root(const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i + 2 < args.size(); ++i)
+    if (is_bind_option(args[i]) && args[i + 2] == "/") return args[i + 1];
+  return {};
 }
 
 json spec_key(const EnvSpec& s) {
   return {{"name", s.name}, {"provider", s.provider}, {"python", s.python}, {"suite", s.suite}, {"arch", s.arch},
           {"packages", s.packages}, {"pip", s.pip}, {"native_onnx", s.native_onnx}};
+}
+
+// The path of the first file whose identity differs, "" when none does.
+std::string first_change(const json& was, const json& now) {
+  if (was == now) return "";
+  for (std::size_t i = 0; i < std::max(was.size(), now.size()); ++i) {
+    if (i < was.size() && i < now.size() && was[i] == now[i]) continue;
+    const json& item = i < now.size() ? now[i] : was[i];
+    return item.is_array() && !item.empty() && item[0].is_string() ? item[0].get<std::string>() : "a file of its launch";
+  }
+  return "a file of its launch";
 }
 
 }  // namespace
@@ -74,55 +86,56 @@ json KnownEnvs::identity(const Launch& launch) const {
   json ids = json::array();
   std::vector<std::string> args = launch.python;
   if (!launch.loader_program.empty()) args.push_back(launch.loader_program);
+  std::string root = sandbox_root(args);
   std::error_code ec;
-  for (const auto& arg : args) {
-    fs::path p(arg);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    fs::path p(args[i]);
     if (!p.is_absolute()) continue;
-    if (fs::is_regular_file(p, ec)) {  // an interpreter, bwrap, QEMU: the file and what it links to
-      ids.push_back(stat_of(p));
-      fs::path real = fs::canonical(p, ec);
-      if (!ec && real != p) ids.push_back(stat_of(real));
-      if (p.filename().string().rfind("python", 0) == 0)
-        for (const auto& d : package_dirs(p.parent_path().parent_path())) ids.push_back(stat_of(d));
-    } else if (under(arg, cache_dir_) && fs::is_directory(p, ec)) {  // a rootfs or venv of the cache
-      ids.push_back(stat_of(p));
-      for (const auto& d : package_dirs(p)) ids.push_back(stat_of(d));
-    }
+    bool from_host = root.empty() || (i > 0 && is_bind_option(args[i - 1]));
+    // Inside the rootfs: a symlink there (python3 -> python3.11) resolves within it, as long as it is relative.
+    if (!from_host) p = fs::path(root) / p.relative_path();
+    if (from_host && under(p.string(), cache_dir_) && fs::is_directory(p, ec)) add_cache_dir(ids, p);
+    else if (fs::is_regular_file(p, ec)) add_program(ids, p);  // not a folder inside the rootfs: mount points
   }
   return ids;
 }
 
 std::string KnownEnvs::entry_path(const std::string& kind, const json& key) const {
-  return (fs::path(cache_dir_) / "fingerprints" / (kind + "-" + sha256_text(key.dump()) + ".json")).string();
+  return kept_path(cache_dir_, "fingerprints", kind, key);
 }
 
-std::optional<json> KnownEnvs::fingerprint(const EnvSpec& spec, const Launch& launch) const {
-  json key = {{"spec", spec_key(spec)}, {"launch", launch.python}, {"env", launch.env},
-              {"loader", launch.loader_program}, {"sandbox", sandbox_}, {"worker", worker_code_}};
-  auto entry = read_entry(entry_path("env", key), key);
-  if (!entry || entry->value("identity", json()) != identity(launch)) return std::nullopt;
-  json fp = entry->value("fingerprint", json());
-  if (!fp.is_object() || fp.empty()) return std::nullopt;
+json KnownEnvs::env_key(const EnvSpec& spec, const Launch& launch) const {
+  return {{"spec", spec_key(spec)}, {"launch", launch.python}, {"env", launch.env},
+          {"loader", launch.loader_program}, {"sandbox", sandbox_}, {"worker", worker_code_}};
+}
+
+Result<json> KnownEnvs::fingerprint(const EnvSpec& spec, const Launch& launch) const {
+  json key = env_key(spec, launch);
+  auto entry = read_kept(entry_path("env", key), key);
+  json fp = entry ? entry->value("fingerprint", json()) : json();
+  if (!fp.is_object() || fp.empty()) return make_error("no fingerprint kept by an earlier run of this declaration and worker code");
+  if (auto changed = first_change(entry->value("identity", json()), identity(launch)); !changed.empty())
+    return make_error(changed + " changed since its fingerprint was taken");
   return fp;
 }
 
-void KnownEnvs::keep_fingerprint(const EnvSpec& spec, const Launch& launch, const json& fingerprint) const {
+void KnownEnvs::keep_fingerprint(const EnvSpec& spec, const Launch& launch, const json& fingerprint,
+                                 const json& identity_before) const {
   if (!fingerprint.is_object() || fingerprint.empty()) return;
-  json key = {{"spec", spec_key(spec)}, {"launch", launch.python}, {"env", launch.env},
-              {"loader", launch.loader_program}, {"sandbox", sandbox_}, {"worker", worker_code_}};
-  write_entry(entry_path("env", key), {{"key", key}, {"identity", identity(launch)}, {"fingerprint", fingerprint}});
+  json key = env_key(spec, launch);
+  keep(entry_path("env", key), key, {{"identity", identity_before}, {"fingerprint", fingerprint}});
 }
 
 std::optional<json> KnownEnvs::listing(const std::string& fixtures_code) const {
   json key = {{"worker", worker_code_}, {"fixtures", fixtures_code}};
-  auto entry = read_entry(entry_path("list", key), key);
+  auto entry = read_kept(entry_path("list", key), key);
   if (!entry || !entry->value("listing", json()).is_object()) return std::nullopt;
   return (*entry)["listing"];
 }
 
 void KnownEnvs::keep_listing(const std::string& fixtures_code, const json& listing) const {
   json key = {{"worker", worker_code_}, {"fixtures", fixtures_code}};
-  write_entry(entry_path("list", key), {{"key", key}, {"listing", listing}});
+  keep(entry_path("list", key), key, {{"listing", listing}});
 }
 
 }  // namespace crossload

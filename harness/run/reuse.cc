@@ -1,7 +1,6 @@
 #include "harness/run/reuse.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -48,15 +47,6 @@ Result<std::string> hash_python_files(const fs::path& dir) {
   return sha256_text(all);
 }
 
-std::string sha256_text(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
-}
-
 Result<CodeVersions> read_code_versions(const std::string& source_root, const std::vector<std::string>& formats) {
   fs::path root(source_root);
   CodeVersions v;
@@ -88,8 +78,21 @@ std::string artifact_key(const ArtifactKeyParts& p, const CodeVersions& code) {
 }
 
 std::string cell_key(const std::string& artifact_key, const json& consumer_fingerprint, const json& load_policy) {
-  if (artifact_key.empty() || consumer_fingerprint.is_null() || consumer_fingerprint.empty()) return "";
-  return key_of({{"artifact", artifact_key}, {"consumer", canonical(consumer_fingerprint)}, {"policy", load_policy}});
+  if (consumer_fingerprint.is_null() || consumer_fingerprint.empty()) return "";
+  return cell_key_of_dumps(artifact_key, canonical(consumer_fingerprint).dump(), load_policy.dump());
+}
+
+std::string cell_key_of_dumps(const std::string& artifact_key, const std::string& consumer_dump,
+                              const std::string& policy_dump) {
+  if (artifact_key.empty() || consumer_dump.empty()) return "";
+  // Exactly json{{"artifact", ...}, {"consumer", ...}, {"policy", ...}}.dump(): keys in order, no spaces.
+  return sha256_text(R"({"artifact":)" + json(artifact_key).dump() + R"(,"consumer":)" + consumer_dump +
+                     R"(,"policy":)" + policy_dump + "}");
+}
+
+std::string consumer_dump(const json& consumer_fingerprint) {
+  if (consumer_fingerprint.is_null() || consumer_fingerprint.empty()) return "";
+  return canonical(consumer_fingerprint).dump();
 }
 
 bool reusable(const CellRecord& cell) { return cell.outcome != Outcome::kEnvUnavailable; }

@@ -13,6 +13,7 @@
 
 #include "harness/store/records.h"
 #include "harness/util/result.h"
+#include "harness/util/sha256.h"  // sha256_text
 
 namespace crossload {
 
@@ -37,6 +38,12 @@ struct ArtifactKeyParts {
 std::string artifact_key(const ArtifactKeyParts& parts, const CodeVersions& code);
 std::string cell_key(const std::string& artifact_key, const nlohmann::json& consumer_fingerprint,
                      const nlohmann::json& load_policy);
+// The same key from the consumer's fingerprint and the policy dumped once (consumer_dump,
+// json::dump): a run computes a key per cell, and dumping a fingerprint each time was 6 % of a
+// no-op rerun.
+std::string consumer_dump(const nlohmann::json& consumer_fingerprint);
+std::string cell_key_of_dumps(const std::string& artifact_key, const std::string& consumer_dump,
+                              const std::string& policy_dump);
 
 // Whether a computed cell may stand for later runs: an unavailable environment may be back.
 bool reusable(const CellRecord& cell);
@@ -44,8 +51,6 @@ bool reusable(const CellRecord& cell);
 // A previous run's cell as this run's: its observed outcome back (the caller applies the
 // current matrix's expectations again), reused_from naming the run that computed it.
 CellRecord reused_copy(CellRecord previous);
-
-std::string sha256_text(const std::string& text);
 
 // sha256 over the names and contents of the .py files directly in `dir`, in name order; an
 // Error names a folder it cannot list or a file it cannot read.

@@ -51,9 +51,13 @@ struct RunState {
 // Starts the workers not started yet, keeps their fingerprints for later runs and records the
 // environments in the store.
 Status start_workers(RunState& st) {
+  std::map<std::string, json> before;  // identities as the workers start: a change meanwhile is one next time
+  for (const auto& [name, s] : st.envs)
+    if (st.known && s.pending) before[name] = st.known->identity(s.provisioned);
   if (!start_pending(st.envs, *st.provision, st.options.sandbox, st.log)) return ok_status();
   for (const auto& [name, s] : st.envs) {
-    if (st.known && s.record.status == "ok") st.known->keep_fingerprint(s.spec, s.provisioned, s.record.fingerprint);
+    if (before.count(name) && s.record.status == "ok")
+      st.known->keep_fingerprint(s.spec, s.provisioned, s.record.fingerprint, before[name]);
     if (auto r = st.store.put_environment(st.run.id, s.record); !r) return r.error();
   }
   return ok_status();
@@ -112,7 +116,12 @@ Status run_cells(RunState& st, const Selection& sel, const Shard& shard, const L
                 st.summary, st.log);
   std::vector<ProduceJob> produce;
   std::vector<LoadJob> loads;
-  plan.plan(sel, shard, produce, loads);
+  {
+    auto batch = st.store.batch("record the cells reused from earlier runs");
+    if (!batch) return batch.error();
+    plan.plan(sel, shard, produce, loads);
+    if (auto s = batch->commit(); !s) return s.error();
+  }
   if (produce.empty() && loads.empty()) {
     bool started = std::any_of(st.envs.begin(), st.envs.end(), [](const auto& e) { return e.second.worker || e.second.loader; });
     st.log.detail("{}", started ? "every cell reused" : "every cell reused: no worker started");
@@ -144,6 +153,20 @@ Result<std::string> hash_tree(const fs::path& dir) {
   return sha256_text(all);
 }
 
+// The zoo's fixtures for the early check of the matrix's globs: the fixture list an earlier run
+// kept (known_envs.h) when there is one, else a python3 worker's (a Python start, through a pyenv
+// shim here: a few hundred ms of every no-op rerun).
+Result<std::vector<FixtureInfo>> zoo_for_check(const RunOptions& o) {
+  auto worker_code = hash_python_files(fs::path(o.source_root) / "harness" / "worker");
+  auto fixtures_code = hash_tree(fs::path(o.source_root) / "fixtures");
+  if (worker_code && fixtures_code && !std::getenv("CROSSLOAD_EXTRA_FIXTURES") && !std::getenv("CROSSLOAD_RECIPES")) {
+    KnownEnvs known(o.cache_dir, std::string(CROSSLOAD_VERSION) + " " + *worker_code, o.sandbox);
+    if (auto listing = known.listing(*fixtures_code))
+      if (auto answer = ListAnswer::from_json(*listing)) return answer->fixtures;
+  }
+  return list_zoo(o.source_root);
+}
+
 // The fixture list, and every environment's fingerprint, from earlier runs when all are known
 // (known_envs.h) and the run may skip the workers (no --rerun: it would compute every cell; no
 // user recipes or extra fixtures: their list depends on files outside the tree); otherwise the
@@ -155,12 +178,20 @@ Result<Listed> known_or_listed(RunState& st, bool plain_fixtures) {
   plain_fixtures = plain_fixtures && !std::getenv("CROSSLOAD_EXTRA_FIXTURES") && !std::getenv("CROSSLOAD_RECIPES");
   if (worker_code && fixtures_code) st.known.emplace(o.cache_dir, std::string(CROSSLOAD_VERSION) + " " + *worker_code, o.sandbox);
   std::optional<json> listing;
-  if (st.known && plain_fixtures && !o.rerun) listing = st.known->listing(*fixtures_code);
+  if (st.known && plain_fixtures && !o.rerun) {
+    listing = st.known->listing(*fixtures_code);
+    if (!listing) st.log.detail("the fixture list is not known from an earlier run: the workers start");
+  }
   std::map<std::string, json> fingerprints;
   for (const auto& [name, s] : st.envs) {
     if (!listing || !s.pending) continue;
-    if (auto fp = st.known->fingerprint(s.spec, s.provisioned)) fingerprints[name] = *fp;
-    else listing.reset();  // one unknown environment: the workers start anyway
+    auto fp = st.known->fingerprint(s.spec, s.provisioned);
+    if (fp) {
+      fingerprints[name] = *fp;
+      continue;
+    }
+    st.log.detail("{}: its workers start: {}", name, fp.error().message);
+    listing.reset();  // one unknown environment: the workers start anyway
   }
   if (listing) {
     for (auto& [name, s] : st.envs)
@@ -213,7 +244,7 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   auto shard = o.shard.empty() ? Result<Shard>(Shard{}) : parse_shard(o.shard);
   if (!shard) return shard.error();
   if (o.recipes.empty())  // a glob that matches nothing fails before anything is built; the
-    if (auto zoo = list_zoo(o.source_root))  // environments' own listing decides again below
+    if (auto zoo = zoo_for_check(o))  // environments' own listing decides again below
       if (auto sel = select(*matrix, *zoo); !sel) return sel.error();
   auto sha = sha256_file(o.matrix_path);
   if (!sha) return sha.error();
@@ -240,7 +271,7 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   auto selection = select(*matrix, fixtures->fixtures);
   if (!selection) return selection.error();
   if (auto s = run_cells(st, *selection, *shard, *fixtures, ctx); !s) return s.error();
-  if (o.second_opinion)
+  if (o.second_opinion && st.summary.reused < st.summary.cells + st.summary.skipped)  // copies have theirs
     if (auto s = give_second_opinions(*store, run->id, st.envs, consume_context(st), ctx, log); !s) return s.error();
   if (auto s = store->mark_run(run->id, "finished"); !s) return s.error();
   if (auto s = write_reports(st); !s) return s.error();

@@ -170,6 +170,15 @@ TEST(ReuseKeyTest, AReusedCellGetsItsObservedOutcomeBackForTodaysExpectations) {
   EXPECT_TRUE(reusable(copy));
 }
 
+TEST(ReuseKeyTest, TheKeyFromDumpsIsTheKeyOfTheParts) {
+  nlohmann::json fp = {{"python", "3.11.2"}, {"packages", {{"numpy", "1.24.2"}}}};
+  nlohmann::json policy = {{"sandbox", true}, {"wall_seconds", 300}};
+  std::string key = cell_key("abc", fp, policy);
+  EXPECT_EQ(key, sha256_text(nlohmann::json{{"artifact", "abc"}, {"consumer", fp}, {"policy", policy}}.dump()));
+  EXPECT_EQ(cell_key_of_dumps("abc", consumer_dump(fp), policy.dump()), key);
+  EXPECT_EQ(cell_key_of_dumps("", consumer_dump(fp), policy.dump()), "");
+}
+
 TEST(ReuseKeyTest, Sha256OfText) {
   EXPECT_EQ(sha256_text("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }

@@ -177,22 +177,28 @@ Status Connection::exec(std::string_view sql, std::string_view what) const {
 
 Result<Transaction> Transaction::begin(const Connection& db, TransactionKind kind,
                                        std::string what) {
-  auto sql = kind == TransactionKind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED";
+  // Inside an open transaction (a batch of cells): a savepoint, so this part still lands whole or not at all.
+  bool nested = sqlite3_get_autocommit(db.handle()) == 0;
+  auto sql = nested ? "SAVEPOINT nested" : kind == TransactionKind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED";
   auto begun = db.exec(sql, what);
   if (!begun) return begun.error();
-  return Transaction(&db, std::move(what));
+  Transaction t(&db, std::move(what));
+  t.nested_ = nested;
+  return t;
 }
 
 Transaction::Transaction(Transaction&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), what_(std::move(other.what_)) {}
+    : db_(std::exchange(other.db_, nullptr)), what_(std::move(other.what_)), nested_(other.nested_) {}
 
 Transaction::~Transaction() {
   // A failed step may already have rolled back; a second ROLLBACK then just fails harmlessly.
-  if (db_) sqlite3_exec(db_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (db_)
+    sqlite3_exec(db_->handle(), nested_ ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK", nullptr, nullptr,
+                 nullptr);
 }
 
 Status Transaction::commit() {
-  auto done = db_->exec("COMMIT", what_);
+  auto done = db_->exec(nested_ ? "RELEASE nested" : "COMMIT", what_);
   if (!done) return done.error();
   db_ = nullptr;
   return ok_status();

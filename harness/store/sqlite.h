@@ -112,6 +112,8 @@ class Connection {
 // then writes can fail with SQLITE_BUSY in WAL mode without waiting out busy_timeout.
 enum class TransactionKind { kRead, kWrite };
 
+// Begun while another transaction is open on the connection, a Transaction is a savepoint of
+// it: committing releases it into the outer one, which still decides.
 class Transaction {
  public:
   // `what` names the work the transaction does, for its error messages.
@@ -127,6 +129,7 @@ class Transaction {
   Transaction(const Connection* db, std::string what) : db_(db), what_(std::move(what)) {}
   const Connection* db_ = nullptr;  // null once committed or moved from
   std::string what_;
+  bool nested_ = false;  // begun inside another transaction: a savepoint
 };
 
 // The error text for a failed SQLite call, naming the file, the action and the cause.

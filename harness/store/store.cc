@@ -444,6 +444,10 @@ Status Store::put_cells(int64_t run_id, const std::vector<CellRecord>& cells) {
   return txn->commit();
 }
 
+Result<sql::Transaction> Store::batch(std::string what) {
+  return Transaction::begin(db_, TransactionKind::kWrite, std::move(what));
+}
+
 Result<std::set<std::string>> Store::finished_cell_ids(int64_t run_id) const {
   auto stmt = db_.prepare("SELECT id FROM cells WHERE run_id = ?1",
                           fmt::format("read the finished cells of run {}", run_id));

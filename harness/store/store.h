@@ -53,6 +53,11 @@ class Store {
   // all. Upsert by id: a re-run cell replaces the earlier one, warnings included.
   Status put_cell(int64_t run_id, const CellRecord& cell);
 
+  // One transaction around many writes (the cells a rerun copies): each put_cell inside it is a
+  // savepoint, and nothing is on disk until commit(). Far cheaper than a commit per cell; a
+  // run killed meanwhile loses the batch, which the next run copies again.
+  Result<sql::Transaction> batch(std::string what);
+
   Result<std::set<std::string>> finished_cell_ids(int64_t run_id) const;
   Result<std::vector<CellRecord>> cells(int64_t run_id) const;             // sorted by id
   // The same cells one at a time, warnings and measurements attached, sorted by id, in one read

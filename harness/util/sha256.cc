@@ -11,6 +11,17 @@
 
 namespace crossload {
 
+namespace {
+
+std::string hex(const unsigned char* digest, unsigned int len) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(2 * len, '0');
+  for (unsigned int i = 0; i < len; ++i) out[2 * i] = kDigits[digest[i] >> 4], out[2 * i + 1] = kDigits[digest[i] & 15];
+  return out;
+}
+
+}  // namespace
+
 Result<std::string> sha256_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
@@ -25,9 +36,14 @@ Result<std::string> sha256_file(const std::string& path) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
+  return hex(digest, len);
+}
+
+std::string sha256_text(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
+  return hex(digest, len);
 }
 
 }  // namespace crossload
