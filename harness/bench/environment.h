@@ -41,7 +41,7 @@ StepError step_error(const std::optional<WorkerFailure>& failure, const std::opt
 template <class R>
 StepResult<R> request_step(BenchEnv& env, const BenchRequest& req, std::chrono::milliseconds timeout) {
   if (!env.ready()) return StepError{"environment", "environment unavailable: " + env.info.reason};
-  auto d = decode<R>(call(*env.worker, req, timeout));
+  auto d = ask_as<R>(*env.worker, req, timeout);
   if (d.result) return std::move(*d.result);
   return step_error(d.failure, d.error);
 }

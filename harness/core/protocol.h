@@ -27,7 +27,13 @@ struct BareRequest {
 };
 inline BareRequest hello_request() { return {"hello"}; }
 inline BareRequest fingerprint_request() { return {"fingerprint"}; }
-inline BareRequest list_request() { return {"list"}; }
+
+// `list` has an answer the harness reads (ListAnswer).
+struct ListRequest {
+  using ResultType = ListAnswer;
+  nlohmann::json to_json() const { return {{"op", "list"}}; }
+};
+inline ListRequest list_request() { return {}; }
 
 // ---- train, dump (the producer's worker) ----
 
@@ -153,11 +159,16 @@ Decoded<R> decode(const Answer& a) {
   return d;
 }
 
-// Sends `request` and decodes its answer as the op's (Request::ResultType).
+// Sends `request` and decodes its answer as the op's (Request::ResultType), or as R for an op
+// whose answer depends on its arguments (bench's steps).
 template <class Request>
 Decoded<typename Request::ResultType> ask(WorkerClient& worker, const Request& request,
                                           std::chrono::milliseconds timeout) {
   return decode<typename Request::ResultType>(call(worker, request, timeout));
+}
+template <class R, class Request>
+Decoded<R> ask_as(WorkerClient& worker, const Request& request, std::chrono::milliseconds timeout) {
+  return decode<R>(call(worker, request, timeout));
 }
 
 // hello, then fingerprint: what every worker is asked first. An Error says which op failed, why,

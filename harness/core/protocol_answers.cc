@@ -23,6 +23,7 @@ Result<ListAnswer> ListAnswer::from_json(const json& result) {
   } catch (const json::exception& e) {
     return FieldReader::malformed("list", e.what());
   }
+  out.raw = result;
   return out;
 }
 

@@ -28,6 +28,7 @@ struct ListAnswer {
   std::vector<FixtureInfo> fixtures;
   std::map<std::string, std::string> recipes;  // fixture -> recipe_sha256, "" when the worker could not hash it
   std::vector<std::string> formats;            // format names
+  nlohmann::json raw;                          // the whole result: incremental runs keep it (known_envs.h)
   static Result<ListAnswer> from_json(const nlohmann::json& result);
 };
 
@@ -121,6 +122,7 @@ struct WorkerError {
   static WorkerError from_json(const nlohmann::json& error);
   // A result that did not decode: stage "protocol", type "MalformedAnswer", the decoder's message.
   static WorkerError malformed(const Error& why);
+  bool is_malformed_answer() const { return type == "MalformedAnswer" && stage == "protocol"; }
 };
 
 }  // namespace crossload
