@@ -70,20 +70,14 @@ bool BenchEnv::revive(RunLog& log) {
   return true;
 }
 
-StepResult request_step(BenchEnv& env, const BenchRequest& req, std::chrono::milliseconds timeout) {
-  if (!env.ready()) return StepError{"environment", "environment unavailable: " + env.info.reason};
-  auto r = call(*env.worker, req, timeout);
-  if (!r.reply.ok()) {
-    bool timed_out = r.reply.failure.kind == WorkerFailure::Kind::kTimeout;
-    return StepError{timed_out ? "timeout" : "crash", r.reply.failure.message};
-  }
-  if (r.ok()) return r.result();
-  const json e = r.error();
-  std::string message = fmt::format("{}: {}", e.value("type", std::string("Error")),
-                                    first_line(e.value("message", std::string())));
-  if (e.contains("signal")) message += fmt::format(" (signal {})", e["signal"].dump());
-  if (e.contains("exit_status")) message += fmt::format(" (exit status {})", e["exit_status"].dump());
-  return StepError{e.value("stage", std::string("protocol")), message};
+StepError step_error(const std::optional<WorkerFailure>& failure, const std::optional<WorkerError>& error) {
+  if (failure) return StepError{failure->kind == WorkerFailure::Kind::kTimeout ? "timeout" : "crash", failure->message};
+  const WorkerError& e = *error;
+  std::string type = e.type.empty() && !e.raw.contains("type") ? "Error" : e.type;
+  std::string message = fmt::format("{}: {}", type, first_line(e.message));
+  if (e.signal) message += fmt::format(" (signal {})", *e.signal);
+  if (e.exit_status) message += fmt::format(" (exit status {})", *e.exit_status);
+  return StepError{e.raw.contains("stage") ? e.stage : "protocol", message};
 }
 
 }  // namespace crossload::bench

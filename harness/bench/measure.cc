@@ -24,7 +24,8 @@ std::chrono::milliseconds answer_timeout(const CaseSettings& s) {
   return std::chrono::milliseconds(static_cast<long>((s.wall_seconds + 60) * 1000));
 }
 
-bool fail(BenchCase& c, const char* step, const StepResult& r) {
+template <class R>
+bool fail(BenchCase& c, const char* step, const StepResult<R>& r) {
   if (const auto* e = std::get_if<StepError>(&r)) {
     c.failures[step] = e->stage + ": " + e->message;
     return true;
@@ -37,16 +38,7 @@ BenchRequest base_request(const char* step, const BenchCase& c, const Artifact& 
                  {"wall_seconds", s.wall_seconds}}};
 }
 
-std::vector<double> numbers(const json& list) {
-  std::vector<double> out;
-  for (const auto& v : list)
-    if (v.is_number()) out.push_back(v.get<double>());
-  return out;
-}
-
-void append(std::vector<double>& to, const json& list) {
-  for (double v : numbers(list)) to.push_back(v);
-}
+void append(std::vector<double>& to, const std::vector<double>& values) { to.insert(to.end(), values.begin(), values.end()); }
 
 // `repetitions` warm loads in one forked child, after its own first load; the first turn's first
 // load is the one whose time and predictions the case keeps.
@@ -55,33 +47,33 @@ void measure(BenchEnv& env, BenchCase& c, const Trained& t, const Artifact& a, c
   std::string prefix = output_prefix(c, s);
   BenchRequest req = base_request("measure", c, a, s);
   req.fields.update({{"inputs", t.inputs}, {"outputs", t.outputs}, {"repetitions", repetitions}, {"out_prefix", prefix}});
-  auto r = request_step(env, req, answer_timeout(s));
+  auto r = request_step<BenchMeasureAnswer>(env, req, answer_timeout(s));
   if (fail(c, "measure", r)) return;
-  const json& res = std::get<json>(r);
-  append(c.samples[kWarmLoad], res["warm_load_seconds"]);
-  append(c.samples[kFirstPredict], res["first_predict_seconds"]);
-  append(c.samples[kBatchPredict], res["batch_seconds"]);
+  const auto& res = std::get<BenchMeasureAnswer>(r);
+  append(c.samples[kWarmLoad], res.warm_load_seconds);
+  append(c.samples[kFirstPredict], res.first_predict_seconds);
+  append(c.samples[kBatchPredict], res.batch_seconds);
   if (!first) return;
-  c.values[kBatchRows] = res.value("batch_rows", 0);
-  c.values[kFirstLoadSeconds] = res.value("first_load_seconds", 0.0);
+  c.values[kBatchRows] = static_cast<double>(res.batch_rows);
+  c.values[kFirstLoadSeconds] = res.first_load_seconds;
   judge_outputs(c, t, a.path, prefix);
 }
 
 void rss(BenchEnv& env, BenchCase& c, const Artifact& a, const CaseSettings& s) {
-  auto r = request_step(env, base_request("rss", c, a, s), answer_timeout(s));
+  auto r = request_step<BenchRssAnswer>(env, base_request("rss", c, a, s), answer_timeout(s));
   if (fail(c, "rss", r)) return;
-  c.values[kRssGrowth] = std::get<json>(r).value("rss_growth_kb", 0.0) * 1024;
+  c.values[kRssGrowth] = std::get<BenchRssAnswer>(r).rss_growth_kb * 1024;
 }
 
 void share(BenchEnv& env, BenchCase& c, const Artifact& a, const CaseSettings& s) {
   BenchRequest req = base_request("share", c, a, s);
   req.fields["processes"] = s.processes;
-  auto r = request_step(env, req, answer_timeout(s));
+  auto r = request_step<BenchShareAnswer>(env, req, answer_timeout(s));
   if (fail(c, "share", r)) return;
-  const json& res = std::get<json>(r);
+  const auto& res = std::get<BenchShareAnswer>(r);
   double before = 0, after = 0;
-  for (double v : numbers(res["pss_before_kb"])) before += v;
-  for (double v : numbers(res["pss_after_kb"])) after += v;
+  for (double v : res.pss_before_kb) before += v;
+  for (double v : res.pss_after_kb) after += v;
   c.values[kPssGrowthTotal] = std::max(0.0, after - before) * 1024;
   c.values[kPssProcesses] = s.processes;
 }
@@ -118,14 +110,14 @@ std::variant<std::pair<double, double>, StepError> cold_once(const ColdCommand& 
 
 std::optional<Artifact> dump(BenchEnv& env, BenchCase& c, const Trained& t, const CaseSettings& s) {
   Artifact a{artifact_path(t, c.format)};
-  auto r = request_step(env, BenchRequest{"dump", {{"fixture", t.fixture}, {"format", c.format}, {"path", a.path},
-                                                       {"inputs", t.inputs}}},
-                        answer_timeout(s));
+  auto r = request_step<DumpAnswer>(env, BenchRequest{"dump", {{"fixture", t.fixture}, {"format", c.format},
+                                                                   {"path", a.path}, {"inputs", t.inputs}}},
+                                    answer_timeout(s));
   if (fail(c, "dump", r)) return std::nullopt;
-  const json& res = std::get<json>(r);
-  c.values[kSizeBytes] = res.value("size_bytes", 0.0);
-  c.values[kDumpSeconds] = res.value("dump_seconds", 0.0);
-  a.trusted_types = res["format_details"].value("untrusted_types", json::array());
+  const auto& res = std::get<DumpAnswer>(r);
+  c.values[kSizeBytes] = static_cast<double>(res.size_bytes);
+  c.values[kDumpSeconds] = res.dump_seconds;
+  a.trusted_types = res.untrusted_types();
   return a;
 }
 
@@ -206,15 +198,15 @@ Result<Trained> train_fixture(BenchEnv& env, const std::string& fixture, const C
   Trained t;
   t.fixture = fixture;
   t.dir = (fs::path(s.out_dir) / "artifacts" / env_file_name(env.info.name) / fixture).string();
-  auto r = request_step(env, BenchRequest{"train", {{"fixture", fixture}, {"out_dir", t.dir}}},
-                        answer_timeout(s) * 3);
+  auto r = request_step<BenchTrainAnswer>(env, BenchRequest{"train", {{"fixture", fixture}, {"out_dir", t.dir}}},
+                                          answer_timeout(s) * 3);
   if (const auto* e = std::get_if<StepError>(&r))
     return make_error(fmt::format("training {} in {} failed ({}): {}", fixture, env.info.name, e->stage, e->message));
-  const json& res = std::get<json>(r);
-  t.inputs = res.value("inputs", std::string());
-  t.outputs = res.value("outputs", std::vector<std::string>{});
-  t.rtol = res.value("rtol", 1e-6);
-  t.atol = res.value("atol", 0.0);
+  const auto& res = std::get<BenchTrainAnswer>(r);
+  t.inputs = res.inputs;
+  t.outputs = res.outputs;
+  t.rtol = res.rtol;
+  t.atol = res.atol;
   return t;
 }
 

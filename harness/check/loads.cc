@@ -24,24 +24,22 @@ LoadResult load_in(EnvSession& env, const LoadRequest& req, CellRecord cell) {
     return r;
   }
   CheckPredictRequest q{req.variant, req.artifact, req.inputs, req.out_prefix, req.outputs, req.limits};
-  auto reply = call(*env.loader, q, req.timeout).reply;
-  if (!reply.ok()) {
-    record_worker_failure(r.cell, reply.failure);
+  auto reply = ask(*env.loader, q, req.timeout);
+  if (!reply.answered()) {
+    record_worker_failure(r.cell, *reply.failure);
     return r;
   }
-  if (!reply.answer.value("ok", false)) {
-    const json& error = reply.answer["error"];
-    record_worker_error(r.cell, error);
-    if (error.value("stage", "") == "inputs") r.inputs_error = error.value("message", std::string());
+  if (reply.error) {
+    record_worker_error(r.cell, *reply.error);
+    if (reply.error->stage == "inputs") r.inputs_error = reply.error->message;
     return r;
   }
-  const json& res = reply.answer["result"];
+  const CheckPredictAnswer& res = *reply.result;
   r.cell.outcome = Outcome::kOkExact;
-  r.cell.warnings = parse_warnings(res.value("warnings", json::array()));
-  r.cell.measurements = {{"load", res.value("load_seconds", 0.0), "s"},
-                         {"predict", res.value("predict_seconds", 0.0), "s"}};
-  r.outputs = res.value("outputs", std::vector<std::string>{});
-  r.invariants = res.value("invariants", json::array());
+  r.cell.warnings = res.warnings;
+  r.cell.measurements = {{"load", res.load_seconds, "s"}, {"predict", res.predict_seconds, "s"}};
+  r.outputs = res.outputs;
+  r.invariants = res.invariants;
   if (r.outputs.empty()) {
     r.cell.outcome = Outcome::kPredictError;
     r.cell.detail = {{"stage", "predict"}, {"message", "the loaded model serves none of predict, predict_proba, "
@@ -62,25 +60,23 @@ Status compare_with(CellRecord& c, const std::map<std::string, std::string>& ref
 
 Result<InputsRead> convert_inputs(EnvSessions& envs, const std::vector<std::string>& order, const std::string& path,
                                   const std::string& key, const std::string& out) {
-  json q = ConvertInputsRequest{path, out, key}.to_json();
   InputsRead read;
   std::string problems;
   for (const auto& name : order) {
     EnvSession& env = envs.at(name);
     if (!env.can_load()) continue;
-    auto reply = env.loader->request(q, kConvertTimeout);
-    if (!reply.ok()) {
-      problems += fmt::format("; in {}: {}", name, reply.failure.message);
+    auto reply = ask(*env.loader, ConvertInputsRequest{path, out, key}, kConvertTimeout);
+    if (!reply.answered()) {
+      problems += fmt::format("; in {}: {}", name, reply.failure->message);
       continue;
     }
-    if (reply.answer.value("ok", false)) {
+    if (reply.result) {
       read.env = name;
       return read;
     }
-    const json& error = reply.answer["error"];
-    std::string message = error.value("message", std::string());
+    const std::string& message = reply.error->message;
     // Only a missing reader (pyarrow) is worth asking the next environment about.
-    if (error.value("type", "") != "ImportError") return make_error(message);
+    if (reply.error->type != "ImportError") return make_error(message);
     problems += fmt::format("; in {}: {}", name, message);
     read.passed.push_back(fmt::format("{}: {}", name, message));
   }

@@ -72,17 +72,6 @@ void record_worker_failure(CellRecord& c, const WorkerFailure& f) {
   if (f.exit_status >= 0) c.detail["exit_status"] = f.exit_status;
 }
 
-std::vector<CellWarning> parse_warnings(const json& list) {
-  std::vector<CellWarning> out;
-  for (const auto& w : list) {
-    CellWarning cw{w.value("category", std::string()), w.value("message", std::string()), std::nullopt};
-    if (w.contains("original_sklearn_version") && w["original_sklearn_version"].is_string())
-      cw.original_sklearn_version = w["original_sklearn_version"].get<std::string>();
-    out.push_back(std::move(cw));
-  }
-  return out;
-}
-
 Outcome outcome_of_stage(const std::string& stage) {
   if (stage == "predict" || stage == "inputs") return Outcome::kPredictError;  // inputs: check's conversion
   if (stage == "crash") return Outcome::kCrash;      // the load's child died (signal or exit status)

@@ -36,16 +36,13 @@ struct ConsumeContext {
 // The limits of the matrix ([matrix] cell_timeout, cpu_limit, memory_limit_mb) for cells under cells_dir.
 ConsumeContext make_consume_context(const Matrix& m, const std::string& cells_dir);
 
-// The warnings a worker answer carries (harness/worker/PROTOCOL.md), with the version a
-// model was saved with when the warning names it.
-std::vector<CellWarning> parse_warnings(const nlohmann::json& list);
-
 // The outcome of a worker error by the stage it failed in ("load", "predict", "crash", ...).
 Outcome outcome_of_stage(const std::string& stage);
 
 // A worker's error answer (stage, type, message, traceback cut to whole UTF-8 characters,
 // signal, limits, RSS) into the cell; and a worker that gave no answer at all.
 void record_worker_error(CellRecord& c, const nlohmann::json& error);
+inline void record_worker_error(CellRecord& c, const WorkerError& error) { record_worker_error(c, error.raw); }
 void record_worker_failure(CellRecord& c, const WorkerFailure& f);
 
 // Compares a load's outputs (<out_prefix>.<output>.npy) with the reference .npy of each output:

@@ -8,34 +8,6 @@ namespace crossload {
 
 using json = nlohmann::json;
 
-namespace {
-
-Error malformed(const std::string& op, const std::string& what) {
-  return make_error(fmt::format("the worker's '{}' answer is malformed: {} (harness/worker/PROTOCOL.md)", op, what));
-}
-
-}  // namespace
-
-Result<ListAnswer> ListAnswer::from_json(const json& result) {
-  if (!result.is_object()) return malformed("list", "the result is not an object");
-  const json fixtures = result.value("fixtures", json::array());
-  if (!fixtures.is_array()) return malformed("list", "'fixtures' is not a list");
-  ListAnswer out;
-  try {
-    for (const auto& f : fixtures) {
-      out.fixtures.push_back({f.value("name", ""), f.value("description", ""),
-                              f.value("outputs", std::vector<std::string>{}), f.value("tags", std::vector<std::string>{}),
-                              f.value("rtol", 1e-7), f.value("atol", 0.0)});
-      const json recipe = f.value("recipe_sha256", json());
-      out.recipes[out.fixtures.back().name] = recipe.is_string() ? recipe.get<std::string>() : "";
-    }
-    for (const auto& f : result.value("formats", json::array())) out.formats.push_back(f.value("name", ""));
-  } catch (const json::exception& e) {
-    return malformed("list", e.what());
-  }
-  return out;
-}
-
 json TrainRequest::to_json() const { return {{"op", "train"}, {"fixture", fixture}, {"out_dir", out_dir}, {"cv", cv}}; }
 
 json DumpRequest::to_json() const {

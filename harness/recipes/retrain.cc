@@ -42,10 +42,9 @@ json retrain_once(EnvSession& env, const std::string& fixture) {
   } else if (!env.can_load()) {
     answer = {{"skipped", "the consumer worker is not running"}};
   } else {
-    auto r = call(*env.loader, RetrainCvRequest{fixture}, kRetrainTimeout);
-    if (!r.reply.ok()) answer = {{"skipped", "retraining failed: " + r.reply.failure.message}};
-    else if (!r.ok()) answer = {{"skipped", "retraining failed: " + r.error().value("message", std::string())}};
-    else answer = r.result();
+    auto r = ask(*env.loader, RetrainCvRequest{fixture}, kRetrainTimeout);
+    if (!r.result) answer = {{"skipped", "retraining failed: " + r.why()}};
+    else answer = {{"cv_score", r.result->cv_score}};
   }
   env.retrained[fixture] = answer;
   return answer;

@@ -24,7 +24,7 @@ void add_retrain_check(EnvSession& consumer, const ArtifactRecord& artifact, Cel
 // The cells the retrain check is for: those that failed to load or to predict.
 bool retrain_applies(const CellRecord& cell);
 
-// The environment's retrain_cv answer for the fixture ({cv_score, cv_std, train_seconds}), asked
+// The environment's retrain_cv answer for the fixture as {cv_score} (a number or null), asked
 // once per session and remembered; {skipped: why} under emulation, when its consumer worker is
 // not running, or when retraining failed. check --recipe asks the reference environment through
 // it, so the CV score it compares with obeys the same guards as the failing environments'.

@@ -52,11 +52,11 @@ Status compare_outputs(CellRecord& c, const ArtifactRecord& a, const std::string
   return compare_to_references(c, references, out_prefix, tol);
 }
 
-void add_measurements(CellRecord& c, const json& res, const ArtifactRecord& a) {
-  c.measurements = {{"load", res.value("load_seconds", 0.0), "s"},
-                    {"predict", res.value("predict_seconds", 0.0), "s"},
-                    {"rss_at_fork", res.value("rss_at_fork_kb", 0.0) * 1024.0, "bytes"},
-                    {"rss_peak", res.value("rss_peak_kb", 0.0) * 1024.0, "bytes"},
+void add_measurements(CellRecord& c, const LoadAnswer& res, const ArtifactRecord& a) {
+  c.measurements = {{"load", res.load_seconds, "s"},
+                    {"predict", res.predict_seconds, "s"},
+                    {"rss_at_fork", res.rss_at_fork_kb * 1024.0, "bytes"},
+                    {"rss_peak", res.rss_peak_kb * 1024.0, "bytes"},
                     {"size", static_cast<double>(a.size_bytes), "bytes"}};
 }
 
@@ -135,19 +135,19 @@ Status load_and_compare(EnvSession& consumer, const ArtifactRecord& a, const Con
                          (fs::path(a.path).parent_path() / a.manifest.value("inputs", "inputs.npy")).string(),
                          a.manifest["outputs"], prefix.string(),
                          a.manifest["format_details"].value("untrusted_types", json::array()), ctx.limits, ctx.isolation};
-  auto r = call(*consumer.loader, req, ctx.timeout);
-  if (!r.reply.ok()) {
-    record_worker_failure(c, r.reply.failure);  // the caller revives the worker, from its main thread
+  auto r = ask(*consumer.loader, req, ctx.timeout);
+  if (!r.answered()) {
+    record_worker_failure(c, *r.failure);  // the caller revives the worker, from its main thread
     return ok_status();
   }
-  if (!r.ok()) {
-    record_worker_error(c, r.error());
+  if (r.error) {
+    record_worker_error(c, *r.error);
     return ok_status();
   }
-  const json& res = r.result();
-  c.warnings = parse_warnings(res.value("warnings", json::array()));
+  const LoadAnswer& res = *r.result;
+  c.warnings = res.warnings;
   if (auto st = compare_outputs(c, a, prefix.string()); !st) return st;
-  record_invariants(c, res.value("invariants", json::array()));
+  record_invariants(c, res.invariants);
   add_measurements(c, res, a);
   return ok_status();
 }

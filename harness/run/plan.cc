@@ -95,12 +95,10 @@ Result<std::vector<FixtureInfo>> list_zoo(const std::string& source_root) {
   Launch launch{{"python3"}, {}, false, "host python3"};
   auto worker = WorkerClient::start("plan", launch, source_root, "/dev/null");
   if (!worker) return Error{worker.error().message, ErrorKind::kEnvironment};
-  auto r = call(**worker, list_request(), std::chrono::seconds(60));
-  if (!r.reply.ok()) return make_error(ErrorKind::kEnvironment, r.why());
-  if (!r.ok()) return make_error(ErrorKind::kEnvironment, "listing the zoo failed: " + r.why());
-  auto listed = ListAnswer::from_json(r.result());
-  if (!listed) return Error{listed.error().message, ErrorKind::kEnvironment};
-  return listed->fixtures;
+  auto r = ask(**worker, list_request(), std::chrono::seconds(60));
+  if (r.result) return r.result->fixtures;
+  if (!r.answered() || r.error->is_malformed_answer()) return make_error(ErrorKind::kEnvironment, r.why());
+  return make_error(ErrorKind::kEnvironment, "listing the zoo failed: " + r.why());
 }
 
 }  // namespace crossload

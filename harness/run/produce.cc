@@ -16,16 +16,16 @@ namespace {
 constexpr std::chrono::seconds kTrainTimeout{900};
 constexpr std::chrono::seconds kDumpTimeout{900};
 
-std::string reply_error(const WorkerReply& r) {
-  if (!r.ok()) return r.failure.message;
-  const json& e = r.answer["error"];
-  return e.value("type", std::string("Error")) + ": " + e.value("message", std::string());
+template <class R>
+std::string reply_error(const Decoded<R>& r) {
+  if (!r.answered()) return r.failure->message;
+  return (r.error->type.empty() && !r.error->raw.contains("type") ? "Error" : r.error->type) + ": " + r.error->message;
 }
 
 // A dump whose own load-back fails is a format that cannot hold the model usably; say where.
-std::string dump_error(const WorkerReply& r) {
-  if (!r.ok()) return r.failure.message;
-  std::string stage = r.answer["error"].value("stage", std::string("dump"));
+std::string dump_error(const Decoded<DumpAnswer>& r) {
+  if (!r.answered()) return r.failure->message;
+  std::string stage = r.error->raw.contains("stage") ? r.error->stage : "dump";
   if (stage == "dump") return "dumping failed: " + reply_error(r);
   return "the producer's own round trip failed at " + stage + ": " + reply_error(r);
 }
@@ -42,11 +42,10 @@ ArtifactRecord base_record(const EnvSession& producer, const FixtureInfo& fixtur
 }
 
 json make_manifest(const EnvSession& producer, const FixtureInfo& fixture, const ArtifactRecord& a,
-                   const json& train, const json& dump) {
+                   const TrainAnswer& train, const DumpAnswer& dump) {
   json refs = json::object();
   std::string file = fs::path(a.path).filename().string();
-  for (const auto& out : dump.value("outputs", json::array()))
-    refs[out.get<std::string>()] = file + ".ref." + out.get<std::string>() + ".npy";
+  for (const auto& out : dump.outputs) refs[out] = file + ".ref." + out + ".npy";
   return {{"schema_version", kManifestSchemaVersion},
           {"crossload_version", CROSSLOAD_VERSION},
           {"fixture", fixture.name},
@@ -55,14 +54,14 @@ json make_manifest(const EnvSession& producer, const FixtureInfo& fixture, const
           {"artifact", file},
           {"sha256", a.sha256},
           {"size_bytes", a.size_bytes},
-          {"dump_seconds", dump.value("dump_seconds", 0.0)},
-          {"format_details", dump.value("format_details", json::object())},
-          {"outputs", dump.value("outputs", json::array())},
+          {"dump_seconds", dump.dump_seconds},
+          {"format_details", dump.format_details},
+          {"outputs", dump.outputs},
           {"references", refs},
           {"inputs", "inputs.npy"},
           {"tolerance", {{"rtol", fixture.rtol}, {"atol", fixture.atol}}},
-          {"training", train},
-          {"warnings", dump.value("warnings", json::array())},
+          {"training", train.facts},
+          {"warnings", dump.warnings},
           {"producer_fingerprint", producer.record.fingerprint}};
 }
 
@@ -80,26 +79,25 @@ json audit_artifact(const std::string& path, RunLog& log) {
   return audit;
 }
 
-void dump_one(EnvSession& producer, const FixtureInfo& fixture, const json& train,
+void dump_one(EnvSession& producer, const FixtureInfo& fixture, const TrainAnswer& train,
               ArtifactRecord& a, RunLog& log) {
   std::string inputs = fs::path(a.path).parent_path() / "inputs.npy";
-  auto r = call(*producer.worker, DumpRequest{fixture.name, a.format, a.path, inputs}, kDumpTimeout).reply;
-  if (r.ok() && r.answer.value("ok", false)) {
-    const json& res = r.answer["result"];
+  auto r = ask(*producer.worker, DumpRequest{fixture.name, a.format, a.path, inputs}, kDumpTimeout);
+  if (r.result) {
     a.status = "ok";
-    a.sha256 = res.value("sha256", std::string());
-    a.size_bytes = res.value("size_bytes", int64_t{0});
-    a.manifest = make_manifest(producer, fixture, a, train, res);
+    a.sha256 = r.result->sha256;
+    a.size_bytes = r.result->size_bytes;
+    a.manifest = make_manifest(producer, fixture, a, train, *r.result);
     a.manifest["audit"] = audit_artifact(a.path, log);
     std::ofstream(manifest_path(a.path)) << a.manifest.dump(2) << '\n';
     log.detail("  dumped {} as {} ({} bytes)", fixture.name, a.format, a.size_bytes);
     return;
   }
-  bool unsupported = r.ok() && r.answer["error"].value("stage", std::string()) == "unsupported";
+  bool unsupported = r.error && r.error->stage == "unsupported";
   a.status = unsupported ? "unsupported" : "error";
-  a.reason = unsupported ? r.answer["error"].value("message", std::string()) : dump_error(r);
-  if (r.ok()) a.manifest = {{"error", r.answer["error"]}};  // the stage decides the cells' outcome
-  if (!r.ok()) producer.revive(log);
+  a.reason = unsupported ? r.error->message : dump_error(r);
+  if (r.error) a.manifest = {{"error", r.error->raw}};  // the stage decides the cells' outcome
+  if (!r.answered()) producer.revive(log);
   log.detail("  {} {} as {}: {}", a.status, fixture.name, a.format, a.reason);
 }
 
@@ -120,15 +118,15 @@ std::vector<ArtifactRecord> produce_fixture(EnvSession& producer, const FixtureI
     return out;
   }
   Stopwatch clock;
-  auto train = call(*producer.worker, TrainRequest{fixture.name, dir.string(), !producer.emulated}, kTrainTimeout).reply;
-  if (!train.ok() || !train.answer.value("ok", false)) {
+  auto train = ask(*producer.worker, TrainRequest{fixture.name, dir.string(), !producer.emulated}, kTrainTimeout);
+  if (!train.result) {
     std::string why = "training failed: " + reply_error(train);
-    if (!train.ok()) producer.revive(log);
+    if (!train.answered()) producer.revive(log);
     for (auto& a : out) a.reason = why;
     log.error("{} in {}: {}", fixture.name, producer.spec.name, why);
     return out;
   }
-  for (auto& a : out) dump_one(producer, fixture, train.answer["result"], a, log);
+  for (auto& a : out) dump_one(producer, fixture, *train.result, a, log);
   log.info("produced {} in {} ({} formats, {:.1f} s)", fixture.name, producer.spec.name, formats.size(),
            clock.seconds());
   return out;

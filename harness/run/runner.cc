@@ -66,13 +66,12 @@ Status start_workers(RunState& st) {
 // The `list` op's answer, from a worker or known from an earlier run (harness/core/protocol.h).
 using Listed = ListAnswer;
 
-// The `list` op's result from the first environment whose worker answers it.
-Result<json> list_fixtures(EnvSessions& envs) {
+// The `list` op's answer from the first environment whose worker answers it.
+Result<Listed> list_fixtures(EnvSessions& envs) {
   for (auto& [name, s] : envs) {
     if (!s.available()) continue;
-    auto r = call(*s.worker, list_request(), std::chrono::seconds(120));
-    if (!r.ok()) continue;
-    return r.result();
+    auto r = ask(*s.worker, list_request(), std::chrono::seconds(120));
+    if (r.result) return std::move(*r.result);
   }
   return make_error(ErrorKind::kEnvironment, "no environment of the matrix could start a worker, so there is nothing to run "
                     "(see the errors above)");
@@ -202,8 +201,8 @@ Result<Listed> known_or_listed(RunState& st, bool plain_fixtures) {
   if (auto s = start_workers(st); !s) return s.error();
   auto listed = list_fixtures(st.envs);
   if (!listed) return listed.error();
-  if (st.known && plain_fixtures) st.known->keep_listing(*fixtures_code, *listed);
-  return ListAnswer::from_json(*listed);
+  if (st.known && plain_fixtures) st.known->keep_listing(*fixtures_code, listed->raw);
+  return listed;
 }
 
 Result<RunRecord> open_run(Store& store, const RunOptions& o, const std::string& sha, RunLog& log) {

@@ -28,11 +28,10 @@ Result<RoleMatrix> load_role_matrix(const std::string& path, const std::string& 
 }
 
 Result<std::vector<FixtureInfo>> list_fixtures(EnvSession& producer) {
-  auto r = call(*producer.worker, list_request(), std::chrono::seconds(120));
-  if (!r.ok()) return make_error(fmt::format("listing the fixtures in {}: {}", producer.spec.name, r.why()));
-  auto listed = ListAnswer::from_json(r.result());
-  if (!listed) return listed.error();
-  return listed->fixtures;
+  auto r = ask(*producer.worker, list_request(), std::chrono::seconds(120));
+  if (r.result) return r.result->fixtures;
+  if (r.error && r.error->is_malformed_answer()) return make_error(r.why());
+  return make_error(fmt::format("listing the fixtures in {}: {}", producer.spec.name, r.why()));
 }
 
 Status check_sandbox(bool sandbox, RunLog& log) {

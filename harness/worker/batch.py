@@ -10,9 +10,12 @@ load starts in a fresh child. After each load the child compares the process wit
 
 Python 3.8 compatible, Linux only.
 """
+import gc
 import json
+import math
 import os
 import resource
+import select
 import shutil
 import sys
 import tempfile
@@ -20,6 +23,7 @@ import time
 
 import isolation as iso
 import privileges
+import process_tools
 import process_state
 from loads import LoadJob
 from stages import ReportedError, StageError, jsonable
@@ -68,7 +72,7 @@ class Batch:
         try:
             if self.isolation.dropper is not None:
                 os.chown(tmpdir, self.isolation.dropper.uid, self.isolation.dropper.uid)
-            with iso._ChildSignals() as wake:
+            with process_tools.ChildSignals() as wake:
                 forked = self.child is None
                 if forked:
                     stamps["fork"] = time.monotonic()
@@ -97,64 +101,64 @@ class Batch:
         child, self.child = self.child, None
         if child is None:
             return
-        iso._kill(-child.pid)
+        process_tools.kill(-child.pid)
         try:
             os.wait4(child.pid, 0)
         except ChildProcessError:
             pass  # reaped already by another path of the worker (a sweep between two loads)
         _close_all(child)
-        self.isolation._sweep()
-        iso._log("batch child %d retired after %d load(s): %s" % (child.pid, child.loads, reason))
+        self.isolation.sweep()
+        process_tools.log("batch child %d retired after %d load(s): %s" % (child.pid, child.loads, reason))
 
     def _start(self, limits, key, tmpdir, wake_fds):
         request_read, request_write = os.pipe()
         result_read, result_write = os.pipe()
-        iso.gc.freeze()  # as in isolation.Isolation._fork: no collection copies the worker's pages
+        gc.freeze()  # as in isolation.Isolation._fork: no collection copies the worker's pages
         pid = os.fork()
         if pid == 0:
             os.close(request_write)
             os.close(result_read)
             _serve(self.session, self.isolation, limits, tmpdir, request_read, result_write,
                    self.isolation.protected_fds + wake_fds)  # never returns
-        iso.gc.unfreeze()
+        gc.unfreeze()
         os.close(request_read)
         os.close(result_write)
         try:
             os.setpgid(pid, pid)
         except OSError:
             pass
-        iso._log("batch child %d started" % pid)
+        process_tools.log("batch child %d started" % pid)
         return Child(pid, request_write, result_read, key)
 
     def _load(self, child, req, tmpdir, limits, start, wake_fd):
         """Sends the load to the child and waits for its answer line, its end, or a broken
         limit. Returns an _Ending."""
         try:
-            iso._write_all(child.request_fd, (json.dumps({"req": req, "tmpdir": tmpdir}) + "\n").encode())
+            process_tools.write_all(child.request_fd, (json.dumps({"req": req, "tmpdir": tmpdir}) + "\n").encode())
         except OSError:
             pass  # the child is gone: judged below by how it ended
         watch = _Watch(limits, start, self.isolation.address_space_enforced)
         data, eof = b"", False
         while b"\n" not in data:
-            if iso._exited(child.pid):  # it may have answered, then left (a retiring child)
-                answer = _answer(iso._drain(child.result_fd) if not data else data + iso._drain(child.result_fd))
+            if process_tools.exited(child.pid):  # it may have answered, then left (a retiring child)
+                answer = _answer(process_tools.drain(child.result_fd) if not data else data + process_tools.drain(child.result_fd))
                 return _Ending(answer, died=answer is None)
             broken = watch.broken(child.pid)
             if broken:
                 return _Ending(None, died=True, killed_for=broken)
             watched = [wake_fd] if eof else [wake_fd, child.result_fd]
-            ready = iso.select.select(watched, [], [], watch.poll_interval())[0]
+            ready = select.select(watched, [], [], watch.poll_interval())[0]
             if child.result_fd in ready:
                 chunk = os.read(child.result_fd, 1 << 16)
                 eof = not chunk
                 data += chunk
             if wake_fd in ready:
-                iso._drain(wake_fd)
+                process_tools.drain(wake_fd)
         answer = _answer(data)
         return _Ending(answer, died=answer is None)
 
     def _judge(self, child, ending, limits, start, stamps):
-        """As isolation._judge, per load: a live child's answer is the load's; a dead child's
+        """As isolation.judge, per load: a live child's answer is the load's; a dead child's
         end is a crash or a timeout of the load in flight."""
         measured = {"rss_at_fork_kb": start.rss_kb, "isolated_seconds": time.monotonic() - start.at}
         answer = ending.answer
@@ -172,23 +176,23 @@ class Batch:
             stamps["swept"] = time.monotonic()
             self.isolation.warm(imported)
             return iso.answered(answer, measured)
-        iso._kill(-child.pid)
+        process_tools.kill(-child.pid)
         _, status, rusage = os.wait4(child.pid, 0)
         self.child = None
         _close_all(child)
-        self.isolation._sweep()
+        self.isolation.sweep()
         stamps["swept"] = time.monotonic()
         ending.retired = "the load ended the child"
-        iso._log("batch child %d ended in its load %d" % (child.pid, child.loads))
+        process_tools.log("batch child %d ended in its load %d" % (child.pid, child.loads))
         measured["rss_peak_kb"] = rusage.ru_maxrss  # the child's peak over all its loads
         used = _Usage(rusage.ru_utime + rusage.ru_stime - start.cpu_seconds)
-        return iso._judge(iso.Ending(None, status, used, ending.killed_for), limits, measured)
+        return iso.judge(iso.Ending(None, status, used, ending.killed_for), limits, measured)
 
     def _strays(self, child_pid):
         """Whether a load left processes behind that escaped its child (a double fork): they
         are the worker's children when it is a subreaper, or tasks of the sandbox uid."""
         if self.isolation.subreaper_problem is None:
-            return any(pid != child_pid for pid in iso._own_children())
+            return any(pid != child_pid for pid in process_tools.own_children())
         if self.isolation.sandbox_uid is not None:
             status = privileges.read_status(child_pid)
             threads = (status and privileges.status_field(status, "Threads")) or 1
@@ -221,7 +225,7 @@ class _Ending:
 
 
 class _Usage:
-    """Stands for the rusage of a dead child in isolation._judge: this load's CPU time only."""
+    """Stands for the rusage of a dead child in isolation.judge: this load's CPU time only."""
 
     def __init__(self, seconds):
         self.ru_utime, self.ru_stime = seconds, 0.0
@@ -238,7 +242,7 @@ class _Watch(iso.Watch):
             rss_limit = start.rss_kb + int(limits.address_space_bytes) // 1024
         super().__init__(limits.wall_seconds, rss_limit)
         self.cpu_limit = None if limits.cpu_seconds is None else \
-            start.cpu_seconds + iso.math.ceil(limits.cpu_seconds) + 1
+            start.cpu_seconds + math.ceil(limits.cpu_seconds) + 1
 
     def poll_interval(self):
         interval = super().poll_interval()
@@ -255,7 +259,7 @@ class _Watch(iso.Watch):
 
 def _why_not_reuse(child, key):
     """Why the next load needs a fresh child, or None."""
-    if iso._exited(child.pid):
+    if process_tools.exited(child.pid):
         return "it ended between loads"
     if child.key != key:
         return "the load's process limit or temporary root differs"
@@ -272,7 +276,7 @@ def _serve(session, isolation, limits, tmpdir, request_fd, result_fd, close_fds)
     code = 0
     try:
         started = time.monotonic()
-        applied = iso._confine(iso.Limits(processes=limits.processes), tmpdir, close_fds,
+        applied = iso.confine(iso.Limits(processes=limits.processes), tmpdir, close_fds,
                                isolation.dropper, isolation.address_space_enforced)
         first_stamps = {"child_started": started, "confined": time.monotonic()}
         requests = os.fdopen(request_fd, "rb")
@@ -294,7 +298,7 @@ def _serve(session, isolation, limits, tmpdir, request_fd, result_fd, close_fds)
             before = after
             stamps["checked"] = time.monotonic()
             answer.update(child_stamps=stamps, retire=reasons)
-            iso._write_all(result_fd, (json.dumps(jsonable(answer), allow_nan=False) + "\n").encode())
+            process_tools.write_all(result_fd, (json.dumps(jsonable(answer), allow_nan=False) + "\n").encode())
             if reasons:
                 break
     except BaseException:
@@ -345,16 +349,16 @@ def _limit_cpu(seconds):
         _soft_limit(resource.RLIMIT_CPU, None)
         return None
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    budget = int(iso.math.ceil(usage.ru_utime + usage.ru_stime + seconds))
+    budget = int(math.ceil(usage.ru_utime + usage.ru_stime + seconds))
     _soft_limit(resource.RLIMIT_CPU, budget)
-    return int(iso.math.ceil(seconds))
+    return int(math.ceil(seconds))
 
 
 def _limit_address_space(limits, enforced):
     """RLIMIT_AS's soft limit at what the child maps now plus the load's allowance."""
     if not enforced:
         return None
-    value = iso._address_space_limit(limits)
+    value = iso.address_space_limit(limits)
     _soft_limit(resource.RLIMIT_AS, value)
     return value
 
@@ -406,5 +410,5 @@ def _reset_peak(pid):
 
 
 def _close_all(child):
-    iso._close(child.request_fd)
-    iso._close(child.result_fd)
+    process_tools.close(child.request_fd)
+    process_tools.close(child.result_fd)

@@ -202,14 +202,15 @@ def _rss(session, req):
     fmt, path, ctx = _load_args(req)
 
     def work(tmpdir):
+        from process_tools import status_kb
         from stages import in_stage
 
         _release_free_heap()
         _reset_peak()
-        before = _status_kb("VmRSS")
+        before = status_kb("VmRSS")
         with in_stage("load"):
             model = fmt.load(path, ctx)
-        peak = _status_kb("VmHWM")
+        peak = status_kb("VmHWM")
         del model
         return {"rss_before_kb": before, "rss_growth_kb": max(0, peak - before)}
 
@@ -236,12 +237,6 @@ def _reset_peak():
             f.write("5")
     except OSError:
         pass
-
-
-def _status_kb(field):
-    from isolation import _status_kb as status_kb
-
-    return status_kb(field)
 
 
 def _share(session, req):

@@ -23,6 +23,7 @@ import tempfile
 import time
 
 import privileges
+import process_tools
 from formats import registry
 from stages import ProtocolError, ReportedError, StageError, jsonable
 
@@ -105,7 +106,7 @@ class Watch:
         remaining = self.remaining()
         if remaining is not None and remaining <= 0:
             return "wall"
-        if self.rss_limit_kb is not None and _status_kb("VmRSS", pid) > self.rss_limit_kb:
+        if self.rss_limit_kb is not None and process_tools.status_kb("VmRSS", pid) > self.rss_limit_kb:
             return "memory"
         return None
 
@@ -118,13 +119,13 @@ class Isolation:
         self.unwarmable = set()
         self.subreaper_problem = privileges.become_subreaper()
         if self.subreaper_problem:
-            _log("cannot become a subreaper (%s): a load's orphans escape the sweep"
+            process_tools.log("cannot become a subreaper (%s): a load's orphans escape the sweep"
                  % self.subreaper_problem)
         self.sandbox_uid = _usable_sandbox_uid()
         self.dropper = privileges.Dropper(self.sandbox_uid) if self.sandbox_uid is not None else None
         self.address_space_enforced = _address_space_limit_works()
         if not self.address_space_enforced:
-            _log("RLIMIT_AS does not hold here (QEMU user mode?): the memory limit is watched "
+            process_tools.log("RLIMIT_AS does not hold here (QEMU user mode?): the memory limit is watched "
                  "on the load's RSS every %g s instead" % MEMORY_WATCH_SECONDS)
 
     def run(self, work, limits, publish, tmp_root=None):
@@ -137,8 +138,8 @@ class Isolation:
         tmpdir = tempfile.mkdtemp(prefix="crossload-load-", dir=tmp_root)
         try:
             started = time.monotonic()
-            rss_at_fork = _status_kb("VmRSS")
-            with _ChildSignals() as wake:
+            rss_at_fork = process_tools.status_kb("VmRSS")
+            with process_tools.ChildSignals() as wake:
                 stamps["fork"] = time.monotonic()
                 pid, result_fd = self._fork(work, limits, tmpdir, wake.fds())
                 try:
@@ -146,10 +147,10 @@ class Isolation:
                 finally:
                     os.close(result_fd)
             stamps["reaped"] = time.monotonic()
-            self._sweep()
+            self.sweep()
             measured = {"rss_at_fork_kb": rss_at_fork, "rss_peak_kb": ending.rusage.ru_maxrss,
                         "isolated_seconds": time.monotonic() - started}
-            result = _judge(ending, limits, measured)
+            result = judge(ending, limits, measured)
             stamps.update(result.pop("child_stamps", None) or {})
             stamps["swept"] = time.monotonic()
             self.warm(result.pop("imported", []))
@@ -187,19 +188,19 @@ class Isolation:
             rss_limit = rss_at_fork_kb + int(limits.address_space_bytes) // 1024
         return Watch(limits.wall_seconds, rss_limit)
 
-    def _sweep(self):
+    def sweep(self):
         """Ends whatever the load left behind (daemonised children, a fork bomb's survivors)."""
-        if self.subreaper_problem is None and not _children_left():
+        if self.subreaper_problem is None and not process_tools.children_left():
             return  # the common case: nothing left, and no extra fork to find that out
         if self.sandbox_uid is not None and privileges.count_tasks(self.sandbox_uid):
             privileges.kill_uid(self.sandbox_uid)
         deadline = time.monotonic() + SWEEP_SECONDS
-        while _children_left() and time.monotonic() < deadline:
-            for pid in _own_children():
-                _kill(pid)
+        while process_tools.children_left() and time.monotonic() < deadline:
+            for pid in process_tools.own_children():
+                process_tools.kill(pid)
             time.sleep(0.01)
-        if self.subreaper_problem is None and _children_left():
-            _log("processes of a load survived %d s of killing" % SWEEP_SECONDS)
+        if self.subreaper_problem is None and process_tools.children_left():
+            process_tools.log("processes of a load survived %d s of killing" % SWEEP_SECONDS)
 
     def warm(self, modules):
         """Imports into the worker the stack's modules a load needs (see WARM_PACKAGES): those
@@ -217,7 +218,7 @@ class Isolation:
                     importlib.import_module(name)
             except BaseException as exc:  # a module that imports only in a load is not fatal
                 self.unwarmable.add(name)
-                _log("could not pre-import %s: %s: %s" % (name, type(exc).__name__, exc))
+                process_tools.log("could not pre-import %s: %s: %s" % (name, type(exc).__name__, exc))
 
 
 def _address_space_limit_works():
@@ -239,11 +240,11 @@ def _usable_sandbox_uid():
     uid = privileges.pick_sandbox_uid()
     if uid is None:
         if os.geteuid() == 0:
-            _log("load children run as root: cannot switch uid here")
+            process_tools.log("load children run as root: cannot switch uid here")
         return None
     problem = privileges.probe_drop(uid)
     if problem:
-        _log("load children run as root (dropping to uid %d failed: %s); RLIMIT_NPROC cannot "
+        process_tools.log("load children run as root (dropping to uid %d failed: %s); RLIMIT_NPROC cannot "
              "bound a fork bomb" % (uid, problem))
         return None
     return uid
@@ -258,7 +259,7 @@ def _child(work, limits, tmpdir, result_fd, close_fds, dropper, address_space_en
     try:
         before = set(sys.modules)
         try:
-            applied = _confine(limits, tmpdir, close_fds, dropper, address_space_enforced)
+            applied = confine(limits, tmpdir, close_fds, dropper, address_space_enforced)
             stamps["confined"] = time.monotonic()
             answer = {"ok": True, "result": work(tmpdir)}
             stamps["worked"] = time.monotonic()
@@ -271,7 +272,7 @@ def _child(work, limits, tmpdir, result_fd, close_fds, dropper, address_space_en
         imported = sorted(m for m in set(sys.modules) - before
                           if m.split(".")[0] in WARM_PACKAGES)
         answer.setdefault("result" if answer["ok"] else "error", {})["imported"] = imported
-        _write_all(result_fd, (json.dumps(jsonable(answer), allow_nan=False) + "\n").encode())
+        process_tools.write_all(result_fd, (json.dumps(jsonable(answer), allow_nan=False) + "\n").encode())
     except BaseException:
         code = 70  # the answer itself failed: the worker reports the exit status
     finally:
@@ -281,7 +282,7 @@ def _child(work, limits, tmpdir, result_fd, close_fds, dropper, address_space_en
             os._exit(code)
 
 
-def _confine(limits, tmpdir, close_fds, dropper, address_space_enforced):
+def confine(limits, tmpdir, close_fds, dropper, address_space_enforced):
     """Everything a child does before it touches the artifact. Returns what was applied."""
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -290,7 +291,7 @@ def _confine(limits, tmpdir, close_fds, dropper, address_space_enforced):
     os.dup2(null, 0)  # the protocol's requests are not the artifact's to read
     os.close(null)
     for fd in close_fds:
-        _close(fd)
+        process_tools.close(fd)
     os.environ["TMPDIR"] = tmpdir
     tempfile.tempdir = tmpdir  # the worker may have cached /tmp already
     os.chdir(tmpdir)  # relative writes land in the private directory
@@ -298,7 +299,7 @@ def _confine(limits, tmpdir, close_fds, dropper, address_space_enforced):
     applied = {"uid": None}
     # Where RLIMIT_AS does not hold (QEMU user mode) the worker watches the RSS instead: no limit
     # to compute (a read of /proc/self/status, ~5 ms there) nor to set.
-    address_space = _address_space_limit(limits) if address_space_enforced else None
+    address_space = address_space_limit(limits) if address_space_enforced else None
     sandbox_uid = dropper.uid if dropper is not None else None
     if dropper is not None:
         os.chown(tmpdir, sandbox_uid, sandbox_uid)
@@ -310,13 +311,13 @@ def _confine(limits, tmpdir, close_fds, dropper, address_space_enforced):
     return applied
 
 
-def _address_space_limit(limits):
+def address_space_limit(limits):
     """RLIMIT_AS for the child: what it inherited plus the load's allowance. The worker's own
     mappings (the imported stack, BLAS buffers) vary several-fold between environments; the
     allowance is what a load may add, the same everywhere."""
     if limits.address_space_bytes is None:
         return None
-    return _status_kb("VmSize") * 1024 + int(limits.address_space_bytes)
+    return process_tools.status_kb("VmSize") * 1024 + int(limits.address_space_bytes)
 
 
 def _limit_processes(processes, sandbox_uid):
@@ -370,36 +371,13 @@ def _phases(stamps):
             if a in stamps and b in stamps}
 
 
-class _ChildSignals:
-    """While a child runs, SIGCHLD writes to a pipe the worker selects on: a child that dies
-    silently (its pipe still held open by its own children) wakes the worker at once."""
-
-    def __enter__(self):
-        self.read_fd, self.write_fd = os.pipe()
-        os.set_blocking(self.write_fd, False)
-        os.set_blocking(self.read_fd, False)
-        self.old_handler = signal.signal(signal.SIGCHLD, lambda signum, frame: None)
-        self.old_wakeup = signal.set_wakeup_fd(self.write_fd)
-        return self
-
-    def fds(self):
-        return (self.read_fd, self.write_fd)
-
-    def __exit__(self, *exc):
-        signal.set_wakeup_fd(self.old_wakeup)
-        signal.signal(signal.SIGCHLD, self.old_handler)
-        os.close(self.read_fd)
-        os.close(self.write_fd)
-        return False
-
-
 def _await(pid, result_fd, watch, wake_fd):
     """Reads the child's answer until it is whole, the child exits, or it breaks a limit."""
     data = b""
     eof = False
     while b"\n" not in data:
-        if _exited(pid):
-            data += _drain(result_fd)
+        if process_tools.exited(pid):
+            data += process_tools.drain(result_fd)
             break
         broken = watch.broken(pid)
         if broken:
@@ -411,7 +389,7 @@ def _await(pid, result_fd, watch, wake_fd):
             eof = not chunk
             data += chunk
         if wake_fd in ready:
-            _drain(wake_fd)
+            process_tools.drain(wake_fd)
     _wait_exit(pid, wake_fd, EXIT_GRACE_SECONDS)
     return _reap(pid, data)
 
@@ -419,7 +397,7 @@ def _await(pid, result_fd, watch, wake_fd):
 def _reap(pid, data, killed_for=None):
     # While the child is unreaped its pid, and so its group id, cannot be reused: kill the group
     # now, never after the wait.
-    _kill(-pid)
+    process_tools.kill(-pid)
     _, status, rusage = os.wait4(pid, 0)
     answer = None
     line = data.split(b"\n", 1)[0]
@@ -431,44 +409,20 @@ def _reap(pid, data, killed_for=None):
     return Ending(answer if isinstance(answer, dict) else None, status, rusage, killed_for)
 
 
-def _exited(pid):
-    """True once the child is a zombie, or already reaped by another path of the worker (a sweep
-    between two loads of a batch); it is not reaped here (see _reap)."""
-    try:
-        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except ChildProcessError:
-        return True
-    return info is not None
-
-
 def _wait_exit(pid, wake_fd, seconds):
     """Waits (woken by SIGCHLD) until the child is a zombie or `seconds` pass."""
     deadline = time.monotonic() + seconds
-    while not _exited(pid):
+    while not process_tools.exited(pid):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return
         if select.select([wake_fd], [], [], remaining)[0]:
-            _drain(wake_fd)
-
-
-def _drain(fd):
-    chunks = []
-    os.set_blocking(fd, False)
-    try:
-        while True:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    except BlockingIOError:
-        pass
-    return b"".join(chunks)
+            process_tools.drain(wake_fd)
 
 
 # --- judging ------------------------------------------------------------------------------
 
-def _judge(ending, limits, measured):
+def judge(ending, limits, measured):
     """The load's result, or ReportedError: its own error, a crash or a timeout."""
     answer = ending.answer
     if answer is not None and os.WIFEXITED(ending.status) and os.WEXITSTATUS(ending.status) == 0:
@@ -542,65 +496,3 @@ def _signal_name(number):
         return signal.Signals(number).name
     except ValueError:
         return "unknown signal"
-
-
-# --- small helpers --------------------------------------------------------------------------
-
-def _status_kb(field, pid="self"):
-    """A 'kB' field of /proc/<pid>/status (VmRSS, VmSize); 0 when the kernel does not say."""
-    status = privileges.read_status(pid)
-    return (status is not None and privileges.status_field(status, field)) or 0
-
-
-def _children_left():
-    """True while the worker has any child, running or unreaped; reaps the finished ones."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return False
-        if pid == 0:
-            return True
-
-
-def _own_children():
-    # The pid this /proc knows us by: a /proc bound from outside a PID namespace says another.
-    me = os.readlink("/proc/self")
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # "pid (comm) state ppid ...": comm may hold spaces and parentheses
-        if stat[stat.rfind(")") + 2:].split()[1] == me:
-            found.append(int(entry))
-    return found
-
-
-def _kill(pid):
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass  # already gone
-
-
-def _close(fd):
-    try:
-        os.close(fd)
-    except OSError:
-        pass
-
-
-def _write_all(fd, data):
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _log(message):
-    sys.stderr.write("crossload worker: %s\n" % message)
-    sys.stderr.flush()
