@@ -320,6 +320,23 @@ TEST(HtmlAggregatedPage, ACauseListsAtMostTwoHundredCellsAndItsPairs) {
   EXPECT_THAT(page, HasSubstr("title=\"125 LOAD_ERROR\""));
 }
 
+TEST(HtmlAggregatedPage, ChartsShowTheMediansCountedAsTheCellsPassed) {
+  RunData d = sample_run();
+  d.cells.clear();
+  // 101 cells loaded in 1 … 101 ms (shuffled by the id order): the median is 51 ms.
+  for (int i = 1; i <= 101; ++i)
+    d.cells.push_back(measured(cell(fmt::format("f{:03}", (i * 37) % 101), "joblib", "new", "old", Outcome::kOkExact),
+                               i / 1000.0, 5000));
+  std::string whole = render(HtmlReporter(), d), page = render(HtmlReporter(std::nullopt, 10), d);
+  EXPECT_THAT(whole, HasSubstr("joblib in old: median 51.0 ms over 101 cells"));
+  EXPECT_THAT(page, ::testing::ContainsRegex("joblib in old: median 5[01]\\.[0-9] ms over 101 cells"));
+  EXPECT_THAT(page, HasSubstr("joblib in old: median 4.9 KiB over 101 cells"));  // every size the same
+  for (const char* m : {"load", "predict", "size", "rss_peak"})
+    EXPECT_THAT(page, HasSubstr(std::string("data-measure=\"") + m + "\"")) << m;
+  EXPECT_THAT(page, HasSubstr("id=\"charts-note\""));
+  EXPECT_THAT(whole, Not(HasSubstr("id=\"charts-note\"")));
+}
+
 TEST(HtmlAggregatedPage, WithABaselineTheRegressionsStillComeFirst) {
   RunData before = sample_run(), after = sample_run();
   for (auto& c : after.cells)

@@ -345,6 +345,7 @@ def test_aggregated_page_of_a_large_stored_run_loads_without_errors(browser, tmp
     assert sum(squares) == AGGREGATED_CELLS  # every cell counted in exactly one square
     assert evaluate("document.querySelectorAll('[data-details], article.cell').length") == 0
     assert evaluate("document.querySelectorAll('#causes-table tr[data-cause]').length") > 0
+    assert evaluate("document.querySelectorAll('figure.chart-figure svg g.bar').length") > 0  # medians drawn
     assert console_errors(browser.events) == []
 
 
