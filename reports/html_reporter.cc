@@ -4,7 +4,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <functional>
+#include <limits>
 #include <map>
+#include <memory>
+#include <optional>
 #include <tuple>
 
 #include "formats/registry.h"
@@ -99,18 +104,19 @@ void write_head(const RunData& d, std::ostream& out) {
 
 // ---- summary ----
 
-void write_summary(const RunData& d, std::ostream& out) {
+void write_summary(const RunData& d, std::size_t cells, std::size_t formats,
+                   const std::map<Outcome, std::size_t>& counts, std::ostream& out) {
   out << "<header>\n<h1>crossload report</h1>\n";
   out << fmt::format("<p class=\"meta\">matrix <code>{}</code> · run {} · {} → {} · crossload {} · status {}</p>\n",
                      esc(d.run.matrix_path), d.run.id, esc(d.run.started_at),
                      esc(d.run.finished_at.empty() ? "(not finished)" : d.run.finished_at),
                      esc(d.run.crossload_version), esc(d.run.status));
   out << "</header>\n<section id=\"summary\">\n";
-  out << fmt::format("<p class=\"big\"><span id=\"cells-run\">{}</span> cells run</p>\n", d.cells.size());
+  out << fmt::format("<p class=\"big\"><span id=\"cells-run\">{}</span> cells run</p>\n", cells);
   out << fmt::format("<p class=\"meta\">{} environments · {} artifacts · {} formats</p>\n", d.envs.size(),
-                     d.artifacts.size(), distinct(d.cells, &CellRecord::format).size());
+                     d.artifacts.size(), formats);
   out << "<ul class=\"counts\" id=\"outcome-counts\">\n";
-  for (const auto& [o, n] : outcome_counts(d.cells))
+  for (const auto& [o, n] : counts)
     out << fmt::format("<li class=\"{}\" data-outcome=\"{}\">{} <b>{}</b></li>\n", outcome_class(o), to_string(o),
                        to_string(o), n);
   out << "</ul>\n</section>\n";
@@ -389,22 +395,29 @@ struct PairCells {
 // own state, not failures: a square's share counts only the others.
 bool not_applicable(Outcome o) { return o == Outcome::kUnsupported || o == Outcome::kEnvUnavailable; }
 
-std::string heat_cell(const PairCells& p, const std::string& title) {
-  if (p.cells.empty()) return "<td class=\"empty\">–</td>";
-  Outcome worst = worst_outcome(p.cells);
-  std::size_t ok = 0, na = 0;
-  std::map<Outcome, std::size_t> counts;
-  for (const auto* c : p.cells) ok += loaded_ok(c->outcome), na += not_applicable(c->outcome), counts[c->outcome]++;
+// A square from its outcome counts; `details_id` names its hidden details, or is empty on the
+// aggregated page, which has none (the square is then no button).
+std::string heat_cell(const std::map<Outcome, std::size_t>& counts, const std::string& details_id,
+                      const std::string& title) {
+  Outcome worst = Outcome::kOkExact;
+  std::size_t ok = 0, na = 0, total = 0;
+  for (const auto& [o, n] : counts) {
+    if (severity(o) > severity(worst)) worst = o;
+    ok += loaded_ok(o) ? n : 0, na += not_applicable(o) ? n : 0, total += n;
+  }
+  if (total == 0) return "<td class=\"empty\">–</td>";
   std::string tip;
   for (const auto& [o, n] : counts) tip += fmt::format("{}{} {}", tip.empty() ? "" : ", ", n, to_string(o));
-  std::string head = fmt::format("<td class=\"hm {}{}\" tabindex=\"0\" role=\"button\" data-details=\"{}\" data-title=\"{}\" "
-                                 "data-worst=\"{}\" title=\"{}\"",
-                                 outcome_class(worst), na == p.cells.size() ? " na" : "", p.id, esc(title),
-                                 to_string(worst), esc(tip));
-  if (na == p.cells.size()) return head + fmt::format(" data-share=\"\">–<small>{}</small></td>", to_string(worst));
-  std::size_t applicable = p.cells.size() - na;
+  std::string button = details_id.empty() ? "" : fmt::format(" tabindex=\"0\" role=\"button\" data-details=\"{}\"", details_id);
+  std::string head = fmt::format("<td class=\"hm {}{}\"{} data-title=\"{}\" data-worst=\"{}\" title=\"{}\"",
+                                 outcome_class(worst), na == total ? " na" : "", button, esc(title), to_string(worst),
+                                 esc(tip));
+  if (na == total) return head + fmt::format(" data-share=\"\">–<small>{}</small></td>", to_string(worst));
+  std::size_t applicable = total - na;
   double share = static_cast<double>(ok) / applicable;
-  std::string note = na ? fmt::format("{} {}", na, na == counts[Outcome::kUnsupported] ? "UNSUPPORTED" : "not run")
+  auto unsupported = counts.find(Outcome::kUnsupported);
+  std::size_t n_unsupported = unsupported == counts.end() ? 0 : unsupported->second;
+  std::string note = na ? fmt::format("{} {}", na, na == n_unsupported ? "UNSUPPORTED" : "not run")
                         : loaded_ok(worst) ? "loaded" : std::string(to_string(worst));
   if (na && !loaded_ok(worst) && !not_applicable(worst)) note = std::string(to_string(worst)) + ", " + note;
   // Red (nothing loaded) to green (everything the format can hold loaded like the producer).
@@ -463,7 +476,9 @@ void write_heatmap(const std::string& format, std::size_t f, const std::vector<s
     for (std::size_t k = 0; k < consumers.size(); ++k) {
       PairCells square{fmt::format("d-{}-{}-{}", f, p, k), {}};
       if (auto it = squares.find({format, producers[p], consumers[k]}); it != squares.end()) square.cells = it->second;
-      out << heat_cell(square, format + ": " + producers[p] + " → " + consumers[k]);
+      std::map<Outcome, std::size_t> counts;
+      for (const auto* c : square.cells) counts[c->outcome]++;
+      out << heat_cell(counts, square.id, format + ": " + producers[p] + " → " + consumers[k]);
       if (!square.cells.empty()) details.add(square);
     }
     out << "</tr>\n";
@@ -525,11 +540,14 @@ std::string format_color(const std::vector<std::string>& run_formats, const std:
   return kSeriesColors[i % kSeriesColors.size()];
 }
 
-BarChart chart_for(const RunData& d, const ChartSpec& spec, const std::vector<std::string>& formats) {
+using MediansOf = std::function<std::vector<MeasurementMedian>(const std::string& measurement)>;
+
+BarChart chart_for(const ChartSpec& spec, const std::vector<std::string>& consumers,
+                   const std::vector<MeasurementMedian>& medians, const std::vector<std::string>& formats) {
   BarChart chart{spec.title, {}};
-  for (const auto& consumer : distinct(d.cells, &CellRecord::consumer)) {
+  for (const auto& consumer : consumers) {
     BarGroup group{"consumer " + consumer, {}};
-    for (const auto& m : measurement_medians(d.cells, spec.measurement)) {
+    for (const auto& m : medians) {
       if (m.consumer != consumer) continue;
       std::string value = human_value(m.median, m.unit);
       group.bars.push_back({m.format, m.median, value, format_color(formats, m.format),
@@ -540,12 +558,15 @@ BarChart chart_for(const RunData& d, const ChartSpec& spec, const std::vector<st
   return chart;
 }
 
-void write_charts(const RunData& d, std::ostream& out) {
-  out << "<section id=\"charts\">\n<h2>Costs per consumer environment</h2>\n<div class=\"charts\">\n";
-  auto formats = distinct(d.cells, &CellRecord::format);
+// `note`, when not empty, says how the medians were taken (the aggregated page's are approximate).
+void write_charts(const std::vector<std::string>& consumers, const std::vector<std::string>& formats,
+                  const MediansOf& medians_of, const std::string& note, std::ostream& out) {
+  out << "<section id=\"charts\">\n<h2>Costs per consumer environment</h2>\n";
+  if (!note.empty()) out << "<p class=\"note\" id=\"charts-note\">" << note << "</p>\n";
+  out << "<div class=\"charts\">\n";
   std::size_t drawn = 0;
   for (const auto& spec : kCharts) {
-    BarChart chart = chart_for(d, spec, formats);
+    BarChart chart = chart_for(spec, consumers, medians_of(spec.measurement), formats);
     if (chart.groups.empty()) continue;
     out << fmt::format("<figure class=\"chart-figure\" data-measure=\"{}\"><figcaption>{}</figcaption>\n{}</figure>\n",
                        spec.measurement, esc(spec.title), render_bar_chart(chart));
@@ -731,16 +752,217 @@ void write_tail(std::ostream& out) {
       << kScript << "</script>\n</body>\n</html>\n";
 }
 
-// The page still renders from the whole run: the cells are kept as they pass.
-class WholeRunSink : public ReportSink {
+// ---- the aggregated page: what a run too large for a page of every cell leaves in tallies ----
+
+constexpr std::size_t kListedIds = 200;  // cell ids kept per cause and per error text
+
+// Cells sharing a cause (or, unclassified, an error text): how many, the pairs they span with
+// their formats, and the first ids met.
+struct CauseTally {
+  std::size_t cells = 0;
+  std::map<PairKey, std::vector<std::string>> pair_formats;
+  std::vector<std::string> ids;
+
+  void add(const CellRecord& c) {
+    cells++;
+    add_distinct(pair_formats[{c.producer, c.consumer}], c.format);
+    if (ids.size() < kListedIds) ids.push_back(c.id);
+  }
+};
+
+std::string tally_cells_html(const CauseTally& t) {
+  std::string html = "<details><summary>cells</summary>";
+  for (std::size_t i = 0; i < t.ids.size(); ++i) html += (i ? ", <code>" : "<code>") + esc(t.ids[i]) + "</code>";
+  if (t.cells > t.ids.size()) html += fmt::format(" and {} more", t.cells - t.ids.size());
+  return html + "</details>";
+}
+
+std::string tally_affected_html(const CauseTally& t) {
+  std::string html = fmt::format("<details><summary>{} producer → consumer pair{}</summary><ul>", t.pair_formats.size(),
+                                 t.pair_formats.size() == 1 ? "" : "s");
+  for (const auto& [pair, formats] : t.pair_formats)
+    html += "<li>" + esc(pair.first + " → " + pair.second + " (" + join(formats, ", ") + ")") + "</li>";
+  return html + "</ul></details>" + tally_cells_html(t);
+}
+
+// The median of values seen one at a time, in bounded memory: each value counted in a bucket
+// 1 % wide on a log scale, so the median is within 0.5 % of the exact one whatever the count.
+class MedianHistogram {
  public:
-  WholeRunSink(const RunData& head, std::ostream& out, const HtmlReporter& reporter)
-      : head_(head), out_(out), reporter_(reporter) {}
+  void add(double v) {
+    n_++;
+    buckets_[v > 0 ? static_cast<int>(std::floor(std::log(v) / kLogStep)) : kZero]++;
+  }
+  std::size_t count() const { return n_; }
+  double median() const {
+    std::size_t seen = 0, rank = (n_ - 1) / 2;  // the lower median's rank
+    for (const auto& [bucket, n] : buckets_)
+      if ((seen += n) > rank) return bucket == kZero ? 0 : std::exp((bucket + 0.5) * kLogStep);
+    return 0;
+  }
+
+ private:
+  static constexpr int kZero = std::numeric_limits<int>::min();
+  static constexpr double kLogStep = 0.00995033085;  // log(1.01)
+  std::size_t n_ = 0;
+  std::map<int, std::size_t> buckets_;
+};
+
+class RunTally {
+ public:
+  void add(const CellRecord& c) {
+    cells_++;
+    for (const auto& spec : kCharts) {
+      auto samples = measurement_samples(c, spec.measurement);
+      if (samples.empty()) continue;
+      auto& [unit, histogram] = medians_[{spec.measurement, c.consumer, c.format}];
+      unit = first_measurement(c, spec.measurement)->unit;
+      histogram.add(median(samples));  // one value per cell, as on the whole page
+    }
+    counts_[c.outcome]++;
+    add_distinct(formats_, c.format), add_distinct(producers_, c.producer), add_distinct(consumers_, c.consumer);
+    squares_[{c.format, c.producer, c.consumer}][c.outcome]++;
+    std::string id = cause_id(c);
+    if (id.empty()) return;
+    causes_[id].add(c);
+    if (id != kUnclassified) return;
+    std::string text = std::string(to_string(c.outcome)) + ": " + cell_error_text(c);
+    // Error texts can be as many as the cells (a path, an address in each): past kListedIds
+    // distinct texts the rest are counted together.
+    if (unclassified_texts_.size() >= kListedIds && !unclassified_texts_.count(text)) text = "(other error texts)";
+    unclassified_texts_[text].add(c);
+  }
+
+  void write(const RunData& head, const std::optional<DiffResult>& diff, std::ostream& out) const {
+    write_head(head, out);
+    write_summary(head, cells_, formats_.size(), counts_, out);
+    out << "<p class=\"note\" id=\"aggregated-notice\"><b>This run has too many cells for a page of every cell</b>: "
+           "this page is drawn from counts gathered as the cells passed. A heatmap square shows its counts but opens "
+           "no details, a cause lists at most "
+        << kListedIds
+        << " of its cells, the charts' medians are approximate and the guide's table is left out. The cells themselves are in "
+           "results.json, junit.xml and the results store (<code>crossload report</code>, <code>crossload diff</code>)."
+           "</p>\n";
+    if (diff) write_regressions(*diff, out);
+    write_heatmaps(out);
+    write_causes(out);
+    write_charts(consumers_, formats_, [this](const std::string& name) { return medians(name); },
+                 "Medians counted as the cells passed, each within 0.5 % of the exact median.", out);
+    write_audit(head, out);
+    write_environments(head, out);
+    write_tail(out);
+  }
+
+ private:
+  void write_heatmaps(std::ostream& out) const {
+    out << "<section id=\"compatibility\">\n<h2>Compatibility per format</h2>\n";
+    out << "<p class=\"note\">Rows: the producer environment; columns: the consumer. A square shows how many of its "
+           "fixtures loaded and predicted like the producer, out of those the format could hold, coloured by that "
+           "share: <span class=\"share-legend\"></span> none … all; hover for its outcome counts.</p>\n";
+    write_legend(out);
+    out << "<div class=\"heatmaps\" id=\"heatmaps\">\n";
+    const std::map<Outcome, std::size_t> none;
+    for (const auto& format : formats_) {
+      out << fmt::format("<figure class=\"heatmap\" data-format=\"{0}\"><figcaption>{0}</figcaption>\n<table>\n"
+                         "<tr><th>producer ↓ consumer →</th>", esc(format));
+      for (const auto& c : consumers_) out << "<th>" << esc(c) << "</th>";
+      out << "</tr>\n";
+      for (const auto& p : producers_) {
+        out << "<tr><th>" << esc(p) << "</th>";
+        for (const auto& c : consumers_) {
+          auto it = squares_.find({format, p, c});
+          out << heat_cell(it == squares_.end() ? none : it->second, "", format + ": " + p + " → " + c);
+        }
+        out << "</tr>\n";
+      }
+      out << "</table></figure>\n";
+    }
+    out << "</div>\n</section>\n";
+  }
+
+  void write_causes(std::ostream& out) const {
+    out << "<section id=\"causes\">\n<h2>Causes</h2>\n";
+    if (causes_.empty()) {
+      out << "<p class=\"ok\">Every cell loaded and predicted like its producer.</p>\n</section>\n";
+      return;
+    }
+    std::size_t needing = 0;
+    for (const auto& [id, t] : causes_) needing += t.cells;
+    auto unclassified = causes_.find(std::string(kUnclassified));
+    std::size_t n_unclassified = unclassified == causes_.end() ? 0 : unclassified->second.cells;
+    out << fmt::format("<p class=\"note\">{} cells did not load and predict like their producer; the catalogue of breakage "
+                       "causes (docs/causes.md) explains {} of them. Unclassified cells come first.</p>\n",
+                       needing, needing - n_unclassified);
+    out << "<table id=\"causes-table\"><tr><th>cause</th><th>cells</th><th>boundary</th><th>what happens · what to do"
+           "</th><th>affected</th></tr>\n";
+    if (unclassified != causes_.end()) {
+      std::string texts = "<ul>";
+      for (const auto& [text, t] : unclassified_texts_)
+        texts += fmt::format("<li>× {}: <code>{}</code>{}</li>", t.cells, esc(text), tally_cells_html(t));
+      out << fmt::format("<tr class=\"unclassified\" data-cause=\"{0}\"><th>{0}</th><td>{1}</td><td>–</td><td>No cause "
+                         "in the catalogue matches these cells.{2}</ul></td><td>{3}</td></tr>\n",
+                         kUnclassified, n_unclassified, texts, tally_affected_html(unclassified->second));
+    }
+    std::vector<std::pair<std::string, const CauseTally*>> known;
+    for (const auto& [id, t] : causes_)
+      if (id != kUnclassified) known.emplace_back(id, &t);
+    std::stable_sort(known.begin(), known.end(), [](const auto& a, const auto& b) { return a.second->cells > b.second->cells; });
+    for (const auto& [id, t] : known) {
+      const Cause* cause = builtin_catalogue().find(id);
+      if (!cause) continue;
+      out << fmt::format("<tr data-cause=\"{0}\"><th><code>{0}</code><br>{1}</th><td>{2}</td><td>{3}</td><td>{4}<br><b>Fix:"
+                         "</b> {5}{6}</td><td>{7}</td></tr>\n",
+                         esc(id), esc(cause->title), t->cells, boundary_html(*cause), esc(cause->what), esc(cause->fix),
+                         references_html(*cause), tally_affected_html(*t));
+    }
+    out << "</table>\n</section>\n";
+  }
+
+  // In the order measurement_medians gives them: by consumer, then format.
+  std::vector<MeasurementMedian> medians(const std::string& measurement) const {
+    std::vector<MeasurementMedian> out;
+    for (const auto& [key, m] : medians_)
+      if (std::get<0>(key) == measurement)
+        out.push_back({std::get<1>(key), std::get<2>(key), m.first, m.second.count(), m.second.median()});
+    return out;
+  }
+
+  std::size_t cells_ = 0;
+  std::map<Outcome, std::size_t> counts_;
+  // measurement, consumer, format → unit and the histogram of each cell's median
+  std::map<std::tuple<std::string, std::string, std::string>, std::pair<std::string, MedianHistogram>> medians_;
+  std::vector<std::string> formats_, producers_, consumers_;  // in the order met
+  std::map<PairKey3, std::map<Outcome, std::size_t>> squares_;
+  std::map<std::string, CauseTally> causes_;
+  std::map<std::string, CauseTally> unclassified_texts_;
+};
+
+// The whole page while the run is small: the cells are kept as they pass. Past `limit` cells the
+// run is too large for a page of every cell (and for memory): the kept cells go into tallies and
+// so does every later cell. A store does not tell the count up front, so the sink finds out.
+class HtmlSink : public ReportSink {
+ public:
+  HtmlSink(const RunData& head, std::ostream& out, const HtmlReporter& reporter, std::optional<DiffResult> diff,
+           std::size_t limit)
+      : head_(head), out_(out), reporter_(reporter), diff_(std::move(diff)), limit_(limit) {}
   Status add(const CellRecord& c) override {
+    if (tally_) {
+      tally_->add(c);
+      return ok_status();
+    }
     cells_.push_back(c);
+    if (cells_.size() > limit_) {
+      tally_ = std::make_unique<RunTally>();
+      for (const auto& kept : cells_) tally_->add(kept);
+      std::vector<CellRecord>().swap(cells_);
+    }
     return ok_status();
   }
   Status finish() override {
+    if (tally_) {
+      tally_->write(head_, diff_, out_);
+      return ok_status();
+    }
     RunData whole{head_.run, head_.envs, head_.artifacts, std::move(cells_)};
     reporter_.render(whole, out_);
     return ok_status();
@@ -750,22 +972,26 @@ class WholeRunSink : public ReportSink {
   const RunData& head_;
   std::ostream& out_;
   const HtmlReporter& reporter_;
+  std::optional<DiffResult> diff_;
+  std::size_t limit_;
   std::vector<CellRecord> cells_;
+  std::unique_ptr<RunTally> tally_;
 };
 
 }  // namespace
 
 std::unique_ptr<ReportSink> HtmlReporter::sink(const RunData& head, std::ostream& out) const {
-  return std::make_unique<WholeRunSink>(head, out, *this);
+  return std::make_unique<HtmlSink>(head, out, *this, diff_, whole_page_limit_);
 }
 
 void HtmlReporter::render(const RunData& d, std::ostream& out) const {
   write_head(d, out);
-  write_summary(d, out);
+  write_summary(d, d.cells.size(), distinct(d.cells, &CellRecord::format).size(), outcome_counts(d.cells), out);
   if (diff_) write_regressions(*diff_, out);
   write_heatmaps(d, out);
   write_causes(d, out);
-  write_charts(d, out);
+  write_charts(distinct(d.cells, &CellRecord::consumer), distinct(d.cells, &CellRecord::format),
+               [&](const std::string& name) { return measurement_medians(d.cells, name); }, "", out);
   write_guide(d, out);
   write_audit(d, out);
   write_environments(d, out);

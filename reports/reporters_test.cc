@@ -2,6 +2,7 @@
 // where nothing loaded, and a run with no cell at all. Beside the goldens, the properties that
 // matter whatever the layout: self-contained HTML, JUnit counts, escaping.
 #include <gmock/gmock.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "reports/stored_reports.h"
 #include "reports/junit_reporter.h"
 #include "reports/markdown_reporter.h"
+#include "reports/summaries.h"
 #include "reports/testing.h"
 
 namespace crossload {
@@ -246,6 +248,105 @@ TEST(HtmlReport, RegressionsComeFirstWhenABaselineIsGiven) {
   EXPECT_LT(regressions, heatmap);
   EXPECT_THAT(html, HasSubstr("<span class=\"fail\">compatibility regressions: 1 · new failing cells: 0"));
   EXPECT_THAT(render(HtmlReporter(), after), Not(HasSubstr("id=\"regressions\"")));
+}
+
+// ---- HTML above the whole-page limit: the aggregated page ----
+
+// The `title="..."` of a heatmap square (its outcome counts) on a page.
+std::string square_tip(const std::string& html, const std::string& square) {
+  auto at = html.find("data-title=\"" + square + "\"");
+  if (at == std::string::npos) return "";
+  auto from = html.find(" title=\"", at) + 8;
+  return html.substr(from, html.find('"', from) - from);
+}
+
+TEST(HtmlAggregatedPage, BelowOrAtTheLimitTheBytesAreTheWholePage) {
+  RunData d = sample_run();
+  EXPECT_EQ(render(HtmlReporter(std::nullopt, d.cells.size()), d), render(HtmlReporter(), d));
+  EXPECT_THAT(render(HtmlReporter(), d), Not(HasSubstr("aggregated-notice")));
+}
+
+TEST(HtmlAggregatedPage, AboveTheLimitCountsEverySquareAndCauseWithoutCellDetails) {
+  RunData d = sample_run();
+  d.cells.push_back(cell("iris_tree", "joblib", "old", "old", Outcome::kLoadError, error("load", "RuntimeError", "brand new")));
+  std::string whole = render(HtmlReporter(), d);
+  std::string page = render(HtmlReporter(std::nullopt, 3), d);
+  EXPECT_THAT(page, HasSubstr("id=\"aggregated-notice\""));
+  EXPECT_THAT(page, HasSubstr("The cells themselves are in results.json, junit.xml and the results store"));
+  EXPECT_THAT(page, HasSubstr(fmt::format("<span id=\"cells-run\">{}</span> cells run", d.cells.size())));
+  for (const auto& [o, n] : outcome_counts(d.cells))
+    EXPECT_THAT(page, HasSubstr(fmt::format("data-outcome=\"{0}\">{0} <b>{1}</b></li>", to_string(o), n)));
+  // Every square counts what the whole page's square counts, and opens nothing.
+  for (const auto& c : d.cells) {
+    std::string square = c.format + ": " + c.producer + " → " + c.consumer;
+    EXPECT_EQ(square_tip(page, square), square_tip(whole, square)) << square;
+    EXPECT_FALSE(square_tip(page, square).empty()) << square;
+  }
+  EXPECT_THAT(page, HasSubstr("data-title=\"pickle-p5: new → new\" data-worst=\"UNSUPPORTED\" title=\"1 OK_EXACT, 1 "
+                              "UNSUPPORTED\" data-share=\"1.000\" style=\"background:hsl(120,65%,72%);color:#111\">"
+                              "1/1<small>1 UNSUPPORTED</small>"));
+  EXPECT_EQ(count(page, "<figure class=\"heatmap\""), 5u);
+  EXPECT_THAT(page, Not(HasSubstr("data-details=")));
+  EXPECT_THAT(page, Not(HasSubstr("<article class=\"cell\"")));
+  // The causes: the same rows with the same counts, unclassified first, its error texts listed.
+  auto unclassified = page.find("<tr class=\"unclassified\" data-cause=\"unclassified\">");
+  auto numpy = page.find("<tr data-cause=\"numpy2-pickle-into-numpy1\">");
+  ASSERT_NE(unclassified, std::string::npos);
+  ASSERT_NE(numpy, std::string::npos);
+  EXPECT_LT(unclassified, numpy);
+  EXPECT_EQ(count(page, "<tr data-cause="), count(whole, "<tr data-cause="));
+  EXPECT_THAT(page, HasSubstr("LOAD_ERROR: RuntimeError: brand new"));
+  auto needing = whole.substr(whole.find("<section id=\"causes\">"), 200);
+  EXPECT_THAT(page, HasSubstr(needing.substr(needing.find("<p class"), needing.find(" of them") - needing.find("<p class"))));
+  for (const char* id : {"summary", "compatibility", "causes", "audit", "environments"})
+    EXPECT_THAT(page, HasSubstr(std::string("<section id=\"") + id + "\"")) << id;
+  EXPECT_THAT(page, HasSubstr("</html>"));
+}
+
+TEST(HtmlAggregatedPage, ACauseListsAtMostTwoHundredCellsAndItsPairs) {
+  RunData d = sample_run();
+  d.cells.clear();
+  for (int i = 0; i < 250; ++i)
+    d.cells.push_back(cell(fmt::format("f{:03}", i), "pickle-p5", "new", i % 2 ? "old" : "s390x", Outcome::kLoadError,
+                           error("load", "ModuleNotFoundError", "No module named 'numpy._core'")));
+  std::string page = render(HtmlReporter(std::nullopt, 10), d);
+  auto row = page.substr(page.find("<tr data-cause=\"numpy2-pickle-into-numpy1\">"));
+  row = row.substr(0, row.find("</tr>"));
+  EXPECT_THAT(row, HasSubstr("<td>250</td>"));
+  EXPECT_THAT(row, HasSubstr("2 producer → consumer pairs"));
+  EXPECT_THAT(row, HasSubstr("<li>new → old (pickle-p5)</li><li>new → s390x (pickle-p5)</li>"));
+  EXPECT_EQ(count(row, "<code>f"), 200u);
+  EXPECT_THAT(row, HasSubstr(" and 50 more</details>"));
+  EXPECT_THAT(page, HasSubstr("title=\"125 LOAD_ERROR\""));
+}
+
+TEST(HtmlAggregatedPage, ChartsShowTheMediansCountedAsTheCellsPassed) {
+  RunData d = sample_run();
+  d.cells.clear();
+  // 101 cells loaded in 1 … 101 ms (shuffled by the id order): the median is 51 ms.
+  for (int i = 1; i <= 101; ++i)
+    d.cells.push_back(measured(cell(fmt::format("f{:03}", (i * 37) % 101), "joblib", "new", "old", Outcome::kOkExact),
+                               i / 1000.0, 5000));
+  std::string whole = render(HtmlReporter(), d), page = render(HtmlReporter(std::nullopt, 10), d);
+  EXPECT_THAT(whole, HasSubstr("joblib in old: median 51.0 ms over 101 cells"));
+  EXPECT_THAT(page, ::testing::ContainsRegex("joblib in old: median 5[01]\\.[0-9] ms over 101 cells"));
+  EXPECT_THAT(page, HasSubstr("joblib in old: median 4.9 KiB over 101 cells"));  // every size the same
+  for (const char* m : {"load", "predict", "size", "rss_peak"})
+    EXPECT_THAT(page, HasSubstr(std::string("data-measure=\"") + m + "\"")) << m;
+  EXPECT_THAT(page, HasSubstr("id=\"charts-note\""));
+  EXPECT_THAT(whole, Not(HasSubstr("id=\"charts-note\"")));
+}
+
+TEST(HtmlAggregatedPage, WithABaselineTheRegressionsStillComeFirst) {
+  RunData before = sample_run(), after = sample_run();
+  for (auto& c : after.cells)
+    if (c.id == "iris_tree/joblib/new/new") c.outcome = Outcome::kLoadError;
+  DiffResult diff = diff_runs({"base.json", before}, {"cur.json", after}, {});
+  std::string page = render(HtmlReporter(diff, 2), after);
+  auto regressions = page.find("<section id=\"regressions\""), heatmap = page.find("<section id=\"compatibility\"");
+  ASSERT_NE(regressions, std::string::npos);
+  EXPECT_LT(regressions, heatmap);
+  EXPECT_THAT(page, HasSubstr("id=\"aggregated-notice\""));
 }
 
 // ---- JUnit ----

@@ -175,9 +175,8 @@ def browser(tmp_path_factory):
     chromium.close()
 
 
-@pytest.fixture(scope="module")
-def page(browser, run_out):
-    """The report loaded in a fresh tab, with the console and exceptions being recorded."""
+def open_page(browser, path):
+    """`path` loaded in a fresh tab, with the console and exceptions being recorded."""
     target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     for domain in ("Page", "Runtime", "Log"):
@@ -185,7 +184,7 @@ def page(browser, run_out):
     browser.send("Emulation.setDeviceMetricsOverride",
                  {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
     browser.events.clear()
-    browser.send("Page.navigate", {"url": (run_out / "report.html").as_uri()}, session=session)
+    browser.send("Page.navigate", {"url": path.as_uri()}, session=session)
     browser.wait_for("Page.loadEventFired")
 
     def evaluate(expression):
@@ -194,6 +193,11 @@ def page(browser, run_out):
         return result["result"].get("value")
 
     return browser, session, evaluate
+
+
+@pytest.fixture(scope="module")
+def page(browser, run_out):
+    return open_page(browser, run_out / "report.html")
 
 
 # ---- the checks ----
@@ -314,6 +318,34 @@ def test_console_shows_no_error_and_screenshot_is_kept(page):
     png = ARTIFACTS / "report.png"
     png.write_bytes(base64.b64decode(shot["data"]))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert console_errors(browser.events) == []
+
+
+# ---- the aggregated page of a run above the whole-page limit ----
+
+AGGREGATED_CELLS = 20_500  # above HtmlReporter::kWholePageCells (20,000)
+
+
+def test_aggregated_page_of_a_large_stored_run_loads_without_errors(browser, tmp_path):
+    if not BIN.exists():
+        pytest.fail(f"{BIN} not built")
+    store = tmp_path / "large.db"
+    subprocess.run([str(VENV_PYTHON), str(ROOT / "ci" / "simulate-store"), "--crossload", str(BIN), "--out", str(store),
+                    "--cells", str(AGGREGATED_CELLS)], check=True, capture_output=True, timeout=600)
+    crossload("report", "--store", store, "--out", tmp_path / "out", "--report", "html")
+    html = tmp_path / "out" / "report.html"
+    browser.events.clear()
+    _, _, evaluate = open_page(browser, html)
+    assert evaluate("document.documentElement.getAttribute('data-script')") == "ready"
+    assert evaluate("document.getElementById('cells-run').textContent") == str(AGGREGATED_CELLS)
+    assert "cells themselves are in results.json" in evaluate("document.getElementById('aggregated-notice').textContent")
+    squares = evaluate("""Array.from(document.querySelectorAll('td.hm')).map(function (td) {
+        return td.getAttribute('title').split(', ').reduce(function (n, part) { return n + parseInt(part, 10); }, 0);
+    })""")
+    assert sum(squares) == AGGREGATED_CELLS  # every cell counted in exactly one square
+    assert evaluate("document.querySelectorAll('[data-details], article.cell').length") == 0
+    assert evaluate("document.querySelectorAll('#causes-table tr[data-cause]').length") > 0
+    assert evaluate("document.querySelectorAll('figure.chart-figure svg g.bar').length") > 0  # medians drawn
     assert console_errors(browser.events) == []
 
 
