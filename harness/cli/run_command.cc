@@ -12,6 +12,7 @@
 #include "harness/cli/validators.h"
 #include "harness/run/runner.h"
 #include "harness/util/exit_codes.h"
+#include "harness/util/interrupt.h"
 #include "harness/util/text.h"
 
 namespace crossload::cli {
@@ -42,7 +43,13 @@ int run(RunOptions o, const CommandFlags& f) {
   RunLog log(std::cerr, f.verbosity(), terminal);
   if (!valid_fail_on(f.fail_on, log)) return exit_code::kUsage;
   if (auto code = load_policy_exit(o.allow_unsafe, o.sandbox, log)) return *code;
+  install_interrupt_handlers();  // SIGINT/SIGTERM stop the run cleanly (README, "Interrupting a run")
   auto summary = run_matrix(o, log);
+  if (!summary && summary.error().kind == ErrorKind::kInterrupted) {
+    log.clear_status();
+    log.always(summary.error().message);  // no "error:": stopping was asked for
+    return exit_code::kInterrupted;
+  }
   if (!summary) {
     log.error("{}", summary.error().message);
     return exit_code::of(summary.error().kind);

@@ -9,6 +9,7 @@
 #include "harness/core/protocol.h"
 #include "harness/env/native_onnx.h"
 #include "harness/sandbox/sandbox.h"
+#include "harness/util/interrupt.h"
 
 namespace crossload {
 
@@ -135,7 +136,7 @@ Provisioned provision_one(const EnvSpec& spec, const ProvisionContext& ctx) {
 namespace {
 
 bool restart(EnvSession& s, WorkerClient* worker, const char* which, RunLog& log) {
-  if (!worker) return false;
+  if (!worker || interrupted()) return false;  // an interrupted run revives no worker
   if (auto st = worker->restart(); !st) {
     s.record.status = "unavailable";
     s.record.reason = st.error().message;

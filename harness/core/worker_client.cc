@@ -11,6 +11,8 @@
 #include <cstring>
 #include <vector>
 
+#include "harness/util/interrupt.h"
+
 namespace crossload {
 
 namespace {
@@ -80,6 +82,9 @@ Result<std::unique_ptr<WorkerClient>> WorkerClient::start(const std::string& env
 WorkerClient::~WorkerClient() { stop(false); }
 
 Status WorkerClient::spawn() {
+  if (interrupted())
+    return make_error(ErrorKind::kInterrupted, fmt::format("the {} worker was not started: crossload was interrupted by {}",
+                                                           env_name_, interrupt_signal_name()));
   ::signal(SIGPIPE, SIG_IGN);  // a dead worker must be an answer, not the harness's death
   int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) return make_error(fmt::format("{}: cannot open worker log: {}", log_path_, std::strerror(errno)));
@@ -160,6 +165,13 @@ WorkerReply WorkerClient::request(nlohmann::json req, std::chrono::milliseconds 
   }
   auto deadline = started + timeout;
   while (true) {
+    if (interrupted()) {  // the run stops: the answer would be thrown away, so the worker goes now
+      reply.failure = {WorkerFailure::Kind::kInterrupted, 0, -1,
+                       fmt::format("the {} worker's '{}' was cut short: crossload was interrupted by {}", env_name_, op,
+                                   interrupt_signal_name())};
+      stop(true);
+      break;
+    }
     auto nl = buffer_.find('\n');
     if (nl != std::string::npos) {
       std::string line = buffer_.substr(0, nl);

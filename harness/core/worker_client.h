@@ -15,7 +15,7 @@ namespace crossload {
 
 // Why a request got no answer: the cell outcome follows from it (TIMEOUT, CRASH).
 struct WorkerFailure {
-  enum class Kind { kNone, kTimeout, kDied, kProtocol };
+  enum class Kind { kNone, kTimeout, kDied, kProtocol, kInterrupted };  // kInterrupted: SIGINT/SIGTERM
   Kind kind = Kind::kNone;
   int signal = 0;      // when kDied by a signal
   int exit_status = -1;
@@ -41,7 +41,9 @@ class WorkerClient {
   WorkerClient& operator=(const WorkerClient&) = delete;
 
   // Sends one request (the id is filled in) and waits for its answer up to `timeout`.
-  // A timeout or a dead worker leaves the client stopped: restart() to go on.
+  // A timeout or a dead worker leaves the client stopped: restart() to go on. Once crossload is
+  // interrupted (harness/util/interrupt.h) a request ends within a second, killing the worker's
+  // group, and no worker starts again.
   WorkerReply request(nlohmann::json req, std::chrono::milliseconds timeout);
   Status restart();
   bool running() const { return pid_ > 0; }

@@ -25,6 +25,7 @@
 #include "harness/run/shard.h"
 #include "harness/run/split_common.h"
 #include "harness/store/store.h"
+#include "harness/util/interrupt.h"
 #include "harness/util/sha256.h"
 #include "reports/stored_reports.h"
 
@@ -232,6 +233,44 @@ Status write_reports(RunState& st) {
 }
 
 
+// SIGINT or SIGTERM stopped the run (harness/util/interrupt.h): every cell stored so far stays,
+// the run is marked interrupted (a rerun reuses its cells, --resume continues it), and no report
+// is written, since a report describes the whole matrix.
+Error interrupted_run(RunState& st) {
+  std::string store = st.options.out_dir + "/results.db";
+  auto kept = st.store.finished_cell_ids(st.run.id);
+  if (auto s = st.store.mark_run(st.run.id, "interrupted"); !s) return s.error();
+  return make_error(ErrorKind::kInterrupted,
+                    fmt::format("interrupted by {}: {} cells kept in {}; rerun the same command to continue",
+                                interrupt_signal_name(), kept ? kept->size() : 0, store));
+}
+
+// The run once its record exists: environments, cells, second opinions, reports.
+Status run_opened(RunState& st, Matrix& matrix, const Shard& shard) {
+  const RunOptions& o = st.options;
+  ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &st.log.echo()};
+  ctx.qemu = o.qemu;
+  auto recipes = recipes::stage_recipes(o.recipes, o.out_dir);
+  if (!recipes) return recipes.error();
+  if (!o.recipes.empty()) matrix.fixtures = recipes->fixtures, matrix.list_origin["fixtures"] = "--recipe";
+  st.provision = &ctx;
+  st.envs = provision_environments(matrix, ctx, st.log, recipes->worker_env);
+  if (interrupted()) return ok_status();
+  auto fixtures = known_or_listed(st, recipes->worker_env.empty());
+  if (!fixtures) return fixtures.error();
+  for (const auto& [name, s] : st.envs)
+    if (auto r = st.store.put_environment(st.run.id, s.record); !r) return r.error();
+  auto selection = select(matrix, fixtures->fixtures);
+  if (!selection) return selection.error();
+  if (auto s = run_cells(st, *selection, shard, *fixtures, ctx); !s) return s.error();
+  if (interrupted()) return ok_status();
+  if (o.second_opinion && st.summary.reused < st.summary.cells + st.summary.skipped)  // copies have theirs
+    if (auto s = give_second_opinions(st.store, st.run.id, st.envs, consume_context(st), ctx, st.log); !s) return s.error();
+  if (interrupted()) return ok_status();
+  if (auto s = st.store.mark_run(st.run.id, "finished"); !s) return s.error();
+  return write_reports(st);
+}
+
 }  // namespace
 
 Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
@@ -256,24 +295,10 @@ Result<RunSummary> run_matrix(const RunOptions& given, RunLog& log) {
   if (!run) return run.error();
   RunState st{o, *matrix, *store, *run, {}, {}, log};
   st.summary.run_id = run->id;
-  ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.echo()};
-  ctx.qemu = o.qemu;
-  auto recipes = recipes::stage_recipes(o.recipes, o.out_dir);
-  if (!recipes) return recipes.error();
-  if (!o.recipes.empty()) matrix->fixtures = recipes->fixtures, matrix->list_origin["fixtures"] = "--recipe";
-  st.provision = &ctx;
-  st.envs = provision_environments(*matrix, ctx, log, recipes->worker_env);
-  auto fixtures = known_or_listed(st, recipes->worker_env.empty());
-  if (!fixtures) return fixtures.error();
-  for (const auto& [name, s] : st.envs)
-    if (auto r = store->put_environment(run->id, s.record); !r) return r.error();
-  auto selection = select(*matrix, fixtures->fixtures);
-  if (!selection) return selection.error();
-  if (auto s = run_cells(st, *selection, *shard, *fixtures, ctx); !s) return s.error();
-  if (o.second_opinion && st.summary.reused < st.summary.cells + st.summary.skipped)  // copies have theirs
-    if (auto s = give_second_opinions(*store, run->id, st.envs, consume_context(st), ctx, log); !s) return s.error();
-  if (auto s = store->mark_run(run->id, "finished"); !s) return s.error();
-  if (auto s = write_reports(st); !s) return s.error();
+  auto done = run_opened(st, *matrix, *shard);
+  st.envs.clear();  // every worker stops (and its children with it) before the run's end is told
+  if (interrupted()) return interrupted_run(st);  // whatever failed meanwhile failed because of it
+  if (!done) return done.error();
   return st.summary;
 }
 

@@ -9,6 +9,7 @@
 
 #include "harness/run/lane.h"
 #include "harness/run/produce.h"
+#include "harness/util/interrupt.h"
 
 namespace crossload {
 
@@ -89,9 +90,11 @@ class Scheduler {
     ensure_loaders(env);
   }
 
+  // Once interrupted (harness/util/interrupt.h) nothing new starts, and what is in flight ends
+  // within a second (its worker's request is cut short) and is dropped, not stored as a CRASH.
   void run() {
     for (;;) {
-      while (dispatch_one()) {
+      while (!interrupted() && dispatch_one()) {
       }
       if (in_flight_ == 0 && starting_ == 0) break;
       std::function<void()> done;
@@ -143,6 +146,7 @@ class Scheduler {
       auto session = another_loader(*proto, l.index, o_.provision);
       inbox_.push([this, &l, session = std::make_shared<Result<EnvSession>>(std::move(session))] {
         --starting_;
+        if (!*session && interrupted()) return void(l.dead = true);
         if (!*session) {
           l.dead = true;
           log_.error("environment {}: another consumer worker could not start ({}); its loads stay with the others",
@@ -192,6 +196,7 @@ class Scheduler {
       inbox_.push([this, &p, artifacts = std::move(artifacts)] {
         p.busy = false;
         --in_flight_;
+        if (interrupted()) return;
         for (const auto& a : artifacts) {
           auto shared = std::make_shared<const ArtifactRecord>(a);
           for (auto& consumer : sink_.produced(a)) add_load({shared, consumer});
@@ -216,11 +221,11 @@ class Scheduler {
       // cell that killed it is recorded as it is (CRASH/TIMEOUT), never retried.
       EnvSession& s = l.session;
       if (s.loader && !s.loader->running() && s.record.status == "ok") s.revive_loader(log_);
-      if (cell && o_.after_load) o_.after_load(s, a, *cell);
+      if (cell && o_.after_load && !interrupted()) o_.after_load(s, a, *cell);
       inbox_.push([this, &l, job, cell = std::make_shared<Result<CellRecord>>(std::move(cell))] {
         l.busy = false;
         --in_flight_;
-        sink_.loaded(job, std::move(*cell));
+        if (!interrupted()) sink_.loaded(job, std::move(*cell));
       });
     });
   }

@@ -12,6 +12,7 @@ inline constexpr int kBadInput = 3;         // malformed matrix, missing/corrupt
 inline constexpr int kEnvironment = 4;      // an environment could not be started at all
 inline constexpr int kStore = 5;            // results store unusable (locked, corrupt)
 inline constexpr int kInternal = 70;        // a bug in crossload
+inline constexpr int kInterrupted = 130;    // SIGINT or SIGTERM stopped a run (128 + SIGINT, as shells say)
 
 constexpr int of(ErrorKind kind) {
   switch (kind) {
@@ -20,6 +21,7 @@ constexpr int of(ErrorKind kind) {
     case ErrorKind::kEnvironment: return kEnvironment;
     case ErrorKind::kStore: return kStore;
     case ErrorKind::kInternal: return kInternal;
+    case ErrorKind::kInterrupted: return kInterrupted;
   }
   return kInternal;
 }

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "harness/util/interrupt.h"
 #include "harness/util/text.h"
 
 extern char** environ;
@@ -143,6 +144,7 @@ std::string signal_name(int sig) {
 }  // namespace
 
 std::string ProcessResult::status_text() const {
+  if (interrupted) return "stopped: crossload was interrupted (process group killed)";
   if (stalled) return "made no progress (no CPU time, no output; process group killed)";
   if (timed_out) return fmt::format("timed out after {} (process group killed)", format_duration(seconds));
   if (signal) return "killed by " + signal_name(signal);
@@ -372,7 +374,7 @@ class StallWatch {
   long long ticks_ = -1;
 };
 
-enum class Drained { kDone, kTimedOut, kStalled };
+enum class Drained { kDone, kTimedOut, kStalled, kInterrupted };
 
 // Drains the captured streams until both close, the child has exited and a grace has passed
 // (a grandchild may keep a pipe open), the deadline passes, or the child stalls.
@@ -382,6 +384,7 @@ Drained drain(std::vector<Capture>& captures, Subprocess& child, Clock::time_poi
   while (!captures.empty() || (watch.enabled() && !child.exited())) {
     auto now = Clock::now();
     if (bounded && now >= deadline) return Drained::kTimedOut;
+    if (interrupted()) return Drained::kInterrupted;  // crossload stops: the child's group goes with it
     if (child.exited()) {
       if (exit_seen == Clock::time_point{}) exit_seen = now;
       if (now - exit_seen > grace) return Drained::kDone;
@@ -446,6 +449,7 @@ Result<ProcessResult> run_process(const ProcessOptions& options) {
   ProcessResult r = child->wait(how == Drained::kDone ? o.timeout : milliseconds{1});
   if (how == Drained::kTimedOut) r.timed_out = true;
   if (how == Drained::kStalled) r.stalled = true, r.timed_out = false;
+  if (how == Drained::kInterrupted) r.interrupted = true, r.timed_out = false;
   r.out = std::move(out);
   r.err = std::move(err);
   echo_end(o, r);

@@ -59,11 +59,12 @@ struct ProcessResult {
   int signal = 0;      // when a signal ended it
   bool timed_out = false;
   bool stalled = false;  // killed for making no progress (ProcessOptions::stall_timeout)
+  bool interrupted = false;  // killed because SIGINT/SIGTERM stopped crossload (harness/util/interrupt.h)
   double seconds = 0;
   std::string out;     // captured stdout (kCapture)
   std::string err;     // captured stderr (kCapture)
 
-  bool success() const { return !timed_out && signal == 0 && exit_code == 0; }
+  bool success() const { return !timed_out && !interrupted && signal == 0 && exit_code == 0; }
   // "exit 0", "exit 25", "killed by signal 9 (Killed)", "timed out after 30 s (process group killed)",
   // "made no progress for 60 s (no CPU time, no output; killed)"
   std::string status_text() const;

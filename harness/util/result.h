@@ -16,6 +16,7 @@ enum class ErrorKind {
   kEnvironment,  // no environment (or the sandbox) can start on this machine
   kStore,        // the results store: locked by another run, corrupt, not a crossload store
   kInternal,     // a bug in crossload
+  kInterrupted,  // SIGINT or SIGTERM stopped the run; what it finished is kept (harness/util/interrupt.h)
 };
 
 struct Error {

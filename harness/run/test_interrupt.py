@@ -1,0 +1,109 @@
+"""SIGINT and SIGTERM sent to a running `crossload run` (to its pid alone, as `kill PID` does): the
+run stops within seconds, keeps every cell it finished, is marked interrupted, says so in one line,
+writes no report, exits 130 and leaves no worker behind; the same command run again reuses the kept
+cells and finishes. Real binary, real workers, host only (README, "Interrupting a run")."""
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from harness.run.test_run import BIN, crossload, write_matrix
+
+INTERRUPTED = 130  # harness/util/exit_codes.h: kInterrupted
+
+
+def stored_cells(db):
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as c:
+            return c.execute("SELECT count(*) FROM cells").fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet, or busy: ask again
+        return 0
+
+
+def stat_fields(pid):
+    """(state, ppid) of /proc/PID/stat, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[0], int(fields[1])
+
+
+def descendants(pid):
+    children = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        fields = stat_fields(entry)
+        if fields:
+            children.setdefault(fields[1], []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid):
+    fields = stat_fields(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_the_run_keeps_its_cells_and_the_same_command_continues(tmp_path, sig):
+    matrix = write_matrix(tmp_path, fixtures='["iris_*"]')
+    out = tmp_path / "out"
+    db = out / "results.db"
+    argv = ["run", "--matrix", matrix, "--out", out, "-j", "1"]
+    # SIGINT ignored on entry, as a job started with `&` by a non-interactive shell inherits it.
+    proc = subprocess.Popen([BIN, *map(str, argv)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        deadline = time.monotonic() + 300
+        while stored_cells(db) == 0 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert proc.poll() is None, "the run ended before it could be interrupted:\n" + proc.stderr.read()
+        assert stored_cells(db) > 0, "no cell stored within 300 s"
+        workers = descendants(proc.pid)
+        assert workers, "no worker process under crossload"
+        os.kill(proc.pid, sig)  # the pid alone, not its group
+        sent = time.monotonic()
+        stdout, stderr = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == INTERRUPTED, stdout + stderr
+    assert took < 30
+    name = signal.Signals(sig).name
+    said = re.search(rf"^interrupted by {name}: (\d+) cells kept in (.+); rerun the same command to continue$",
+                     stderr, re.M)
+    assert said, stderr
+    assert said.group(2) == str(db)
+    assert "error:" not in stderr, stderr
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT id, status FROM runs").fetchall() == [(1, "interrupted")]
+        kept = c.execute("SELECT count(*) FROM cells WHERE run_id = 1").fetchone()[0]
+        outcomes = {o for (o,) in c.execute("SELECT DISTINCT outcome FROM cells")}
+    assert kept == int(said.group(1)) > 0
+    assert "CRASH" not in outcomes and "TIMEOUT" not in outcomes  # the cut-short loads are not cells
+    assert not (out / "results.json").exists()  # no report of a run that did not finish
+    grace = time.monotonic() + 5
+    while any(map(alive, workers)) and time.monotonic() < grace:
+        time.sleep(0.1)
+    assert [p for p in workers if alive(p)] == []
+
+    again = crossload(*argv, "-q")
+    reused = re.search(r"^run 2: (\d+) cells \((\d+) reused from earlier runs", again.stdout, re.M)
+    assert reused, again.stdout
+    assert int(reused.group(2)) >= kept
+    assert (out / "results.json").exists()
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT id, status FROM runs ORDER BY id").fetchall() == [(1, "interrupted"), (2, "finished")]
