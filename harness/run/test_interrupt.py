@@ -55,24 +55,22 @@ def alive(pid):
     return fields is not None and fields[0] != "Z"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_stops_the_run_keeps_its_cells_and_the_same_command_continues(tmp_path, sig):
-    matrix = write_matrix(tmp_path, fixtures='["iris_*"]')
-    out = tmp_path / "out"
-    db = out / "results.db"
-    argv = ["run", "--matrix", matrix, "--out", out, "-j", "1"]
-    # SIGINT ignored on entry, as a job started with `&` by a non-interactive shell inherits it.
+def interrupt(argv, ready, sig, wait=300):
+    """Starts crossload with `argv`, waits until `ready()` holds, sends `sig` to its pid alone (as
+    `kill PID` does) and returns (its exit status, stdout, stderr, the seconds it took to stop, the
+    processes that were under it). SIGINT is ignored on entry, as a job started with `&` by a
+    non-interactive shell inherits it: crossload must set its own disposition."""
     proc = subprocess.Popen([BIN, *map(str, argv)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
-        deadline = time.monotonic() + 300
-        while stored_cells(db) == 0 and proc.poll() is None and time.monotonic() < deadline:
+        deadline = time.monotonic() + wait
+        while not ready() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert proc.poll() is None, "the run ended before it could be interrupted:\n" + proc.stderr.read()
-        assert stored_cells(db) > 0, "no cell stored within 300 s"
-        workers = descendants(proc.pid)
-        assert workers, "no worker process under crossload"
-        os.kill(proc.pid, sig)  # the pid alone, not its group
+        assert proc.poll() is None, "crossload ended before it could be interrupted:\n" + proc.stderr.read()
+        assert ready(), f"not ready to interrupt within {wait} s"
+        under = descendants(proc.pid)
+        assert under, "no worker or child process under crossload"
+        os.kill(proc.pid, sig)
         sent = time.monotonic()
         stdout, stderr = proc.communicate(timeout=30)
         took = time.monotonic() - sent
@@ -80,7 +78,25 @@ def test_a_signal_stops_the_run_keeps_its_cells_and_the_same_command_continues(t
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert proc.returncode == INTERRUPTED, stdout + stderr
+    return proc.returncode, stdout, stderr, took, under
+
+
+def assert_all_gone(processes):
+    """Every process that was under crossload has ended (killed with its process group, or reaped)."""
+    grace = time.monotonic() + 5
+    while any(map(alive, processes)) and time.monotonic() < grace:
+        time.sleep(0.1)
+    assert [p for p in processes if alive(p)] == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_the_run_keeps_its_cells_and_the_same_command_continues(tmp_path, sig):
+    matrix = write_matrix(tmp_path, fixtures='["iris_*"]')
+    out = tmp_path / "out"
+    db = out / "results.db"
+    argv = ["run", "--matrix", matrix, "--out", out, "-j", "1"]
+    status, stdout, stderr, took, workers = interrupt(argv, lambda: stored_cells(db) > 0, sig)
+    assert status == INTERRUPTED, stdout + stderr
     assert took < 30
     name = signal.Signals(sig).name
     said = re.search(rf"^interrupted by {name}: (\d+) cells kept in (.+); rerun the same command to continue$",
@@ -95,10 +111,7 @@ def test_a_signal_stops_the_run_keeps_its_cells_and_the_same_command_continues(t
     assert kept == int(said.group(1)) > 0
     assert "CRASH" not in outcomes and "TIMEOUT" not in outcomes  # the cut-short loads are not cells
     assert not (out / "results.json").exists()  # no report of a run that did not finish
-    grace = time.monotonic() + 5
-    while any(map(alive, workers)) and time.monotonic() < grace:
-        time.sleep(0.1)
-    assert [p for p in workers if alive(p)] == []
+    assert_all_gone(workers)
 
     again = crossload(*argv, "-q")
     reused = re.search(r"^run 2: (\d+) cells \((\d+) reused from earlier runs", again.stdout, re.M)
