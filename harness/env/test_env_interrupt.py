@@ -1,0 +1,65 @@
+"""SIGINT sent to `crossload env build` while a pip environment is installing (to the pid alone):
+pip's process group goes, the half-built environment leaves no entry in the cache (nothing a later
+command would take as built, no build directory), crossload says which environment it was building
+and exits 130 like `run`; the same command then builds the environment. Real binary, real venv and
+pip from PyPI, into a throwaway cache (README, "Interrupting a run")."""
+import os
+import re
+import signal
+
+from harness.run.test_interrupt import INTERRUPTED, assert_all_gone, interrupt
+from harness.run.test_split import crossload
+
+# A small pip environment: one `pip install` of about 15 s to interrupt, about 25 s to build again.
+MATRIX = """
+[matrix]
+name = "env-interrupt"
+fixtures = ["iris_logistic_regression"]
+formats = ["pickle-p5"]
+producers = ["small"]
+consumers = ["small"]
+
+[env.small]
+provider = "pip"
+python = "python3"
+pip = ["scikit-learn==1.5.2", "numpy==1.26.4", "scipy==1.13.1"]
+"""
+
+
+def cache_row(matrix, cache):
+    listing = crossload("env", "list", "--matrix", matrix, "--cache-dir", cache).stdout
+    return next(line for line in listing.splitlines() if line.startswith("small "))
+
+
+def pip_installing(cache):
+    """A `pip install` into a venv under `cache` is running."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if argv[0].startswith(str(cache)) and argv[1:4] == ["-m", "pip", "install"]:
+            return True
+    return False
+
+
+def test_sigint_during_a_pip_build_leaves_no_entry_and_the_same_command_builds_it(tmp_path):
+    matrix = tmp_path / "m.toml"
+    matrix.write_text(MATRIX)
+    cache = tmp_path / "cache"
+    argv = ["env", "build", "small", "--matrix", matrix, "--cache-dir", cache]
+    status, stdout, stderr, took, children = interrupt(argv, lambda: pip_installing(cache), signal.SIGINT, wait=120)
+    assert status == INTERRUPTED, stdout + stderr
+    assert took < 30
+    assert re.search(r"^interrupted by SIGINT while building small \(its unfinished build was removed\): "
+                     r"environments built: none; rerun the same command to build the rest$", stderr, re.M), stderr
+    assert "stopped: crossload was interrupted (process group killed)" in stderr
+    assert "ENV_UNAVAILABLE" not in stdout and "error:" not in stderr
+    assert_all_gone(children)  # pip and whatever it started
+    assert list((cache / "envs").iterdir()) == []  # neither an entry nor a build directory
+    assert cache_row(matrix, cache).endswith(" not built")
+
+    again = crossload(*argv)
+    assert re.search(r"^small: ready in ", again.stdout, re.M), again.stdout + again.stderr
+    assert re.search(r" built in .+ \(pip-", cache_row(matrix, cache))
