@@ -17,6 +17,7 @@
 #include "harness/bench/store_writer.h"
 #include "harness/core/matrix.h"
 #include "harness/bench/report.h"
+#include "harness/util/interrupt.h"
 
 namespace crossload::bench {
 
@@ -128,11 +129,20 @@ Result<BenchSummary> run_bench(const BenchOptions& given, RunLog& log) {
   results.rounds = o.settings.rounds;
   ProvisionContext ctx{o.settings.source_root, out_dir, o.cache_dir, &log.stream()};
   for (const EnvSpec* spec : *specs) {
+    if (interrupted()) break;
     BenchEnv env = start_bench_env(*spec, ctx, log);
     if (env.info.status == "ok")
-      for (const auto& item : *plan) bench_fixture(env, item, o.settings, results, log);
+      for (const auto& item : *plan)
+        if (!interrupted()) bench_fixture(env, item, o.settings, results, log);
     results.environments.push_back(env.info);
   }
+  // SIGINT/SIGTERM (harness/util/interrupt.h): the outputs describe every case of the plan, so none
+  // is written from part of it; the previous ones stay as they were.
+  if (interrupted())
+    return make_error(ErrorKind::kInterrupted,
+                      fmt::format("interrupted by {}: the {} cases measured so far are not written (bench's outputs "
+                                  "hold every case), {} is as it was; rerun the same command to measure",
+                                  interrupt_signal_name(), results.cases.size(), out_dir));
   BenchSummary summary;
   summary.cases = results.cases.size();
   for (const auto& c : results.cases) summary.failed_steps += c.failures.size();
