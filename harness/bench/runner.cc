@@ -51,6 +51,7 @@ BenchCase untrained(const BenchEnv& env, const std::string& fixture, const std::
 // fixture retrained while dumps remain; the turns load from the files).
 void bench_fixture(BenchEnv& env, const PlanItem& item, const CaseSettings& s, BenchResults& out, RunLog& log) {
   auto trained = train_fixture(env, item.fixture, s);
+  if (interrupted()) return;  // SIGINT/SIGTERM: nothing of the fixture is kept (run_bench), no step more
   if (!trained) {
     log.error("{}", trained.error().message);
     for (const auto& format : item.formats) out.cases.push_back(untrained(env, item.fixture, format, trained.error()));
@@ -59,6 +60,7 @@ void bench_fixture(BenchEnv& env, const PlanItem& item, const CaseSettings& s, B
   const Trained files = *trained;  // where the artifacts, inputs and references are: all a turn needs
   std::vector<PendingCase> cases;
   for (const auto& format : item.formats) {
+    if (interrupted()) return;
     if (!trained) {
       out.cases.push_back(untrained(env, item.fixture, format, trained.error()));
       continue;
@@ -68,6 +70,7 @@ void bench_fixture(BenchEnv& env, const PlanItem& item, const CaseSettings& s, B
     if (!env.ready() && env.revive(log)) trained = train_fixture(env, item.fixture, s);
   }
   for (const Turn& turn : interleaved(cases.size(), s.rounds, s.repetitions, s.cold_repetitions)) {
+    if (interrupted()) return;
     PendingCase& p = cases[turn.item];
     if (p.c.native)
       native_turn(env, p, files, turn, s);
@@ -76,6 +79,7 @@ void bench_fixture(BenchEnv& env, const PlanItem& item, const CaseSettings& s, B
     if (!env.ready()) env.revive(log);
   }
   for (auto& p : cases) {
+    if (interrupted()) return;
     out.cases.push_back(finish_case(env, p, s, log));
     if (!env.ready()) env.revive(log);
   }
@@ -140,8 +144,8 @@ Result<BenchSummary> run_bench(const BenchOptions& given, RunLog& log) {
   // is written from part of it; the previous ones stay as they were.
   if (interrupted())
     return make_error(ErrorKind::kInterrupted,
-                      fmt::format("interrupted by {}: the {} cases measured so far are not written (bench's outputs "
-                                  "hold every case), {} is as it was; rerun the same command to measure",
+                      fmt::format("interrupted by {}: {} cases measured, none written (bench's outputs hold every "
+                                  "case of the plan: those in {} stay as they were); rerun the same command to measure",
                                   interrupt_signal_name(), results.cases.size(), out_dir));
   BenchSummary summary;
   summary.cases = results.cases.size();
