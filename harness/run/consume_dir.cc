@@ -6,6 +6,7 @@
 #include "harness/audit/gate.h"
 #include "harness/run/artifact_index.h"
 #include "harness/run/consume.h"
+#include "harness/run/reuse.h"
 #include "harness/run/split.h"
 #include "harness/run/split_common.h"
 #include "harness/store/store.h"
@@ -182,8 +183,9 @@ Result<std::optional<RunRecord>> run_to_continue(Store& store, const RoleMatrix&
   if (!prev || !*prev) return prev;
   auto envs = store.environments((*prev)->id);
   if (!envs) return envs.error();
+  std::string now = consumer_dump(env.record.fingerprint);  // canonical: BLAS libraries in any order
   for (const auto& e : *envs)
-    if (e.name == env.spec.name && e.fingerprint == env.record.fingerprint) return prev;
+    if (e.name == env.spec.name && !now.empty() && consumer_dump(e.fingerprint) == now) return prev;
   return std::optional<RunRecord>();
 }
 

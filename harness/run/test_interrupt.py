@@ -89,21 +89,29 @@ def assert_all_gone(processes):
     assert [p for p in processes if alive(p)] == []
 
 
+def stopped_as_said(argv, ready, sig, line, wait=300):
+    """interrupt(), then what every interrupted command does: exit 130 within 30 s, the one line
+    `line` (a regular expression, its signal name left as {signal}) on stderr, no "error:", and
+    every process that was under crossload gone. Returns the line's match and stdout."""
+    status, stdout, stderr, took, under = interrupt(argv, ready, sig, wait)
+    assert status == INTERRUPTED, stdout + stderr
+    assert took < 30
+    said = re.search("^" + line.replace("{signal}", signal.Signals(sig).name) + "$", stderr, re.M)
+    assert said, stderr
+    assert "error:" not in stderr, stderr
+    assert_all_gone(under)
+    return said, stdout
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_the_run_keeps_its_cells_and_the_same_command_continues(tmp_path, sig):
     matrix = write_matrix(tmp_path, fixtures='["iris_*"]')
     out = tmp_path / "out"
     db = out / "results.db"
     argv = ["run", "--matrix", matrix, "--out", out, "-j", "1"]
-    status, stdout, stderr, took, workers = interrupt(argv, lambda: stored_cells(db) > 0, sig)
-    assert status == INTERRUPTED, stdout + stderr
-    assert took < 30
-    name = signal.Signals(sig).name
-    said = re.search(rf"^interrupted by {name}: (\d+) cells kept in (.+); rerun the same command to continue$",
-                     stderr, re.M)
-    assert said, stderr
+    said, _ = stopped_as_said(argv, lambda: stored_cells(db) > 0, sig,
+                              r"interrupted by {signal}: (\d+) cells kept in (.+); rerun the same command to continue")
     assert said.group(2) == str(db)
-    assert "error:" not in stderr, stderr
     with sqlite3.connect(db) as c:
         assert c.execute("SELECT id, status FROM runs").fetchall() == [(1, "interrupted")]
         kept = c.execute("SELECT count(*) FROM cells WHERE run_id = 1").fetchone()[0]
@@ -111,7 +119,6 @@ def test_a_signal_stops_the_run_keeps_its_cells_and_the_same_command_continues(t
     assert kept == int(said.group(1)) > 0
     assert "CRASH" not in outcomes and "TIMEOUT" not in outcomes  # the cut-short loads are not cells
     assert not (out / "results.json").exists()  # no report of a run that did not finish
-    assert_all_gone(workers)
 
     again = crossload(*argv, "-q")
     reused = re.search(r"^run 2: (\d+) cells \((\d+) reused from earlier runs", again.stdout, re.M)
