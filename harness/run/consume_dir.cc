@@ -100,8 +100,7 @@ void record_cell(Consuming& c, CellRecord cell) {
   else if (cell.detail.contains("message")) extra = cell.detail["message"].get<std::string>();
   if (extra.size() > 120) extra = extra.substr(0, 117) + "...";
   c.log.info("[{}/{}] {:<15} {}{}", c.summary.kept + c.summary.cells + c.summary.bad_inputs.size(), c.total,
-             to_string(cell.outcome),
-             cell.id, extra.empty() ? "" : "  " + extra);
+             to_string(cell.outcome), cell.id, extra.empty() ? "" : "  " + extra);
 }
 
 // A cell the interrupted run this one continues already holds, of the very artifact it would load.
@@ -223,10 +222,7 @@ Result<ConsumeSummary> consume_from_dirs(const ConsumeOptions& given, RunLog& lo
   if (auto st = store->lock_for_writing(); !st) return st.error();
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.stream()};
   EnvSessions envs = start_environments(role->matrix, ctx, o.sandbox, log);
-  if (interrupted())
-    return make_error(ErrorKind::kInterrupted, fmt::format("interrupted by {} before anything was loaded: {} is as it "
-                                                           "was; rerun the same command to consume",
-                                                           interrupt_signal_name(), store->path()));
+  if (interrupted()) return interrupted_before_starting("consume", store->path());
   if (!envs.at(o.env).can_load())  // as `run` and `produce` when no environment can start: exit 4
     return make_error(ErrorKind::kEnvironment, fmt::format("environment {} unavailable, nothing loaded: {}", o.env,
                                                            envs.at(o.env).record.reason));

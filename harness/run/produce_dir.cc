@@ -83,12 +83,6 @@ Status produce_selection(Producing& p, const Selection& sel, const Shard& shard)
   return write_index(p.options.out_dir, p.index);  // an empty shard still leaves an index
 }
 
-Error interrupted_before_producing(const ProduceOptions& o) {
-  return make_error(ErrorKind::kInterrupted, fmt::format("interrupted by {} before anything was produced: {} is as it "
-                                                         "was; rerun the same command to produce",
-                                                         interrupt_signal_name(), o.out_dir));
-}
-
 }  // namespace
 
 Result<ProduceSummary> produce_to_dir(const ProduceOptions& given, RunLog& log) {
@@ -102,10 +96,10 @@ Result<ProduceSummary> produce_to_dir(const ProduceOptions& given, RunLog& log) 
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.stream()};
   EnvSessions envs = start_environments(role->matrix, ctx, /*sandbox=*/false, log);
   EnvSession& env = envs.at(o.env);
-  if (interrupted()) return interrupted_before_producing(o);
+  if (interrupted()) return interrupted_before_starting("produce", o.out_dir);
   if (!env.available()) return ProduceSummary{0, 0, 0, "", env.record.reason};
   auto fixtures = list_fixtures(env);
-  if (interrupted()) return interrupted_before_producing(o);
+  if (interrupted()) return interrupted_before_starting("produce", o.out_dir);
   if (!fixtures) return fixtures.error();
   auto sel = select(role->matrix, *fixtures);
   if (!sel) return sel.error();
