@@ -27,13 +27,13 @@ def stored_cells(db):
 
 
 def stat_fields(pid):
-    """(state, ppid) of /proc/PID/stat, or None once it is gone."""
+    """(state, ppid, process group) of /proc/PID/stat, or None once it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return fields[0], int(fields[1])
+    return fields[0], int(fields[1]), int(fields[2])
 
 
 def descendants(pid):
@@ -55,10 +55,20 @@ def alive(pid):
     return fields is not None and fields[0] != "Z"
 
 
+def living_in(groups):
+    """The live processes whose process group is one of `groups`."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        fields = stat_fields(entry)
+        if fields and fields[0] != "Z" and fields[2] in groups:
+            found.append(int(entry))
+    return found
+
+
 def interrupt(argv, ready, sig, wait=300):
     """Starts crossload with `argv`, waits until `ready()` holds, sends `sig` to its pid alone (as
     `kill PID` does) and returns (its exit status, stdout, stderr, the seconds it took to stop, the
-    processes that were under it). SIGINT is ignored on entry, as a job started with `&` by a
+    processes that were under it, as {pid: process group}). SIGINT is ignored on entry, as a job started with `&` by a
     non-interactive shell inherits it: crossload must set its own disposition."""
     proc = subprocess.Popen([BIN, *map(str, argv)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
@@ -68,7 +78,7 @@ def interrupt(argv, ready, sig, wait=300):
             time.sleep(0.2)
         assert proc.poll() is None, "crossload ended before it could be interrupted:\n" + proc.stderr.read()
         assert ready(), f"not ready to interrupt within {wait} s"
-        under = descendants(proc.pid)
+        under = {pid: fields[2] for pid in descendants(proc.pid) if (fields := stat_fields(pid))}
         assert under, "no worker or child process under crossload"
         os.kill(proc.pid, sig)
         sent = time.monotonic()
@@ -82,11 +92,14 @@ def interrupt(argv, ready, sig, wait=300):
 
 
 def assert_all_gone(processes):
-    """Every process that was under crossload has ended (killed with its process group, or reaped)."""
+    """Every process that was under crossload ({pid: process group}) has ended, and so has every
+    other member of their process groups (nothing they started, however deep, is left orphaned)."""
+    groups = set(processes.values())
     grace = time.monotonic() + 5
-    while any(map(alive, processes)) and time.monotonic() < grace:
+    while (any(map(alive, processes)) or living_in(groups)) and time.monotonic() < grace:
         time.sleep(0.1)
     assert [p for p in processes if alive(p)] == []
+    assert living_in(groups) == []
 
 
 def stopped_as_said(argv, ready, sig, line, wait=300):
