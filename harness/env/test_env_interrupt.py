@@ -2,10 +2,14 @@
 pip's process group goes, the half-built environment leaves no entry in the cache (nothing a later
 command would take as built, no build directory), crossload says which environment it was building
 and exits 130 like `run`; the same command then builds the environment. Real binary, real venv and
-pip from PyPI, into a throwaway cache (README, "Interrupting a run")."""
+pip from PyPI, into a throwaway cache (README, "Interrupting a run"). A build waiting for another
+crossload's lock on the same entry stops waiting."""
+import fcntl
 import os
 import re
+import shutil
 import signal
+import time
 
 from harness.run.test_interrupt import stopped_as_said
 from harness.run.test_split import crossload
@@ -59,4 +63,16 @@ def test_sigint_during_a_pip_build_leaves_no_entry_and_the_same_command_builds_i
 
     again = crossload(*argv)
     assert re.search(r"^small: ready in ", again.stdout, re.M), again.stdout + again.stderr
-    assert re.search(r" built in .+ \(pip-", cache_row(matrix, cache))
+    built = re.search(r" built in .+ \((pip-[^)]+)\)$", cache_row(matrix, cache))
+    assert built
+
+    # Waiting for another crossload that builds the same entry (its lock held here) stops too.
+    shutil.rmtree(cache / "envs" / built.group(1))
+    with open(cache / "locks" / f"{built.group(1)}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        started = time.monotonic()
+        said, _ = stopped_as_said(argv, lambda: time.monotonic() - started > 4, signal.SIGTERM,
+                                  r"interrupted by {signal} while building small .+; rerun the same command to build "
+                                  r"the rest", children=False)
+    assert "waiting for another crossload building" in said.string
+    assert "still locked" not in said.string
