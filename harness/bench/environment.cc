@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <utility>
+
+#include "harness/util/interrupt.h"
 
 namespace crossload::bench {
 
@@ -23,6 +26,17 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 
 }  // namespace
 
+namespace {
+
+// Said unless SIGINT/SIGTERM cut the start short: that is not the environment's fault.
+BenchEnv unavailable(BenchEnv env, std::string reason, RunLog& log) {
+  env.info.reason = std::move(reason);
+  if (!interrupted()) log.error("environment {} unavailable: {}", env.info.name, env.info.reason);
+  return env;
+}
+
+}  // namespace
+
 BenchEnv start_bench_env(const EnvSpec& spec, const ProvisionContext& ctx, RunLog& log) {
   BenchEnv env;
   env.info.name = spec.name;
@@ -31,27 +45,15 @@ BenchEnv start_bench_env(const EnvSpec& spec, const ProvisionContext& ctx, RunLo
   auto provider = make_provider(spec.provider);
   auto launch = provider ? provider->provision(spec, ctx)
                          : Result<Launch>(make_error(fmt::format("unknown provider '{}'", spec.provider)));
-  if (!launch) {
-    env.info.reason = launch.error().message;
-    log.error("environment {} unavailable: {}", spec.name, env.info.reason);
-    return env;
-  }
+  if (!launch) return unavailable(std::move(env), launch.error().message, log);
   env.launch = *launch;
   env.info.where = launch->where;
   env.info.emulated = launch->emulated;
   std::filesystem::create_directories(ctx.run_dir + "/logs");
   auto worker = WorkerClient::start(spec.name, *launch, ctx.source_root, ctx.run_dir + "/logs/" + env_file_name(spec.name) + ".bench.log");
-  if (!worker) {
-    env.info.reason = worker.error().message;
-    log.error("environment {} unavailable: {}", spec.name, env.info.reason);
-    return env;
-  }
+  if (!worker) return unavailable(std::move(env), worker.error().message, log);
   env.worker = std::move(*worker);
-  if (auto st = greet(env); !st) {
-    env.info.reason = st.error().message;
-    log.error("environment {} unavailable: {}", spec.name, env.info.reason);
-    return env;
-  }
+  if (auto st = greet(env); !st) return unavailable(std::move(env), st.error().message, log);
   env.info.status = "ok";
   log.info("environment {}: ready in {:.1f} s  [{}{}]", spec.name, clock.seconds(), env.info.where,
            env.info.emulated ? "; absolute times are QEMU's" : "");

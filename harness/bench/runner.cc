@@ -17,6 +17,7 @@
 #include "harness/bench/store_writer.h"
 #include "harness/core/matrix.h"
 #include "harness/bench/report.h"
+#include "harness/util/interrupt.h"
 
 namespace crossload::bench {
 
@@ -50,6 +51,7 @@ BenchCase untrained(const BenchEnv& env, const std::string& fixture, const std::
 // fixture retrained while dumps remain; the turns load from the files).
 void bench_fixture(BenchEnv& env, const PlanItem& item, const CaseSettings& s, BenchResults& out, RunLog& log) {
   auto trained = train_fixture(env, item.fixture, s);
+  if (interrupted()) return;  // SIGINT/SIGTERM: nothing of the fixture is kept (run_bench), no step more
   if (!trained) {
     log.error("{}", trained.error().message);
     for (const auto& format : item.formats) out.cases.push_back(untrained(env, item.fixture, format, trained.error()));
@@ -58,6 +60,7 @@ void bench_fixture(BenchEnv& env, const PlanItem& item, const CaseSettings& s, B
   const Trained files = *trained;  // where the artifacts, inputs and references are: all a turn needs
   std::vector<PendingCase> cases;
   for (const auto& format : item.formats) {
+    if (interrupted()) return;
     if (!trained) {
       out.cases.push_back(untrained(env, item.fixture, format, trained.error()));
       continue;
@@ -67,6 +70,7 @@ void bench_fixture(BenchEnv& env, const PlanItem& item, const CaseSettings& s, B
     if (!env.ready() && env.revive(log)) trained = train_fixture(env, item.fixture, s);
   }
   for (const Turn& turn : interleaved(cases.size(), s.rounds, s.repetitions, s.cold_repetitions)) {
+    if (interrupted()) return;
     PendingCase& p = cases[turn.item];
     if (p.c.native)
       native_turn(env, p, files, turn, s);
@@ -75,6 +79,7 @@ void bench_fixture(BenchEnv& env, const PlanItem& item, const CaseSettings& s, B
     if (!env.ready()) env.revive(log);
   }
   for (auto& p : cases) {
+    if (interrupted()) return;
     out.cases.push_back(finish_case(env, p, s, log));
     if (!env.ready()) env.revive(log);
   }
@@ -128,11 +133,20 @@ Result<BenchSummary> run_bench(const BenchOptions& given, RunLog& log) {
   results.rounds = o.settings.rounds;
   ProvisionContext ctx{o.settings.source_root, out_dir, o.cache_dir, &log.stream()};
   for (const EnvSpec* spec : *specs) {
+    if (interrupted()) break;
     BenchEnv env = start_bench_env(*spec, ctx, log);
     if (env.info.status == "ok")
-      for (const auto& item : *plan) bench_fixture(env, item, o.settings, results, log);
+      for (const auto& item : *plan)
+        if (!interrupted()) bench_fixture(env, item, o.settings, results, log);
     results.environments.push_back(env.info);
   }
+  // SIGINT/SIGTERM (harness/util/interrupt.h): the outputs describe every case of the plan, so none
+  // is written from part of it; the previous ones stay as they were.
+  if (interrupted())
+    return make_error(ErrorKind::kInterrupted,
+                      fmt::format("interrupted by {}: {} cases measured, none written (bench's outputs hold every "
+                                  "case of the plan: those in {} stay as they were); rerun the same command to measure",
+                                  interrupt_signal_name(), results.cases.size(), out_dir));
   BenchSummary summary;
   summary.cases = results.cases.size();
   for (const auto& c : results.cases) summary.failed_steps += c.failures.size();

@@ -20,6 +20,7 @@
 #include "harness/core/matrix.h"
 #include "harness/sandbox/sandbox.h"
 #include "harness/util/exit_codes.h"
+#include "harness/util/interrupt.h"
 #include "reports/explain.h"
 
 namespace crossload::check {
@@ -304,9 +305,9 @@ void rebuild_reference(CheckState& st, Matrix& m, const ProvisionContext& ctx,
   st.order = reference_order(fingerprints(st, m), st.recorded.sklearn, st.recorded.numpy_major);
 }
 
-}  // namespace
-
-Result<CheckReport> run_check(const CheckOptions& given, RunLog& log) {
+// The check itself; run_check turns an interrupted one into its error. Once interrupted it
+// returns at the next step, whatever it holds: no step after would get an answer.
+Result<CheckReport> check_everywhere(const CheckOptions& given, RunLog& log) {
   CheckOptions o = given;  // workers in other mount namespaces need absolute paths
   o.out_dir = fs::absolute(given.out_dir).lexically_normal().string();
   CheckState st{o, log, {}, {}, {}, {}, {}, {}, {}, {}, {}};
@@ -323,8 +324,10 @@ Result<CheckReport> run_check(const CheckOptions& given, RunLog& log) {
   if (!recipes) return recipes.error();
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.stream()};
   st.envs = start_environments(*matrix, ctx, true, log, recipes->worker_env);
+  if (interrupted()) return st.report;
   st.order = reference_order(fingerprints(st, *matrix), st.recorded.sklearn, st.recorded.numpy_major);
   if (o.reference.empty()) rebuild_reference(st, *matrix, ctx, recipes->worker_env);
+  if (interrupted()) return st.report;
   auto read = convert_inputs(st.envs, st.order.envs, st.request.inputs, o.inputs_key, st.inputs_npy);
   if (!read) return make_error(read.error().kind, fmt::format("{}: {}", o.inputs, read.error().message));
   for (const auto& passed : read->passed) log.info("inputs: not readable in {}", passed);
@@ -335,10 +338,23 @@ Result<CheckReport> run_check(const CheckOptions& given, RunLog& log) {
   } else {
     rest = compute_reference(st, *matrix);
   }
+  if (interrupted()) return st.report;
   if (!st.references.empty())
     if (auto s = load_everywhere(st, rest, *matrix); !s) return s.error();
-  if (!recipes->fixtures.empty() && !st.report.bad_input) retrain_failures(st, recipes->fixtures.front());
+  if (!recipes->fixtures.empty() && !st.report.bad_input && !interrupted())
+    retrain_failures(st, recipes->fixtures.front());
   return st.report;
+}
+
+}  // namespace
+
+Result<CheckReport> run_check(const CheckOptions& options, RunLog& log) {
+  auto report = check_everywhere(options, log);  // its workers have stopped when it returns
+  if (!interrupted()) return report;
+  return make_error(ErrorKind::kInterrupted,
+                    fmt::format("interrupted by {}: no verdict (it needs every environment's answer); the working "
+                                "files are in {}; rerun the same command to check", interrupt_signal_name(),
+                                fs::absolute(options.out_dir).lexically_normal().string()));
 }
 
 int check_exit_code(const CheckReport& r) {

@@ -62,7 +62,8 @@ struct CheckReport {
 // An Error is a failure of the user's input before any environment could judge the artifact:
 // unreadable or refused artifact, bad inputs, unknown environment. It names the file and the
 // problem. A machine whose sandbox does not work is no such error: the report says so in
-// `unavailable` and holds no environment.
+// `unavailable` and holds no environment. SIGINT/SIGTERM (harness/util/interrupt.h) make it an
+// Error of kind kInterrupted once every worker has stopped: no verdict from part of the answers.
 Result<CheckReport> run_check(const CheckOptions& options, RunLog& log);
 
 // 0 when every environment loads and predicts within tolerance, 1 when any does not,

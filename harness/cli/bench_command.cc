@@ -8,6 +8,7 @@
 #include "harness/bench/runner.h"
 #include "harness/cli/commands.h"
 #include "harness/util/exit_codes.h"
+#include "harness/util/interrupt.h"
 
 namespace crossload::cli {
 
@@ -54,7 +55,9 @@ int run(bench::BenchOptions o, const CommandFlags& f) {
               "each round needs a warm load", o.settings.rounds, o.settings.repetitions);
     return exit_code::kUsage;
   }
+  install_interrupt_handlers();  // SIGINT/SIGTERM: every worker stops, nothing half-written (README, "Interrupting a run")
   auto summary = bench::run_bench(o, log);
+  if (!summary && summary.error().kind == ErrorKind::kInterrupted) return fail(summary.error(), log);
   if (!summary) {
     log.error("{}", summary.error().message);
     return exit_code::kBadInput;

@@ -10,6 +10,7 @@
 #include "harness/cli/forecast_envs.h"
 #include "harness/cli/validators.h"
 #include "harness/util/exit_codes.h"
+#include "harness/util/interrupt.h"
 #include "harness/util/text.h"
 
 namespace crossload::cli {
@@ -26,11 +27,9 @@ int run_check_command(CheckFlags c, const CommandFlags& f) {
   RunLog log(std::cerr, f.verbosity());
   if (!f.quiet)  // before anything loads; stderr, so check's own output stays as it was
     std::cerr << forecast_section(c.options.artifact, c.options.matrix_path, c.options.envs, c.options.cache_dir);
+  install_interrupt_handlers();  // SIGINT/SIGTERM: every worker stops, no verdict (README, "Interrupting a run")
   auto report = check::run_check(c.options, log);
-  if (!report) {
-    log.error("{}", report.error().message);
-    return exit_code::of(report.error().kind);
-  }
+  if (!report) return fail(report.error(), log);
   if (report->unavailable) {  // nothing was loaded, so there is no screen to print
     log.error("{}", *report->unavailable);
     return check::check_exit_code(*report);

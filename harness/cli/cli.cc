@@ -64,7 +64,17 @@ std::string version_text() {
 }  // namespace
 
 int fail(const Error& error) {
-  std::cerr << "error: " << error.message << '\n';
+  RunLog log(std::cerr);
+  return fail(error, log);
+}
+
+int fail(const Error& error, RunLog& log) {
+  if (error.kind == ErrorKind::kInterrupted) {
+    log.clear_status();
+    log.always(error.message);
+  } else {
+    log.error("{}", error.message);
+  }
   return exit_code::of(error.kind);
 }
 

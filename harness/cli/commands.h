@@ -15,6 +15,10 @@ namespace crossload::cli {
 // Says what went wrong ("error: ..." on stderr) and returns the exit code of its kind: the one
 // mapping of harness/util/exit_codes.h, so no command picks a number of its own.
 int fail(const Error& error);
+// The same through the command's log. An Error of kind kInterrupted (SIGINT/SIGTERM stopped the
+// command: harness/util/interrupt.h) is told as it is, without "error:" since stopping was asked
+// for; its message says what was kept (README, "Interrupting a run").
+int fail(const Error& error, RunLog& log);
 
 // Runs a parsed command: the flag groups' values in, the process exit code out.
 using CommandRun = std::function<int(const CommandFlags&)>;

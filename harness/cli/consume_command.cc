@@ -9,6 +9,7 @@
 #include "harness/cli/validators.h"
 #include "harness/run/split.h"
 #include "harness/util/exit_codes.h"
+#include "harness/util/interrupt.h"
 
 namespace crossload::cli {
 
@@ -17,7 +18,8 @@ namespace {
 void print_summary(const ConsumeSummary& s, std::ostream& out) {
   std::string counts;
   for (const auto& [outcome, n] : s.counts) counts += fmt::format(", {} {}", n, to_string(outcome));
-  out << fmt::format("run {}: {} cells in {:.1f} s{}\n", s.run_id, s.cells, s.loading_seconds, counts);
+  std::string kept = s.kept ? fmt::format(" ({} kept from the interrupted run)", s.kept) : "";
+  out << fmt::format("run {}: {} cells in {:.1f} s{}{}\n", s.run_id, s.cells, s.loading_seconds, kept, counts);
   for (const auto& p : s.written) out << "report: " << p << '\n';
   for (const auto& b : s.bad_inputs) out << "bad input: " << b << '\n';
 }
@@ -29,11 +31,9 @@ int consume(ConsumeOptions o, const CommandFlags& f) {
   RunLog log(std::cerr, f.verbosity());
   if (!valid_fail_on(f.fail_on, log)) return exit_code::kUsage;
   if (auto code = load_policy_exit(o.allow_unsafe, o.sandbox, log)) return *code;
+  install_interrupt_handlers();  // SIGINT/SIGTERM: the stored cells stay (README, "Interrupting a run")
   auto s = consume_from_dirs(o, log);
-  if (!s) {
-    log.error("{}", s.error().message);
-    return exit_code::of(s.error().kind);
-  }
+  if (!s) return fail(s.error(), log);
   print_summary(*s, std::cout);
   return exit_for(s->counts, !s->bad_inputs.empty(), f.fail_on, log);
 }

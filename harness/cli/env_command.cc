@@ -21,6 +21,7 @@
 #include "harness/core/protocol.h"
 #include "harness/core/worker_client.h"
 #include "harness/util/exit_codes.h"
+#include "harness/util/interrupt.h"
 #include "harness/util/process.h"
 #include "harness/util/text.h"
 
@@ -121,6 +122,16 @@ Result<Launch> provision(const EnvSpec& e, const ProvisionContext& ctx) {
   return provider->provision(e, ctx);
 }
 
+// SIGINT or SIGTERM stopped `env build` (harness/util/interrupt.h): the environments built stay in
+// the cache; the one being built, `cut` (null if it was finished), left no entry (the cache renames
+// a build into place only when complete, and the provider's commands were killed with their groups).
+Error interrupted_build(const std::vector<std::string>& built, const EnvSpec* cut) {
+  std::string during = cut ? fmt::format(" while building {} (its unfinished build was removed)", cut->name) : "";
+  return make_error(ErrorKind::kInterrupted,
+                    fmt::format("interrupted by {}{}: environments built: {}; rerun the same command to build the rest",
+                                interrupt_signal_name(), during, built.empty() ? "none" : join(built, ", ")));
+}
+
 int build(const EnvFlags& f) {
   auto m = load(f);
   if (!m) return std::cerr << m.error().message << '\n', exit_code::kBadInput;
@@ -133,10 +144,14 @@ int build(const EnvFlags& f) {
   if (f.names.empty())
     for (const auto& e : m->envs) chosen.push_back(&e);
   int failed = 0;
+  std::vector<std::string> built;
+  install_interrupt_handlers();  // SIGINT/SIGTERM: the half-built entry is removed (README, "Interrupting a run")
   for (const EnvSpec* e : chosen) {
     auto start = std::chrono::steady_clock::now();
     auto launch = provision(*e, context(f));
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (launch) built.push_back(e->name);
+    if (interrupted()) return fail(interrupted_build(built, launch ? nullptr : e));
     if (launch) std::cout << fmt::format("{}: ready in {}  [{}]\n", e->name, format_duration(s), launch->where);
     else std::cout << fmt::format("{}: ENV_UNAVAILABLE after {}: {}\n", e->name, format_duration(s), launch.error().message);
     std::cout.flush();

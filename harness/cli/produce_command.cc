@@ -7,6 +7,7 @@
 #include "harness/cli/validators.h"
 #include "harness/run/split.h"
 #include "harness/util/exit_codes.h"
+#include "harness/util/interrupt.h"
 
 namespace crossload::cli {
 
@@ -15,11 +16,9 @@ namespace {
 int produce(ProduceOptions o, const CommandFlags& f) {
   apply_matrix_flags(f, o);
   RunLog log(std::cerr, f.verbosity());
+  install_interrupt_handlers();  // SIGINT/SIGTERM: the complete artifacts stay (README, "Interrupting a run")
   auto s = produce_to_dir(o, log);
-  if (!s) {
-    log.error("{}", s.error().message);
-    return exit_code::of(s.error().kind);
-  }
+  if (!s) return fail(s.error(), log);
   if (!s->unavailable.empty()) {
     log.error("environment {} unavailable, nothing produced: {}", o.env, s->unavailable);
     return exit_code::kEnvironment;

@@ -45,15 +45,7 @@ int run(RunOptions o, const CommandFlags& f) {
   if (auto code = load_policy_exit(o.allow_unsafe, o.sandbox, log)) return *code;
   install_interrupt_handlers();  // SIGINT/SIGTERM stop the run cleanly (README, "Interrupting a run")
   auto summary = run_matrix(o, log);
-  if (!summary && summary.error().kind == ErrorKind::kInterrupted) {
-    log.clear_status();
-    log.always(summary.error().message);  // no "error:": stopping was asked for
-    return exit_code::kInterrupted;
-  }
-  if (!summary) {
-    log.error("{}", summary.error().message);
-    return exit_code::of(summary.error().kind);
-  }
+  if (!summary) return fail(summary.error(), log);  // interrupted: what was kept, exit 130
   print_summary(*summary, std::cout);
   return exit_for(summary->counts, !summary->bad_inputs.empty(), f.fail_on, log);
 }

@@ -81,7 +81,7 @@ EnvSession pending_session(const EnvSpec& spec, const Roles& roles, Result<Launc
   s.load_formats = roles.load_formats;
   if (!launch) {
     s.record.reason = launch.error().message;
-    log.error("environment {} unavailable: {}", spec.name, s.record.reason);
+    if (!interrupted()) log.error("environment {} unavailable: {}", spec.name, s.record.reason);  // stopping: no news
     return s;
   }
   s.record.where = launch->where;
@@ -105,7 +105,7 @@ void start_session(EnvSession& s, const ProvisionContext& ctx, bool sandbox, Run
   s.record.provision_seconds += clock.seconds();
   if (s.record.status == "ok")
     log.info("environment {}: ready in {:.1f} s  [{}]", s.spec.name, s.record.provision_seconds, s.record.where);
-  else
+  else if (!interrupted())  // a start cut short by SIGINT/SIGTERM is not the environment's fault
     log.error("environment {} unavailable: {}", s.spec.name, s.record.reason);
 }
 

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "harness/util/interrupt.h"
 #include "harness/util/process.h"
 
 namespace crossload {
@@ -109,6 +110,11 @@ Result<FileLock> FileLock::acquire(const std::string& path, std::chrono::millise
       int e = errno;
       ::close(fd);
       return make_error(fmt::format("{}: flock: {}", path, strerror(e)));
+    }
+    if (interrupted()) {  // SIGINT/SIGTERM: stop waiting for the other builder
+      ::close(fd);
+      return make_error(ErrorKind::kInterrupted, fmt::format("{}: waiting for the lock was cut short: crossload was "
+                                                             "interrupted by {}", path, interrupt_signal_name()));
     }
     if (Clock::now() >= deadline) {
       ::close(fd);

@@ -6,9 +6,11 @@
 #include "harness/audit/gate.h"
 #include "harness/run/artifact_index.h"
 #include "harness/run/consume.h"
+#include "harness/run/reuse.h"
 #include "harness/run/split.h"
 #include "harness/run/split_common.h"
 #include "harness/store/store.h"
+#include "harness/util/interrupt.h"
 #include "harness/util/sha256.h"
 #include "reports/stored_reports.h"
 
@@ -34,6 +36,8 @@ struct Consuming {
   ConsumeSummary summary;
   std::size_t total = 0;
   RunLog& log;
+  // Continuing an interrupted consume: its cells by id, with the sha256 of the artifact each loaded.
+  std::map<std::string, std::string> kept{};
 };
 
 // Every index is read before anything starts: a bad one is an error before a single cell.
@@ -95,15 +99,26 @@ void record_cell(Consuming& c, CellRecord cell) {
   if (cell.detail.contains("summary")) extra = cell.detail["summary"].get<std::string>();
   else if (cell.detail.contains("message")) extra = cell.detail["message"].get<std::string>();
   if (extra.size() > 120) extra = extra.substr(0, 117) + "...";
-  c.log.info("[{}/{}] {:<15} {}{}", c.summary.cells + c.summary.bad_inputs.size(), c.total, to_string(cell.outcome),
-             cell.id, extra.empty() ? "" : "  " + extra);
+  c.log.info("[{}/{}] {:<15} {}{}", c.summary.kept + c.summary.cells + c.summary.bad_inputs.size(), c.total,
+             to_string(cell.outcome), cell.id, extra.empty() ? "" : "  " + extra);
+}
+
+// A cell the interrupted run this one continues already holds, of the very artifact it would load.
+bool already_kept(Consuming& c, const ArtifactRecord& a) {
+  auto found = c.kept.find(cell_id(a.fixture, a.format, a.producer, c.env.spec.name));
+  if (found == c.kept.end() || found->second != a.sha256) return false;
+  c.summary.kept++;
+  c.log.detail("  kept from the interrupted run: {}", found->first);
+  return true;
 }
 
 void consume_one(Consuming& c, const Input& in, const IndexedArtifact& indexed) {
+  if (already_kept(c, indexed.record)) return;
   auto artifact = bring_in(in, indexed, c.options.out_dir);
   if (!artifact) return bad_input(c, artifact.error().message);
   if (auto st = c.store.put_artifact(c.run_id, *artifact); !st) return bad_input(c, st.error().message);
   auto cell = consume_cell(c.env, *artifact, c.context, c.log);
+  if (interrupted()) return;  // the load was cut short: no cell (not a CRASH), the rerun loads it
   // A worker killed by the cell comes back for the next one (here, on the thread that started it).
   if (c.env.loader && !c.env.loader->running() && c.env.record.status == "ok") c.env.revive_loader(c.log);
   if (!cell) return bad_input(c, cell.error().message);
@@ -126,15 +141,70 @@ Status write_reports(Consuming& c) {
   return ok_status();
 }
 
+// The run's outcomes as the store holds them: a continued run counts the cells it kept too.
+Status count_stored(Consuming& c) {
+  c.summary.counts.clear();
+  c.summary.cells = 0;
+  return c.store.for_each_cell(
+      c.run_id, [&](const CellRecord& cell) { return c.summary.counts[cell.outcome]++, c.summary.cells++, ok_status(); },
+      CellDetail::kSkipped);
+}
+
+// SIGINT or SIGTERM stopped the loads (harness/util/interrupt.h): as `run`, the stored cells stay,
+// the run is marked interrupted, no report is written, and the same command continues the run.
+Error interrupted_consume(Consuming& c) {
+  auto kept = c.store.finished_cell_ids(c.run_id);
+  if (auto st = c.store.mark_run(c.run_id, "interrupted"); !st) return st.error();
+  return make_error(ErrorKind::kInterrupted,
+                    fmt::format("interrupted by {}: {} cells kept in {}; rerun the same command to continue",
+                                interrupt_signal_name(), kept ? kept->size() : 0, c.store.path()));
+}
+
 Status consume_all(Consuming& c, const std::vector<Input>& inputs) {
   if (auto st = record_environments(c, inputs); !st) return st;
   for (const auto& in : inputs) c.total += in.index.artifacts.size();
   Stopwatch clock;
   for (const auto& in : inputs)
-    for (const auto& a : in.index.artifacts) consume_one(c, in, a);
+    for (const auto& a : in.index.artifacts)
+      if (!interrupted()) consume_one(c, in, a);
   c.summary.loading_seconds = clock.seconds();
+  if (interrupted()) return interrupted_consume(c);
   if (auto st = c.store.mark_run(c.run_id, "finished"); !st) return st;
+  if (auto st = count_stored(c); !st) return st;
   return write_reports(c);
+}
+
+// The latest run of this matrix in the store, when it is unfinished (an interrupted consume) and
+// consumed in this environment as it is now: its cells stay and are not loaded again. Otherwise
+// nothing, and a new run begins.
+Result<std::optional<RunRecord>> run_to_continue(Store& store, const RoleMatrix& role, const EnvSession& env) {
+  auto prev = store.resumable_run(role.sha256);
+  if (!prev || !*prev) return prev;
+  auto envs = store.environments((*prev)->id);
+  if (!envs) return envs.error();
+  std::string now = consumer_dump(env.record.fingerprint);  // canonical: BLAS libraries in any order
+  for (const auto& e : *envs)
+    if (e.name == env.spec.name && !now.empty() && consumer_dump(e.fingerprint) == now) return prev;
+  return std::optional<RunRecord>();
+}
+
+Result<RunRecord> open_consume_run(Consuming& c, Store& store, const RoleMatrix& role, const std::string& matrix_path) {
+  auto prev = run_to_continue(store, role, c.env);
+  if (!prev) return prev.error();
+  if (!*prev) return store.begin_run(matrix_path, role.sha256, CROSSLOAD_VERSION);
+  const RunRecord& run = **prev;
+  auto artifacts = store.artifacts(run.id);
+  if (!artifacts) return artifacts.error();
+  auto ids = store.finished_cell_ids(run.id);
+  if (!ids) return ids.error();
+  for (const auto& a : *artifacts) {
+    std::string id = cell_id(a.fixture, a.format, a.producer, c.env.spec.name);
+    if (ids->count(id)) c.kept[id] = a.sha256;
+  }
+  c.log.info("continuing run {} of {} (started {}, {}): its {} cells are kept", run.id, matrix_path, run.started_at,
+             run.status, c.kept.size());
+  if (auto st = store.mark_run(run.id, "running"); !st) return st.error();
+  return run;
 }
 
 }  // namespace
@@ -152,17 +222,21 @@ Result<ConsumeSummary> consume_from_dirs(const ConsumeOptions& given, RunLog& lo
   if (auto st = store->lock_for_writing(); !st) return st.error();
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.stream()};
   EnvSessions envs = start_environments(role->matrix, ctx, o.sandbox, log);
+  if (interrupted()) return interrupted_before_starting("consume", store->path());
   if (!envs.at(o.env).can_load())  // as `run` and `produce` when no environment can start: exit 4
     return make_error(ErrorKind::kEnvironment, fmt::format("environment {} unavailable, nothing loaded: {}", o.env,
                                                            envs.at(o.env).record.reason));
-  auto run = store->begin_run(o.matrix_path, role->sha256, CROSSLOAD_VERSION);
-  if (!run) return run.error();
-  Consuming c{o, *role, *store, run->id, envs.at(o.env), {}, make_consume_context(role->matrix, o.out_dir + "/cells"),
+  Consuming c{o, *role, *store, 0, envs.at(o.env), {}, make_consume_context(role->matrix, o.out_dir + "/cells"),
               {}, 0, log};
+  auto run = open_consume_run(c, *store, *role, o.matrix_path);
+  if (!run) return run.error();
+  c.run_id = run->id;
   c.context.allow_unsafe = o.allow_unsafe;
   c.context.isolation = o.isolation;
   c.summary.run_id = run->id;
-  if (auto st = consume_all(c, *inputs); !st) return st.error();
+  auto done = consume_all(c, *inputs);
+  envs.clear();  // every worker stops (and its children with it) before the end is told
+  if (!done) return done.error();
   return c.summary;
 }
 

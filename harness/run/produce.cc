@@ -5,6 +5,7 @@
 
 #include "formats/registry.h"
 #include "harness/audit/gate.h"
+#include "harness/util/interrupt.h"
 
 namespace crossload {
 
@@ -79,10 +80,27 @@ json audit_artifact(const std::string& path, RunLog& log) {
   return audit;
 }
 
-void dump_one(EnvSession& producer, const FixtureInfo& fixture, const TrainAnswer& train,
+// What a dump cut short by SIGINT/SIGTERM left (the worker was killed mid-write): the artifact
+// half-written under its final name, maybe some of its references. Removed, so that a file at an
+// artifact's path is always a whole one.
+void remove_cut_short(const ArtifactRecord& a) {
+  std::error_code ec;
+  fs::remove(a.path, ec);
+  fs::remove(manifest_path(a.path), ec);
+  std::string refs = fs::path(a.path).filename().string() + ".ref.";
+  for (const auto& e : fs::directory_iterator(fs::path(a.path).parent_path(), ec))
+    if (e.path().filename().string().rfind(refs, 0) == 0) fs::remove(e.path(), ec);
+}
+
+// False when crossload was interrupted during the dump: its files are gone and `a` says nothing.
+bool dump_one(EnvSession& producer, const FixtureInfo& fixture, const TrainAnswer& train,
               ArtifactRecord& a, RunLog& log) {
   std::string inputs = fs::path(a.path).parent_path() / "inputs.npy";
   auto r = ask(*producer.worker, DumpRequest{fixture.name, a.format, a.path, inputs}, kDumpTimeout);
+  if (r.failure && r.failure->kind == WorkerFailure::Kind::kInterrupted) {
+    remove_cut_short(a);
+    return false;
+  }
   if (r.result) {
     a.status = "ok";
     a.sha256 = r.result->sha256;
@@ -91,7 +109,7 @@ void dump_one(EnvSession& producer, const FixtureInfo& fixture, const TrainAnswe
     a.manifest["audit"] = audit_artifact(a.path, log);
     std::ofstream(manifest_path(a.path)) << a.manifest.dump(2) << '\n';
     log.detail("  dumped {} as {} ({} bytes)", fixture.name, a.format, a.size_bytes);
-    return;
+    return true;
   }
   bool unsupported = r.error && r.error->stage == "unsupported";
   a.status = unsupported ? "unsupported" : "error";
@@ -99,6 +117,7 @@ void dump_one(EnvSession& producer, const FixtureInfo& fixture, const TrainAnswe
   if (r.error) a.manifest = {{"error", r.error->raw}};  // the stage decides the cells' outcome
   if (!r.answered()) producer.revive(log);
   log.detail("  {} {} as {}: {}", a.status, fixture.name, a.format, a.reason);
+  return true;
 }
 
 }  // namespace
@@ -119,6 +138,7 @@ std::vector<ArtifactRecord> produce_fixture(EnvSession& producer, const FixtureI
   }
   Stopwatch clock;
   auto train = ask(*producer.worker, TrainRequest{fixture.name, dir.string(), !producer.emulated}, kTrainTimeout);
+  if (interrupted()) return {};  // nothing of this fixture was finished
   if (!train.result) {
     std::string why = "training failed: " + reply_error(train);
     if (!train.answered()) producer.revive(log);
@@ -126,7 +146,12 @@ std::vector<ArtifactRecord> produce_fixture(EnvSession& producer, const FixtureI
     log.error("{} in {}: {}", fixture.name, producer.spec.name, why);
     return out;
   }
-  for (auto& a : out) dump_one(producer, fixture, *train.result, a, log);
+  std::size_t done = 0;
+  while (done < out.size() && !interrupted() && dump_one(producer, fixture, *train.result, out[done], log)) ++done;
+  if (done < out.size()) {  // interrupted: the formats dumped so far, not the one cut short nor the rest
+    out.erase(out.begin() + static_cast<std::ptrdiff_t>(done), out.end());
+    return out;
+  }
   log.info("produced {} in {} ({} formats, {:.1f} s)", fixture.name, producer.spec.name, formats.size(),
            clock.seconds());
   return out;

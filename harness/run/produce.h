@@ -14,7 +14,9 @@ inline constexpr int kManifestSchemaVersion = 1;
 
 // Trains `fixture` in `producer` and dumps it in each format under
 // <artifacts_dir>/<producer>/<fixture>/. Every format yields a record: "ok", "unsupported"
-// (the format cannot hold the model; reason given) or "error".
+// (the format cannot hold the model; reason given) or "error". Once SIGINT/SIGTERM interrupted
+// crossload (harness/util/interrupt.h) only the formats dumped completely are returned: the dump
+// cut short leaves no file behind, and the formats after it are not tried.
 std::vector<ArtifactRecord> produce_fixture(EnvSession& producer, const FixtureInfo& fixture,
                                             const std::vector<std::string>& formats,
                                             const std::string& artifacts_dir, RunLog& log);

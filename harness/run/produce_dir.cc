@@ -9,6 +9,7 @@
 #include "harness/run/shard.h"
 #include "harness/run/split.h"
 #include "harness/run/split_common.h"
+#include "harness/util/interrupt.h"
 
 namespace crossload {
 
@@ -62,12 +63,23 @@ Status produce_one(Producing& p, const FixtureInfo& fixture, const std::vector<s
   return write_index(p.options.out_dir, p.index);
 }
 
+// SIGINT or SIGTERM stopped the production (harness/util/interrupt.h): the index, written again,
+// lists the artifacts written completely and nothing else (produce_fixture removed the one cut short).
+Error interrupted_production(const Producing& p) {
+  std::string index = (fs::path(p.options.out_dir) / kArtifactIndexFile).string();
+  if (auto st = write_index(p.options.out_dir, p.index); !st) return st.error();
+  return make_error(ErrorKind::kInterrupted,
+                    fmt::format("interrupted by {}: {} complete artifacts kept, listed in {}; rerun the same command "
+                                "to produce them all", interrupt_signal_name(), p.index.artifacts.size(), index));
+}
+
 Status produce_selection(Producing& p, const Selection& sel, const Shard& shard) {
   std::size_t first_pair = p.role.position * sel.fixtures.size();
-  for (std::size_t i = 0; i < sel.fixtures.size(); ++i) {
+  for (std::size_t i = 0; i < sel.fixtures.size() && !interrupted(); ++i) {
     if (!shard.holds(first_pair + i)) continue;  // the pairs `run --shard` gives the same shard
     if (auto st = produce_one(p, sel.fixtures[i], sel.formats); !st) return st;
   }
+  if (interrupted()) return interrupted_production(p);
   return write_index(p.options.out_dir, p.index);  // an empty shard still leaves an index
 }
 
@@ -84,8 +96,10 @@ Result<ProduceSummary> produce_to_dir(const ProduceOptions& given, RunLog& log) 
   ProvisionContext ctx{o.source_root, o.out_dir, o.cache_dir, &log.stream()};
   EnvSessions envs = start_environments(role->matrix, ctx, /*sandbox=*/false, log);
   EnvSession& env = envs.at(o.env);
+  if (interrupted()) return interrupted_before_starting("produce", o.out_dir);
   if (!env.available()) return ProduceSummary{0, 0, 0, "", env.record.reason};
   auto fixtures = list_fixtures(env);
+  if (interrupted()) return interrupted_before_starting("produce", o.out_dir);
   if (!fixtures) return fixtures.error();
   auto sel = select(role->matrix, *fixtures);
   if (!sel) return sel.error();

@@ -48,13 +48,17 @@ struct ConsumeOptions {
 struct ConsumeSummary {
   int64_t run_id = 0;
   std::map<Outcome, std::size_t> counts;
-  std::size_t cells = 0;
+  std::size_t cells = 0;                 // the run's cells, those kept from its interrupted part included
+  std::size_t kept = 0;                  // cells of the interrupted run this one continues, not loaded again
   double loading_seconds = 0;            // wall time of the cells themselves, environment start excluded
   std::vector<std::string> bad_inputs;   // artifacts that could not be judged, one line each, naming the file
   std::vector<std::string> written;      // report files
 };
 
-// An Error is a failure before any cell could be recorded (bad matrix, unusable index or store).
+// An Error is a failure before any cell could be recorded (bad matrix, unusable index or store),
+// or SIGINT/SIGTERM (kInterrupted): the cells stored stay, the run is marked interrupted, and the
+// same command continues it (the latest run of the matrix in the store, if unfinished and of this
+// environment with the same fingerprint: its cells whose artifact has the same sha256 are kept).
 // A corrupt artifact is a bad input: named in the summary, and every other cell is still recorded.
 Result<ConsumeSummary> consume_from_dirs(const ConsumeOptions& options, RunLog& log);
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "harness/sandbox/sandbox.h"
+#include "harness/util/interrupt.h"
 #include "harness/util/sha256.h"
 #include "harness/util/text.h"
 
@@ -47,6 +48,12 @@ Status check_sandbox(bool sandbox, RunLog& log) {
   log.info("loads run sandboxed: bwrap, no network, own PID namespace, output directory read-only but cells/, "
            "private /tmp (docs/isolation.md)");
   return ok_status();
+}
+
+Error interrupted_before_starting(const std::string& what, const std::string& where) {
+  return make_error(ErrorKind::kInterrupted, fmt::format("interrupted by {} before anything was {}d: {} is as it was; "
+                                                         "rerun the same command to {}",
+                                                         interrupt_signal_name(), what, where, what));
 }
 
 }  // namespace crossload

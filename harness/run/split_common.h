@@ -27,4 +27,8 @@ Result<std::vector<FixtureInfo>> list_fixtures(EnvSession& producer);
 // Loads run sandboxed, or unsandboxed because the user said so (loudly); an Error says how to fix bwrap.
 Status check_sandbox(bool sandbox, RunLog& log);
 
+// SIGINT/SIGTERM came while the environment was starting (harness/util/interrupt.h): `what`
+// ("produce", "consume") did not begin, and `where`, its output, is as it was.
+Error interrupted_before_starting(const std::string& what, const std::string& where);
+
 }  // namespace crossload

@@ -27,13 +27,13 @@ def stored_cells(db):
 
 
 def stat_fields(pid):
-    """(state, ppid) of /proc/PID/stat, or None once it is gone."""
+    """(state, ppid, process group) of /proc/PID/stat, or None once it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return fields[0], int(fields[1])
+    return fields[0], int(fields[1]), int(fields[2])
 
 
 def descendants(pid):
@@ -55,24 +55,33 @@ def alive(pid):
     return fields is not None and fields[0] != "Z"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_stops_the_run_keeps_its_cells_and_the_same_command_continues(tmp_path, sig):
-    matrix = write_matrix(tmp_path, fixtures='["iris_*"]')
-    out = tmp_path / "out"
-    db = out / "results.db"
-    argv = ["run", "--matrix", matrix, "--out", out, "-j", "1"]
-    # SIGINT ignored on entry, as a job started with `&` by a non-interactive shell inherits it.
+def living_in(groups):
+    """The live processes whose process group is one of `groups`."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        fields = stat_fields(entry)
+        if fields and fields[0] != "Z" and fields[2] in groups:
+            found.append(int(entry))
+    return found
+
+
+def interrupt(argv, ready, sig, wait=300, children=True):
+    """Starts crossload with `argv`, waits until `ready()` holds, sends `sig` to its pid alone (as
+    `kill PID` does) and returns (its exit status, stdout, stderr, the seconds it took to stop, the
+    processes that were under it, as {pid: process group}). SIGINT is ignored on entry, as a job started with `&` by a
+    non-interactive shell inherits it: crossload must set its own disposition. `children`: that some
+    process runs under crossload when the signal is sent is part of what is tested."""
     proc = subprocess.Popen([BIN, *map(str, argv)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
-        deadline = time.monotonic() + 300
-        while stored_cells(db) == 0 and proc.poll() is None and time.monotonic() < deadline:
+        deadline = time.monotonic() + wait
+        while not ready() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert proc.poll() is None, "the run ended before it could be interrupted:\n" + proc.stderr.read()
-        assert stored_cells(db) > 0, "no cell stored within 300 s"
-        workers = descendants(proc.pid)
-        assert workers, "no worker process under crossload"
-        os.kill(proc.pid, sig)  # the pid alone, not its group
+        assert proc.poll() is None, "crossload ended before it could be interrupted:\n" + proc.stderr.read()
+        assert ready(), f"not ready to interrupt within {wait} s"
+        under = {pid: fields[2] for pid in descendants(proc.pid) if (fields := stat_fields(pid))}
+        assert under or not children, "no worker or child process under crossload"
+        os.kill(proc.pid, sig)
         sent = time.monotonic()
         stdout, stderr = proc.communicate(timeout=30)
         took = time.monotonic() - sent
@@ -80,14 +89,43 @@ def test_a_signal_stops_the_run_keeps_its_cells_and_the_same_command_continues(t
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert proc.returncode == INTERRUPTED, stdout + stderr
+    return proc.returncode, stdout, stderr, took, under
+
+
+def assert_all_gone(processes):
+    """Every process that was under crossload ({pid: process group}) has ended, and so has every
+    other member of their process groups (nothing they started, however deep, is left orphaned)."""
+    groups = set(processes.values())
+    grace = time.monotonic() + 5
+    while (any(map(alive, processes)) or living_in(groups)) and time.monotonic() < grace:
+        time.sleep(0.1)
+    assert [p for p in processes if alive(p)] == []
+    assert living_in(groups) == []
+
+
+def stopped_as_said(argv, ready, sig, line, wait=300, children=True):
+    """interrupt(), then what every interrupted command does: exit 130 within 30 s, the one line
+    `line` (a regular expression, its signal name left as {signal}) on stderr, no "error:", and
+    every process that was under crossload gone. Returns the line's match and stdout."""
+    status, stdout, stderr, took, under = interrupt(argv, ready, sig, wait, children)
+    assert status == INTERRUPTED, stdout + stderr
     assert took < 30
-    name = signal.Signals(sig).name
-    said = re.search(rf"^interrupted by {name}: (\d+) cells kept in (.+); rerun the same command to continue$",
-                     stderr, re.M)
+    said = re.search("^" + line.replace("{signal}", signal.Signals(sig).name) + "$", stderr, re.M)
     assert said, stderr
-    assert said.group(2) == str(db)
     assert "error:" not in stderr, stderr
+    assert_all_gone(under)
+    return said, stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_the_run_keeps_its_cells_and_the_same_command_continues(tmp_path, sig):
+    matrix = write_matrix(tmp_path, fixtures='["iris_*"]')
+    out = tmp_path / "out"
+    db = out / "results.db"
+    argv = ["run", "--matrix", matrix, "--out", out, "-j", "1"]
+    said, _ = stopped_as_said(argv, lambda: stored_cells(db) > 0, sig,
+                              r"interrupted by {signal}: (\d+) cells kept in (.+); rerun the same command to continue")
+    assert said.group(2) == str(db)
     with sqlite3.connect(db) as c:
         assert c.execute("SELECT id, status FROM runs").fetchall() == [(1, "interrupted")]
         kept = c.execute("SELECT count(*) FROM cells WHERE run_id = 1").fetchone()[0]
@@ -95,10 +133,6 @@ def test_a_signal_stops_the_run_keeps_its_cells_and_the_same_command_continues(t
     assert kept == int(said.group(1)) > 0
     assert "CRASH" not in outcomes and "TIMEOUT" not in outcomes  # the cut-short loads are not cells
     assert not (out / "results.json").exists()  # no report of a run that did not finish
-    grace = time.monotonic() + 5
-    while any(map(alive, workers)) and time.monotonic() < grace:
-        time.sleep(0.1)
-    assert [p for p in workers if alive(p)] == []
 
     again = crossload(*argv, "-q")
     reused = re.search(r"^run 2: (\d+) cells \((\d+) reused from earlier runs", again.stdout, re.M)
