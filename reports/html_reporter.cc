@@ -810,7 +810,7 @@ class MedianHistogram {
 
 class RunTally {
  public:
-  void add(const CellRecord& c) {
+  void add(const CellRecord& c, const std::string& id) {
     cells_++;
     for (const auto& spec : kCharts) {
       auto samples = measurement_samples(c, spec.measurement);
@@ -822,7 +822,6 @@ class RunTally {
     counts_[c.outcome]++;
     add_distinct(formats_, c.format), add_distinct(producers_, c.producer), add_distinct(consumers_, c.consumer);
     squares_[{c.format, c.producer, c.consumer}][c.outcome]++;
-    std::string id = cause_id(c);
     if (id.empty()) return;
     causes_[id].add(c);
     if (id != kUnclassified) return;
@@ -945,16 +944,18 @@ class HtmlSink : public ReportSink {
   HtmlSink(const RunData& head, std::ostream& out, const HtmlReporter& reporter, std::optional<DiffResult> diff,
            std::size_t limit)
       : head_(head), out_(out), reporter_(reporter), diff_(std::move(diff)), limit_(limit) {}
-  Status add(const CellRecord& c) override {
+  Status add(const CellRecord& c, const std::string& cause) override {
     if (tally_) {
-      tally_->add(c);
+      tally_->add(c, cause);
       return ok_status();
     }
     cells_.push_back(c);
+    causes_.push_back(cause);
     if (cells_.size() > limit_) {
       tally_ = std::make_unique<RunTally>();
-      for (const auto& kept : cells_) tally_->add(kept);
+      for (std::size_t i = 0; i < cells_.size(); ++i) tally_->add(cells_[i], causes_[i]);
       std::vector<CellRecord>().swap(cells_);
+      std::vector<std::string>().swap(causes_);
     }
     return ok_status();
   }
@@ -975,6 +976,7 @@ class HtmlSink : public ReportSink {
   std::optional<DiffResult> diff_;
   std::size_t limit_;
   std::vector<CellRecord> cells_;
+  std::vector<std::string> causes_;  // of cells_, for the tally if the run turns out large
   std::unique_ptr<RunTally> tally_;
 };
 

@@ -31,7 +31,9 @@ Result<RunData> load_run_data(const Store& store, int64_t run_id);
 class ReportSink {
  public:
   virtual ~ReportSink() = default;
-  virtual Status add(const CellRecord& cell) = 0;
+  // `cause` is cause_id(cell) (harness/causes/classify.h), "" for a cell that needs none: the
+  // catalogue's regular expressions are matched once per cell for every sink of the pass.
+  virtual Status add(const CellRecord& cell, const std::string& cause) = 0;
   // Writes the rest of the report; called once, after the last cell.
   virtual Status finish() = 0;
 };

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 
+#include "harness/causes/classify.h"
 #include "harness/store/store.h"
 #include "reports/html_reporter.h"
 #include "reports/json_reporter.h"
@@ -60,7 +61,7 @@ Result<RunData> load_run_head(const Store& store, int64_t run_id) {
 Status Reporter::write(const RunData& data, std::ostream& out) const {
   auto report = sink(data, out);
   for (const auto& c : data.cells)
-    if (auto st = report->add(c); !st) return st;
+    if (auto st = report->add(c, cause_id(c)); !st) return st;
   return report->finish();
 }
 
@@ -119,8 +120,9 @@ Result<std::vector<std::string>> write_stored_reports(const Store& store, int64_
     if (!*reports.back().file) return make_error(fmt::format("{}: cannot write report", reports.back().tmp));
   }
   auto st = store.for_each_cell(run_id, [&](const CellRecord& c) {
+    const std::string cause = cause_id(c);
     for (auto& r : reports)
-      if (auto st = r.sink->add(c); !st) return st;
+      if (auto st = r.sink->add(c, cause); !st) return st;
     return ok_status();
   });
   if (!st) return st.error();
