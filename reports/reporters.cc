@@ -60,8 +60,9 @@ Result<RunData> load_run_head(const Store& store, int64_t run_id) {
 
 Status Reporter::write(const RunData& data, std::ostream& out) const {
   auto report = sink(data, out);
+  Classifier classifier;
   for (const auto& c : data.cells)
-    if (auto st = report->add(c, cause_id(c)); !st) return st;
+    if (auto st = report->add(c, classifier.cause_id(c)); !st) return st;
   return report->finish();
 }
 
@@ -119,8 +120,9 @@ Result<std::vector<std::string>> write_stored_reports(const Store& store, int64_
     reports.push_back(open_report(*head, name, out_dir));
     if (!*reports.back().file) return make_error(fmt::format("{}: cannot write report", reports.back().tmp));
   }
+  Classifier classifier;
   auto st = store.for_each_cell(run_id, [&](const CellRecord& c) {
-    const std::string cause = cause_id(c);
+    const std::string cause = classifier.cause_id(c);
     for (auto& r : reports)
       if (auto st = r.sink->add(c, cause); !st) return st;
     return ok_status();
