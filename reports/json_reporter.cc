@@ -26,41 +26,26 @@ json artifact_to_json(const ArtifactRecord& a) {
 
 namespace {
 
-// `text` (a value dumped with indent 2) written as if nested `depth` levels deep in a dump(2).
-void write_nested(std::ostream& out, const std::string& text, int depth) {
-  std::string pad(2 * depth, ' ');
-  std::size_t from = 0;
-  for (std::size_t nl; (nl = text.find('\n', from)) != std::string::npos; from = nl + 1)
-    out.write(text.data() + from, static_cast<std::streamsize>(nl + 1 - from)) << pad;
-  out.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
+// `value` as doc.dump(2) writes it nested at `indent` spaces: nlohmann's serializer starts at that
+// indent, so the text is written once, never dumped and then re-indented.
+void write_nested(std::ostream& out, const json& value, unsigned indent) {
+  nlohmann::detail::serializer<json>(nlohmann::detail::output_adapter<char>(out), ' ').dump(value, true, false, 2, indent);
 }
 
-// An array member written element by element, each dumped on its own: the document of a
-// million cells is never built, and the bytes are those doc.dump(2) would write.
-class ArrayWriter {
- public:
-  explicit ArrayWriter(std::ostream& out) : out_(out) {}
-  void add(const json& item) {
-    out_ << (n_++ ? ",\n    " : "[\n    ");
-    write_nested(out_, item.dump(2), 2);
-  }
-  void close() { out_ << (n_ ? "\n  ]" : "[]"); }
-
- private:
-  std::ostream& out_;
-  std::size_t n_ = 0;
-};
-
+// The elements of an array member, each dumped on its own: the bytes doc.dump(2) would write.
 template <class Items, class ToJson>
 void write_array(std::ostream& out, const Items& items, ToJson to_json) {
-  ArrayWriter array(out);
-  for (const auto& item : items) array.add(to_json(item));
-  array.close();
+  std::size_t n = 0;
+  for (const auto& item : items) {
+    out << (n++ ? ",\n    " : "[\n    ");
+    write_nested(out, to_json(item), 4);
+  }
+  out << (n ? "\n  ]" : "[]");
 }
 
 void write_member(std::ostream& out, const char* key, const json& value, bool last = false) {
   out << "  \"" << key << "\": ";
-  write_nested(out, value.dump(2), 1);
+  write_nested(out, value, 2);
   out << (last ? "\n" : ",\n");
 }
 

@@ -40,8 +40,8 @@ std::string counts_attributes(const Tally& t) {
 }
 
 // The failure body: everything a person needs without opening the HTML report.
-std::string failure_body(const CellRecord& c) {
-  std::vector<std::string> parts{cell_error_text(c, 4000), explain(c)};
+std::string failure_body(const CellRecord& c, const std::string& cause) {
+  std::vector<std::string> parts{cell_error_text(c, 4000), explain(c, cause)};
   const json& d = c.detail.is_object() ? c.detail : json::object();
   std::string summaries;
   if (d.contains("outputs") && d["outputs"].is_object())
@@ -79,7 +79,7 @@ void write_case(const CellRecord& c, const std::string& cause, std::string& out)
   if (std::string text = cell_error_text(c); !text.empty()) message += ": " + text;
   if (is_failure(c.outcome))
     out += fmt::format("<failure message=\"{}\" type=\"{}\">{}</failure>", xml_escape(message), to_string(c.outcome),
-                       xml_escape(failure_body(c)));
+                       xml_escape(failure_body(c, cause)));
   else if (is_skip(c.outcome))
     out += fmt::format("<skipped message=\"{}\"/>", xml_escape(message));
   out += system_out(c) + "</testcase>\n";
