@@ -977,12 +977,15 @@ class RunTally {
 
 // The whole page while the run is small: the cells are kept as they pass. Past `limit` cells the
 // run is too large for a page of every cell (and for memory): the kept cells go into tallies and
-// so does every later cell. A store does not tell the count up front, so the sink finds out.
+// so does every later cell. A run whose head says it has more cells (a store counts them) goes
+// into tallies from its first cell, and none is kept.
 class HtmlSink : public ReportSink {
  public:
   HtmlSink(const RunData& head, std::ostream& out, const HtmlReporter& reporter, std::optional<DiffResult> diff,
            std::size_t limit)
-      : head_(head), out_(out), reporter_(reporter), diff_(std::move(diff)), limit_(limit) {}
+      : head_(head), out_(out), reporter_(reporter), diff_(std::move(diff)), limit_(limit) {
+    if (head.cell_count > limit_) tally_ = std::make_unique<RunTally>();
+  }
   Status add(const CellRecord& c, const std::string& cause) override {
     if (tally_) {
       tally_->add(c, cause);

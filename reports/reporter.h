@@ -21,6 +21,9 @@ struct RunData {
   std::vector<EnvRecord> envs;
   std::vector<ArtifactRecord> artifacts;
   std::vector<CellRecord> cells;
+  // How many cells will pass a sink, when the source says so before they do (a store counts
+  // them): the HTML sink then chooses its page at once. A hint; the cells that pass decide.
+  std::optional<std::size_t> cell_count{};
 };
 
 Result<RunData> load_run_data(const Store& store, int64_t run_id);

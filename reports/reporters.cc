@@ -50,9 +50,12 @@ Result<RunData> load_run_head(const Store& store, int64_t run_id) {
   if (!envs) return envs.error();
   auto artifacts = store.artifacts(run_id);
   if (!artifacts) return artifacts.error();
+  auto count = store.cell_count(run_id);
+  if (!count) return count.error();
   d.run = *run;
   d.envs = std::move(*envs);
   d.artifacts = std::move(*artifacts);
+  d.cell_count = *count;
   return d;
 }
 

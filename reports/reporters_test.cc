@@ -293,6 +293,18 @@ TEST(HtmlAggregatedPage, BelowOrAtTheLimitTheBytesAreTheWholePage) {
   EXPECT_THAT(render(HtmlReporter(), d), Not(HasSubstr("aggregated-notice")));
 }
 
+// A head that counts its cells (a store's) lets the sink draw the aggregated page from the first
+// cell instead of keeping the cells up to the limit: the same page; a count at the limit changes nothing.
+TEST(HtmlAggregatedPage, ACountedRunAboveTheLimitIsAggregatedFromItsFirstCellWithTheSameBytes) {
+  RunData d = sample_run();
+  std::string kept = render(HtmlReporter(std::nullopt, 3), d);
+  d.cell_count = d.cells.size();
+  EXPECT_THAT(kept, HasSubstr("id=\"aggregated-notice\""));
+  EXPECT_EQ(render(HtmlReporter(std::nullopt, 3), d), kept);
+  EXPECT_EQ(render(HtmlReporter(std::nullopt, d.cells.size()), d), render(HtmlReporter(), d));
+  EXPECT_THAT(render(HtmlReporter(std::nullopt, d.cells.size()), d), Not(HasSubstr("aggregated-notice")));
+}
+
 TEST(HtmlAggregatedPage, AboveTheLimitCountsEverySquareAndCauseWithoutCellDetails) {
   RunData d = sample_run();
   d.cells.push_back(cell("iris_tree", "joblib", "old", "old", Outcome::kLoadError, error("load", "RuntimeError", "brand new")));

@@ -448,6 +448,15 @@ Result<sql::Transaction> Store::batch(std::string what) {
   return Transaction::begin(db_, TransactionKind::kWrite, std::move(what));
 }
 
+Result<std::size_t> Store::cell_count(int64_t run_id) const {
+  auto stmt = db_.prepare("SELECT count(*) FROM cells WHERE run_id = ?1", fmt::format("count the cells of run {}", run_id));
+  if (!stmt) return stmt.error();
+  stmt->bind(run_id);
+  auto row = stmt->step();
+  if (!row) return row.error();
+  return static_cast<std::size_t>(stmt->integer(0));
+}
+
 Result<std::set<std::string>> Store::finished_cell_ids(int64_t run_id) const {
   auto stmt = db_.prepare("SELECT id FROM cells WHERE run_id = ?1",
                           fmt::format("read the finished cells of run {}", run_id));

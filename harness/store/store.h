@@ -59,6 +59,7 @@ class Store {
   Result<sql::Transaction> batch(std::string what);
 
   Result<std::set<std::string>> finished_cell_ids(int64_t run_id) const;
+  Result<std::size_t> cell_count(int64_t run_id) const;  // one query: no cell is read
   Result<std::vector<CellRecord>> cells(int64_t run_id) const;             // sorted by id
   // The same cells one at a time, warnings and measurements attached, sorted by id, in one read
   // transaction: memory holds one cell, not the run (crossload diff of a million cells).
