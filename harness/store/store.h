@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,8 @@ class Store {
   explicit Store(sql::Connection db) : db_(std::move(db)) {}
   Status configure();
   Status migrate();
+  // The cells in one transaction, each written by the same prepared statements.
+  Status put_cells(int64_t run_id, std::span<const CellRecord> cells, const std::string& what);
 
   sql::Connection db_;
   std::optional<WriteLock> lock_;
