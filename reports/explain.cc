@@ -18,10 +18,8 @@ std::string explain_outcome(const CellRecord& c) {
   }
 }
 
-std::string explain_failure(const CellRecord& c) {
-  if (needs_cause(c.outcome)) {
-    if (const Cause* cause = classify(builtin_catalogue(), cell_facts(c))) return cause->what + " " + cause->fix;
-  }
+std::string explain_failure(const CellRecord& c, const std::string& cause_id) {
+  if (const Cause* cause = builtin_catalogue().find(cause_id)) return cause->what + " " + cause->fix;
   for (const auto& w : c.warnings) {
     if (w.original_sklearn_version && !w.original_sklearn_version->empty())
       return "Loaded with another scikit-learn version than it was saved with (" +
@@ -42,8 +40,10 @@ std::string retrain_check(const CellRecord& c) {
   return "Retrain check: the model " + r["sentence"].get<std::string>() + ".";
 }
 
-std::string explain(const CellRecord& c) {
-  std::string text = explain_failure(c), retrain = retrain_check(c);
+std::string explain(const CellRecord& c) { return explain(c, cause_id(c)); }
+
+std::string explain(const CellRecord& c, const std::string& cause) {
+  std::string text = explain_failure(c, cause), retrain = retrain_check(c);
   if (retrain.empty()) return text;
   return text.empty() ? retrain : text + " " + retrain;
 }

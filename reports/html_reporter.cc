@@ -758,14 +758,33 @@ constexpr std::size_t kListedIds = 200;  // cell ids kept per cause and per erro
 
 // Cells sharing a cause (or, unclassified, an error text): how many, the pairs they span with
 // their formats, and the first ids met.
+// Keys of names ordered as std::less orders them, looked up by references to a cell's names: a
+// million cells are counted without copying their names into a key each.
+struct ByNames {
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return std::apply([](const auto&... x) { return std::tie(x...); }, a) <
+           std::apply([](const auto&... x) { return std::tie(x...); }, b);
+  }
+};
+
+// The entry of `key` (a tuple of references), made with a copy of the names when first met.
+template <class Map, class... Names>
+typename Map::mapped_type& entry(Map& map, const Names&... names) {
+  auto it = map.find(std::tie(names...));
+  if (it == map.end()) it = map.emplace(typename Map::key_type{names...}, typename Map::mapped_type{}).first;
+  return it->second;
+}
+
 struct CauseTally {
   std::size_t cells = 0;
-  std::map<PairKey, std::vector<std::string>> pair_formats;
+  std::map<PairKey, std::vector<std::string>, ByNames> pair_formats;
   std::vector<std::string> ids;
 
   void add(const CellRecord& c) {
     cells++;
-    add_distinct(pair_formats[{c.producer, c.consumer}], c.format);
+    add_distinct(entry(pair_formats, c.producer, c.consumer), c.format);
     if (ids.size() < kListedIds) ids.push_back(c.id);
   }
 };
@@ -810,19 +829,12 @@ class MedianHistogram {
 
 class RunTally {
  public:
-  void add(const CellRecord& c) {
+  void add(const CellRecord& c, const std::string& id) {
     cells_++;
-    for (const auto& spec : kCharts) {
-      auto samples = measurement_samples(c, spec.measurement);
-      if (samples.empty()) continue;
-      auto& [unit, histogram] = medians_[{spec.measurement, c.consumer, c.format}];
-      unit = first_measurement(c, spec.measurement)->unit;
-      histogram.add(median(samples));  // one value per cell, as on the whole page
-    }
+    add_charts(c);
     counts_[c.outcome]++;
     add_distinct(formats_, c.format), add_distinct(producers_, c.producer), add_distinct(consumers_, c.consumer);
-    squares_[{c.format, c.producer, c.consumer}][c.outcome]++;
-    std::string id = cause_id(c);
+    entry(squares_, c.format, c.producer, c.consumer)[c.outcome]++;
     if (id.empty()) return;
     causes_[id].add(c);
     if (id != kUnclassified) return;
@@ -918,43 +930,74 @@ class RunTally {
     out << "</table>\n</section>\n";
   }
 
+  // Each chart's value of the cell: the median of its samples (measurement_samples' values), one
+  // value per cell as on the whole page; the unit is that of the first measurement of the name.
+  void add_charts(const CellRecord& c) {
+    ChartTallies* charts = nullptr;
+    for (std::size_t i = 0; i < std::size(kCharts); ++i) {
+      samples_.clear();
+      const Measurement* first = nullptr;
+      for (const auto& m : c.measurements) {
+        if (m.name != kCharts[i].measurement) continue;
+        if (!first) first = &m;
+        if (std::isfinite(m.value) && m.value >= 0) samples_.push_back(m.value);
+      }
+      if (samples_.empty()) continue;
+      if (!charts) charts = &entry(medians_, c.consumer, c.format);
+      auto& [unit, histogram] = (*charts)[i];
+      unit = first->unit;
+      histogram.add(samples_.size() == 1 ? samples_[0] : median(samples_));
+    }
+  }
+
   // In the order measurement_medians gives them: by consumer, then format.
   std::vector<MeasurementMedian> medians(const std::string& measurement) const {
+    std::size_t chart = 0;
+    while (chart < std::size(kCharts) && kCharts[chart].measurement != measurement) ++chart;
     std::vector<MeasurementMedian> out;
-    for (const auto& [key, m] : medians_)
-      if (std::get<0>(key) == measurement)
-        out.push_back({std::get<1>(key), std::get<2>(key), m.first, m.second.count(), m.second.median()});
+    if (chart == std::size(kCharts)) return out;
+    for (const auto& [key, charts] : medians_)
+      if (const auto& [unit, m] = charts[chart]; m.count())
+        out.push_back({key.first, key.second, unit, m.count(), m.median()});
     return out;
   }
 
+  // Per kCharts entry: the unit and the histogram of each cell's median (count 0: not measured).
+  using ChartTallies = std::array<std::pair<std::string, MedianHistogram>, std::size(kCharts)>;
+
   std::size_t cells_ = 0;
   std::map<Outcome, std::size_t> counts_;
-  // measurement, consumer, format → unit and the histogram of each cell's median
-  std::map<std::tuple<std::string, std::string, std::string>, std::pair<std::string, MedianHistogram>> medians_;
+  std::map<PairKey, ChartTallies, ByNames> medians_;  // consumer, format
+  std::vector<double> samples_;  // of the cell being added, reused
   std::vector<std::string> formats_, producers_, consumers_;  // in the order met
-  std::map<PairKey3, std::map<Outcome, std::size_t>> squares_;
+  std::map<PairKey3, std::map<Outcome, std::size_t>, ByNames> squares_;
   std::map<std::string, CauseTally> causes_;
   std::map<std::string, CauseTally> unclassified_texts_;
 };
 
 // The whole page while the run is small: the cells are kept as they pass. Past `limit` cells the
 // run is too large for a page of every cell (and for memory): the kept cells go into tallies and
-// so does every later cell. A store does not tell the count up front, so the sink finds out.
+// so does every later cell. A run whose head says it has more cells (a store counts them) goes
+// into tallies from its first cell, and none is kept.
 class HtmlSink : public ReportSink {
  public:
   HtmlSink(const RunData& head, std::ostream& out, const HtmlReporter& reporter, std::optional<DiffResult> diff,
            std::size_t limit)
-      : head_(head), out_(out), reporter_(reporter), diff_(std::move(diff)), limit_(limit) {}
-  Status add(const CellRecord& c) override {
+      : head_(head), out_(out), reporter_(reporter), diff_(std::move(diff)), limit_(limit) {
+    if (head.cell_count > limit_) tally_ = std::make_unique<RunTally>();
+  }
+  Status add(const CellRecord& c, const std::string& cause) override {
     if (tally_) {
-      tally_->add(c);
+      tally_->add(c, cause);
       return ok_status();
     }
     cells_.push_back(c);
+    causes_.push_back(cause);
     if (cells_.size() > limit_) {
       tally_ = std::make_unique<RunTally>();
-      for (const auto& kept : cells_) tally_->add(kept);
+      for (std::size_t i = 0; i < cells_.size(); ++i) tally_->add(cells_[i], causes_[i]);
       std::vector<CellRecord>().swap(cells_);
+      std::vector<std::string>().swap(causes_);
     }
     return ok_status();
   }
@@ -975,6 +1018,7 @@ class HtmlSink : public ReportSink {
   std::optional<DiffResult> diff_;
   std::size_t limit_;
   std::vector<CellRecord> cells_;
+  std::vector<std::string> causes_;  // of cells_, for the tally if the run turns out large
   std::unique_ptr<RunTally> tally_;
 };
 

@@ -1,5 +1,6 @@
 #include "reports/json_reporter.h"
 
+#include <algorithm>
 #include <map>
 
 #include "harness/causes/classify.h"
@@ -7,24 +8,6 @@
 namespace crossload {
 
 using json = nlohmann::json;
-
-json cell_to_json(const CellRecord& c) {
-  json warnings = json::array();
-  for (const auto& w : c.warnings) {
-    json jw = {{"category", w.category}, {"message", w.message}};
-    if (w.original_sklearn_version) jw["original_sklearn_version"] = *w.original_sklearn_version;
-    warnings.push_back(jw);
-  }
-  json measurements = json::object();
-  for (const auto& m : c.measurements) measurements[m.name] = {{"value", m.value}, {"unit", m.unit}};
-  json cell = {{"id", c.id},           {"fixture", c.fixture},   {"format", c.format},
-               {"producer", c.producer}, {"consumer", c.consumer}, {"outcome", to_string(c.outcome)},
-               {"detail", c.detail},   {"warnings", warnings},   {"measurements", measurements}};
-  // The catalogue's cause (docs/causes.md) of every cell that is not OK; recomputed when read back.
-  if (std::string cause = cause_id(c); !cause.empty()) cell["cause"] = cause;
-  if (c.reused_from) cell["reused_from_run"] = c.reused_from;  // copied from an earlier run (README "Incremental runs")
-  return cell;
-}
 
 namespace {
 
@@ -43,62 +26,140 @@ json artifact_to_json(const ArtifactRecord& a) {
 
 namespace {
 
-// `text` (a value dumped with indent 2) written as if nested `depth` levels deep in a dump(2).
-void write_nested(std::ostream& out, const std::string& text, int depth) {
-  std::string pad(2 * depth, ' ');
-  std::size_t from = 0;
-  for (std::size_t nl; (nl = text.find('\n', from)) != std::string::npos; from = nl + 1)
-    out.write(text.data() + from, static_cast<std::streamsize>(nl + 1 - from)) << pad;
-  out.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
+// `value` as doc.dump(2) writes it nested at `indent` spaces: nlohmann's serializer starts at that
+// indent, so the text is written once, never dumped and then re-indented.
+void write_nested(std::ostream& out, const json& value, unsigned indent) {
+  nlohmann::detail::serializer<json>(nlohmann::detail::output_adapter<char>(out), ' ').dump(value, true, false, 2, indent);
 }
 
-// An array member written element by element, each dumped on its own: the document of a
-// million cells is never built, and the bytes are those doc.dump(2) would write.
-class ArrayWriter {
- public:
-  explicit ArrayWriter(std::ostream& out) : out_(out) {}
-  void add(const json& item) {
-    out_ << (n_++ ? ",\n    " : "[\n    ");
-    write_nested(out_, item.dump(2), 2);
-  }
-  void close() { out_ << (n_ ? "\n  ]" : "[]"); }
-
- private:
-  std::ostream& out_;
-  std::size_t n_ = 0;
-};
-
+// The elements of an array member, each dumped on its own: the bytes doc.dump(2) would write.
 template <class Items, class ToJson>
 void write_array(std::ostream& out, const Items& items, ToJson to_json) {
-  ArrayWriter array(out);
-  for (const auto& item : items) array.add(to_json(item));
-  array.close();
+  std::size_t n = 0;
+  for (const auto& item : items) {
+    out << (n++ ? ",\n    " : "[\n    ");
+    write_nested(out, to_json(item), 4);
+  }
+  out << (n ? "\n  ]" : "[]");
 }
 
 void write_member(std::ostream& out, const char* key, const json& value, bool last = false) {
   out << "  \"" << key << "\": ";
-  write_nested(out, value.dump(2), 1);
+  write_nested(out, value, 2);
   out << (last ? "\n" : ",\n");
 }
+
+// One cell as nlohmann's dump(2) writes it at `indent` spaces, written straight from the record:
+// the cell's json (a deep copy of its detail) is never built, nor re-indented. The members are in
+// nlohmann's order (sorted keys); a measurement name recorded twice keeps its last value, as the
+// object's operator[] did.
+class CellWriter {
+ public:
+  explicit CellWriter(std::string& out) : out_(out), dump_(nlohmann::detail::output_adapter<char, std::string>(out), ' ') {}
+
+  void write(const CellRecord& c, const std::string& cause, unsigned indent) {
+    Members m(*this, indent);
+    if (!cause.empty()) m.key("cause"), text(cause);
+    m.key("consumer"), text(c.consumer);
+    m.key("detail"), dump_.dump(c.detail, true, false, 2, indent + 2);
+    m.key("fixture"), text(c.fixture);
+    m.key("format"), text(c.format);
+    m.key("id"), text(c.id);
+    m.key("measurements"), measurements(c.measurements, indent + 2);
+    m.key("outcome"), text(std::string(to_string(c.outcome)));
+    m.key("producer"), text(c.producer);
+    if (c.reused_from) m.key("reused_from_run"), dump_.dump(json(c.reused_from), true, false, 2, 0);  // README "Incremental runs"
+    m.key("warnings"), warnings(c.warnings, indent + 2);
+    m.close();
+  }
+
+ private:
+  // An object's members as dump(2) lays them out: `key` starts the next one.
+  class Members {
+   public:
+    Members(CellWriter& w, unsigned indent) : w_(w), indent_(indent) {}
+    void next() {
+      w_.out_ += n_++ ? ",\n" : "{\n";
+      w_.out_.append(indent_ + 2, ' ');
+    }
+    void key(std::string_view name) { next(), w_.out_.append("\"").append(name).append("\": "); }
+    void close() {
+      if (!n_) w_.out_ += "{";
+      else w_.out_.append("\n").append(indent_, ' ');
+      w_.out_ += "}";
+    }
+
+   private:
+    CellWriter& w_;
+    unsigned indent_;
+    std::size_t n_ = 0;
+  };
+
+  // A string escaped by nlohmann's serializer (one reused value: no allocation per string).
+  void text(const std::string& s) {
+    string_.get_ref<std::string&>() = s;
+    dump_.dump(string_, true, false, 2, 0);
+  }
+
+  void measurements(const std::vector<Measurement>& all, unsigned indent) {
+    std::vector<const Measurement*> sorted;
+    for (const auto& m : all) sorted.push_back(&m);
+    std::stable_sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->name < b->name; });
+    Members object(*this, indent);
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+      if (i + 1 < sorted.size() && sorted[i + 1]->name == sorted[i]->name) continue;  // the last one wins
+      const Measurement& m = *sorted[i];
+      object.next(), text(m.name), out_ += ": ";
+      Members value(*this, indent + 2);
+      value.key("unit"), text(m.unit);
+      value.key("value"), dump_.dump(json(m.value), true, false, 2, 0);
+      value.close();
+    }
+    object.close();
+  }
+
+  void warnings(const std::vector<CellWarning>& all, unsigned indent) {
+    if (all.empty()) {
+      out_ += "[]";
+      return;
+    }
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      out_ += i ? ",\n" : "[\n";
+      out_.append(indent + 2, ' ');
+      Members w(*this, indent + 2);
+      w.key("category"), text(all[i].category);
+      w.key("message"), text(all[i].message);
+      if (all[i].original_sklearn_version) w.key("original_sklearn_version"), text(*all[i].original_sklearn_version);
+      w.close();
+    }
+    out_.append("\n").append(indent, ' ') += "]";
+  }
+
+  std::string& out_;
+  nlohmann::detail::serializer<json> dump_;
+  json string_ = "";
+};
 
 // The keys in nlohmann's order (sorted), which is the order this file has always had: the cells
 // come second, so everything after them is written once they have passed.
 class JsonSink : public ReportSink {
  public:
-  JsonSink(const RunData& head, std::ostream& out) : head_(head), out_(out), array_(out) {
+  JsonSink(const RunData& head, std::ostream& out) : head_(head), out_(out), cell_(text_) {
     out_ << "{\n  \"artifacts\": ";
     write_array(out_, head_.artifacts, artifact_to_json);
     out_ << ",\n  \"cells\": ";
   }
-  Status add(const CellRecord& c) override {
-    json cell = cell_to_json(c);
-    n_++, counts_[std::string(to_string(c.outcome))]++;
-    if (cell.contains("cause")) causes_[cell["cause"].get<std::string>()]++;
-    array_.add(cell);
+  Status add(const CellRecord& c, const std::string& cause) override {
+    n_++, counts_[c.outcome]++;
+    if (!cause.empty()) causes_[cause]++;
+    text_.clear();
+    text_ += n_ > 1 ? ",\n    " : "[\n    ";
+    cell_.write(c, cause, 4);
+    out_.write(text_.data(), static_cast<std::streamsize>(text_.size()));
     return ok_status();
   }
   Status finish() override {
-    array_.close();
+    out_ << (n_ ? "\n  ]" : "[]");
     out_ << ",\n";
     const RunRecord& r = head_.run;
     write_member(out_, "crossload_version", r.crossload_version);
@@ -108,7 +169,9 @@ class JsonSink : public ReportSink {
     write_member(out_, "run", {{"id", r.id}, {"started_at", r.started_at}, {"finished_at", r.finished_at},
                                {"matrix", r.matrix_path}, {"matrix_sha256", r.matrix_sha256}, {"status", r.status}});
     write_member(out_, "schema_version", kResultsSchemaVersion);
-    write_member(out_, "summary", {{"cells", n_}, {"outcomes", counts_}, {"causes", causes_}}, true);
+    std::map<std::string, std::size_t> outcomes;  // by name, as results.json has always had them
+    for (const auto& [outcome, n] : counts_) outcomes[std::string(to_string(outcome))] = n;
+    write_member(out_, "summary", {{"cells", n_}, {"outcomes", outcomes}, {"causes", causes_}}, true);
     out_ << "}\n";
     return ok_status();
   }
@@ -116,8 +179,10 @@ class JsonSink : public ReportSink {
  private:
   const RunData& head_;
   std::ostream& out_;
-  ArrayWriter array_;
-  std::map<std::string, std::size_t> counts_, causes_;
+  std::string text_;  // the cell being written
+  CellWriter cell_;
+  std::map<Outcome, std::size_t> counts_;
+  std::map<std::string, std::size_t> causes_;
   std::size_t n_ = 0;
 };
 

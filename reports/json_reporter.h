@@ -12,6 +12,4 @@ class JsonReporter : public Reporter {
   std::unique_ptr<ReportSink> sink(const RunData& head, std::ostream& out) const override;
 };
 
-nlohmann::json cell_to_json(const CellRecord& c);
-
 }  // namespace crossload

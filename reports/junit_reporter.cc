@@ -40,8 +40,8 @@ std::string counts_attributes(const Tally& t) {
 }
 
 // The failure body: everything a person needs without opening the HTML report.
-std::string failure_body(const CellRecord& c) {
-  std::vector<std::string> parts{cell_error_text(c, 4000), explain(c)};
+std::string failure_body(const CellRecord& c, const std::string& cause) {
+  std::vector<std::string> parts{cell_error_text(c, 4000), explain(c, cause)};
   const json& d = c.detail.is_object() ? c.detail : json::object();
   std::string summaries;
   if (d.contains("outputs") && d["outputs"].is_object())
@@ -67,11 +67,10 @@ std::string system_out(const CellRecord& c) {
   return text.empty() ? "" : "<system-out>" + xml_escape(text) + "</system-out>";
 }
 
-void write_case(const CellRecord& c, std::string& out) {
+void write_case(const CellRecord& c, const std::string& cause, std::string& out) {
   out += fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6f}\">", xml_escape(c.fixture + "/" + c.format),
                      xml_escape(c.producer + " → " + c.consumer), cell_seconds(c));
   std::string message = std::string(to_string(c.outcome));
-  std::string cause = cause_id(c);
   // The cause id rides in the message (what CI views show) and as a property (what scripts read).
   if (!cause.empty()) {
     message += " [" + cause + "]";
@@ -80,7 +79,7 @@ void write_case(const CellRecord& c, std::string& out) {
   if (std::string text = cell_error_text(c); !text.empty()) message += ": " + text;
   if (is_failure(c.outcome))
     out += fmt::format("<failure message=\"{}\" type=\"{}\">{}</failure>", xml_escape(message), to_string(c.outcome),
-                       xml_escape(failure_body(c)));
+                       xml_escape(failure_body(c, cause)));
   else if (is_skip(c.outcome))
     out += fmt::format("<skipped message=\"{}\"/>", xml_escape(message));
   out += system_out(c) + "</testcase>\n";
@@ -100,10 +99,10 @@ class JunitSink : public ReportSink {
  public:
   JunitSink(const RunData& head, std::ostream& out) : head_(head), out_(out), spill_(std::tmpfile(), &std::fclose) {}
 
-  Status add(const CellRecord& c) override {
+  Status add(const CellRecord& c, const std::string& cause) override {
     if (!spill_) return make_error("junit.xml: cannot open a temporary file for the testcases");
     std::string text;
-    write_case(c, text);
+    write_case(c, cause, text);
     auto [it, added] = pairs_.try_emplace({c.producer, c.consumer}, pairs_.size());
     double seconds = cell_seconds(c);
     total_.add(c.outcome, seconds);

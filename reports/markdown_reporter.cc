@@ -182,11 +182,11 @@ class MarkdownSink : public ReportSink {
  public:
   MarkdownSink(const RunData& head, std::ostream& out) : head_(head), out_(out) {}
 
-  Status add(const CellRecord& c) override {
+  Status add(const CellRecord& c, const std::string& cause) override {
     n_++, outcomes_[c.outcome]++;
     add_distinct(formats_, c.format);
     pairs_[{c.producer, c.consumer}][c.format][c.outcome]++;
-    add_cause(c);
+    add_cause(c, cause);
     for (const auto& w : c.warnings) {
       std::string key = w.category;
       if (w.original_sklearn_version) key += " (original_sklearn_version " + *w.original_sklearn_version + ")";
@@ -209,8 +209,7 @@ class MarkdownSink : public ReportSink {
   }
 
  private:
-  void add_cause(const CellRecord& c) {
-    std::string id = cause_id(c);
+  void add_cause(const CellRecord& c, const std::string& id) {
     if (id.empty()) return;
     Group& g = causes_[id];
     if (g.id.empty()) g.id = id, g.cause = builtin_catalogue().find(id);

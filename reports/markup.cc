@@ -24,12 +24,23 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
 
 bool xml_allowed(unsigned char c) { return c >= 0x20 || c == '\t' || c == '\n' || c == '\r'; }
 
+// ASCII that xml_escape copies unchanged.
+bool plain_ascii(unsigned char c) {
+  return c < 0x7F && xml_allowed(c) && c != '&' && c != '<' && c != '>' && c != '"' && c != '\'';
+}
+
 }  // namespace
 
 std::string xml_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
+    std::size_t plain = i;  // a run of bytes written as they are, appended at once
+    while (plain < text.size() && plain_ascii(static_cast<unsigned char>(text[plain]))) ++plain;
+    if (plain > i) {
+      out.append(text.substr(i, plain - i));
+      if ((i = plain) == text.size()) break;
+    }
     std::size_t n = utf8_length(text, i);
     if (n == 0) { out += kReplacement; ++i; continue; }
     if (n > 1) { out.append(text.substr(i, n)); i += n; continue; }

@@ -21,6 +21,9 @@ struct RunData {
   std::vector<EnvRecord> envs;
   std::vector<ArtifactRecord> artifacts;
   std::vector<CellRecord> cells;
+  // How many cells will pass a sink, when the source says so before they do (a store counts
+  // them): the HTML sink then chooses its page at once. A hint; the cells that pass decide.
+  std::optional<std::size_t> cell_count{};
 };
 
 Result<RunData> load_run_data(const Store& store, int64_t run_id);
@@ -31,7 +34,9 @@ Result<RunData> load_run_data(const Store& store, int64_t run_id);
 class ReportSink {
  public:
   virtual ~ReportSink() = default;
-  virtual Status add(const CellRecord& cell) = 0;
+  // `cause` is cause_id(cell) (harness/causes/classify.h), "" for a cell that needs none: the
+  // catalogue's regular expressions are matched once per cell for every sink of the pass.
+  virtual Status add(const CellRecord& cell, const std::string& cause) = 0;
   // Writes the rest of the report; called once, after the last cell.
   virtual Status finish() = 0;
 };

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 
+#include "harness/causes/classify.h"
 #include "harness/store/store.h"
 #include "reports/html_reporter.h"
 #include "reports/json_reporter.h"
@@ -49,9 +50,12 @@ Result<RunData> load_run_head(const Store& store, int64_t run_id) {
   if (!envs) return envs.error();
   auto artifacts = store.artifacts(run_id);
   if (!artifacts) return artifacts.error();
+  auto count = store.cell_count(run_id);
+  if (!count) return count.error();
   d.run = *run;
   d.envs = std::move(*envs);
   d.artifacts = std::move(*artifacts);
+  d.cell_count = *count;
   return d;
 }
 
@@ -59,8 +63,9 @@ Result<RunData> load_run_head(const Store& store, int64_t run_id) {
 
 Status Reporter::write(const RunData& data, std::ostream& out) const {
   auto report = sink(data, out);
+  Classifier classifier;
   for (const auto& c : data.cells)
-    if (auto st = report->add(c); !st) return st;
+    if (auto st = report->add(c, classifier.cause_id(c)); !st) return st;
   return report->finish();
 }
 
@@ -118,9 +123,11 @@ Result<std::vector<std::string>> write_stored_reports(const Store& store, int64_
     reports.push_back(open_report(*head, name, out_dir));
     if (!*reports.back().file) return make_error(fmt::format("{}: cannot write report", reports.back().tmp));
   }
+  Classifier classifier;
   auto st = store.for_each_cell(run_id, [&](const CellRecord& c) {
+    const std::string cause = classifier.cause_id(c);
     for (auto& r : reports)
-      if (auto st = r.sink->add(c); !st) return st;
+      if (auto st = r.sink->add(c, cause); !st) return st;
     return ok_status();
   });
   if (!st) return st.error();

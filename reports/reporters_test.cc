@@ -7,10 +7,12 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 
+#include "harness/causes/classify.h"
 #include "harness/store/store.h"
 #include "reports/html_reporter.h"
 #include "reports/json_reporter.h"
@@ -54,6 +56,31 @@ TEST(JsonReport, StreamedBytesAreTheWholeDocumentsDump) {
     std::string text = render(JsonReporter(), d);
     EXPECT_EQ(text, nlohmann::json::parse(text).dump(2) + "\n");
   }
+}
+
+// Each cell is written straight from its record (its json is never built): every kind of member
+// still reads back as the value it stands for, in dump(2)'s bytes.
+TEST(JsonReport, ACellIsWrittenAsTheJsonValueOfItsRecord) {
+  RunData d = empty_run();
+  CellRecord c = cell("zoo:a\"b", "pickle", "p\n1", "c\t2", Outcome::kLoadError,
+                      {{"message", "caf\u00e9 \x01 </x>"}, {"list", {1, 2.5, nullptr}}, {"empty", json::object()}});
+  c.warnings = {{"UserWarning", "w \"1\"", std::nullopt}, {"InconsistentVersionWarning", "w2", "1.2.1"}};
+  c.measurements = {{"load", 1.0, "s"}, {"odd \"name\"", std::nan(""), ""}, {"load", 0.25, "s"}};
+  c.reused_from = 7;
+  d.cells = {c, cell("f", "onnx", "p", "q", Outcome::kOkExact, nullptr)};
+  std::string text = render(JsonReporter(), d);
+  EXPECT_EQ(text, json::parse(text).dump(2) + "\n");
+  json cells = json::parse(text)["cells"];
+  ASSERT_EQ(cells.size(), 2u);
+  json expected = {{"id", c.id}, {"fixture", c.fixture}, {"format", "pickle"}, {"producer", "p\n1"}, {"consumer", "c\t2"},
+                   {"outcome", "LOAD_ERROR"}, {"detail", c.detail}, {"cause", cause_id(c)}, {"reused_from_run", 7},
+                   {"warnings", {{{"category", "UserWarning"}, {"message", "w \"1\""}},
+                                 {{"category", "InconsistentVersionWarning"}, {"message", "w2"}, {"original_sklearn_version", "1.2.1"}}}},
+                   {"measurements", {{"load", {{"value", 0.25}, {"unit", "s"}}}, {"odd \"name\"", {{"value", nullptr}, {"unit", ""}}}}}};
+  EXPECT_EQ(cells[0], expected);
+  EXPECT_EQ(cells[1], json({{"id", "f/onnx/p/q"}, {"fixture", "f"}, {"format", "onnx"}, {"producer", "p"}, {"consumer", "q"},
+                            {"outcome", "OK_EXACT"}, {"detail", nullptr}, {"warnings", json::array()},
+                            {"measurements", json::object()}}));
 }
 
 TEST(StoredReports, EveryReportIsStreamedFromTheStoreWithTheSameBytes) {
@@ -264,6 +291,18 @@ TEST(HtmlAggregatedPage, BelowOrAtTheLimitTheBytesAreTheWholePage) {
   RunData d = sample_run();
   EXPECT_EQ(render(HtmlReporter(std::nullopt, d.cells.size()), d), render(HtmlReporter(), d));
   EXPECT_THAT(render(HtmlReporter(), d), Not(HasSubstr("aggregated-notice")));
+}
+
+// A head that counts its cells (a store's) lets the sink draw the aggregated page from the first
+// cell instead of keeping the cells up to the limit: the same page; a count at the limit changes nothing.
+TEST(HtmlAggregatedPage, ACountedRunAboveTheLimitIsAggregatedFromItsFirstCellWithTheSameBytes) {
+  RunData d = sample_run();
+  std::string kept = render(HtmlReporter(std::nullopt, 3), d);
+  d.cell_count = d.cells.size();
+  EXPECT_THAT(kept, HasSubstr("id=\"aggregated-notice\""));
+  EXPECT_EQ(render(HtmlReporter(std::nullopt, 3), d), kept);
+  EXPECT_EQ(render(HtmlReporter(std::nullopt, d.cells.size()), d), render(HtmlReporter(), d));
+  EXPECT_THAT(render(HtmlReporter(std::nullopt, d.cells.size()), d), Not(HasSubstr("aggregated-notice")));
 }
 
 TEST(HtmlAggregatedPage, AboveTheLimitCountsEverySquareAndCauseWithoutCellDetails) {

@@ -51,16 +51,31 @@ std::vector<CellWarning> warnings_from_json(const json& j) {
   return out;
 }
 
-Result<CellRecord> cell_from_json(const json& j, const std::string& path, std::size_t index) {
+// The member `key` of an object, null when it has none (read in place, not copied).
+const json& member(const json& obj, const char* key) {
+  static const json none;
+  auto it = obj.find(key);
+  return it == obj.end() ? none : *it;
+}
+
+// The string of `key`, moved out of `obj` (which is dropped after).
+std::string take_str(json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? std::move(it->get_ref<std::string&>()) : std::string();
+}
+
+// `j` is taken apart: its strings and detail are moved into the record, not copied.
+Result<CellRecord> cell_from_json(json j, const std::string& path, std::size_t index) {
   if (!j.is_object() || !j.contains("id") || !j.contains("outcome"))
     return make_error(fmt::format("{}: cells[{}] has no id or outcome", path, index));
   auto outcome = outcome_from_string(str(j, "outcome"));
   if (!outcome)
     return make_error(fmt::format("{}: cell {} has unknown outcome '{}'; was it written by a newer crossload?",
                                   path, str(j, "id"), str(j, "outcome")));
-  CellRecord c{str(j, "id"), str(j, "fixture"), str(j, "format"), str(j, "producer"), str(j, "consumer"),
-               *outcome, j.value("detail", json::object()), warnings_from_json(j.value("warnings", json::array())),
-               measurements_from_json(j.value("measurements", json::object()))};
+  auto detail = j.find("detail");
+  CellRecord c{take_str(j, "id"), take_str(j, "fixture"), take_str(j, "format"), take_str(j, "producer"),
+               take_str(j, "consumer"), *outcome, detail == j.end() ? json::object() : std::move(*detail),
+               warnings_from_json(member(j, "warnings")), measurements_from_json(member(j, "measurements"))};
   return c;
 }
 
@@ -182,7 +197,7 @@ Status stream_results_json(const std::string& path, const CellVisitor& visit, Ru
   std::optional<Error> cell_error;  // the first; reported only if the schema is readable
   CellsSax sax([&](json&& j, std::size_t index) {
     if (cell_error) return true;  // read on to the schema_version, which outranks this error
-    auto cell = cell_from_json(j, path, index);
+    auto cell = cell_from_json(std::move(j), path, index);
     if (!cell) {
       cell_error = cell.error();
       return true;

@@ -96,7 +96,10 @@ CellFacts cell_facts(const CellRecord& cell) {
   return f;
 }
 
-bool matches(const Signature& s, const CellFacts& f) {
+namespace {
+
+// Every part of a signature but its pattern.
+bool matches_but_pattern(const Signature& s, const CellFacts& f) {
   if (!s.outcomes.empty() && std::find(s.outcomes.begin(), s.outcomes.end(), f.outcome) == s.outcomes.end())
     return false;
   if (!s.stage.empty() && s.stage != f.stage) return false;
@@ -105,7 +108,13 @@ bool matches(const Signature& s, const CellFacts& f) {
   if (!s.fixtures.empty() && std::none_of(s.fixtures.begin(), s.fixtures.end(),
                                           [&](const std::string& g) { return glob_match(g, f.fixture); }))
     return false;
-  return !s.compiled || std::regex_search(f.message, *s.compiled);
+  return true;
+}
+
+}  // namespace
+
+bool matches(const Signature& s, const CellFacts& f) {
+  return matches_but_pattern(s, f) && (!s.compiled || std::regex_search(f.message, *s.compiled));
 }
 
 const Cause* classify(const Catalogue& catalogue, const CellFacts& facts) {
@@ -119,6 +128,35 @@ std::string cause_id(const CellRecord& cell, const Catalogue& catalogue) {
   if (!needs_cause(cell.outcome)) return "";
   const Cause* c = classify(catalogue, cell_facts(cell));
   return c ? c->id : std::string(kUnclassified);
+}
+
+namespace {
+constexpr std::size_t kRememberedMessages = 50000;
+}  // namespace
+
+Classifier::Classifier(const Catalogue& catalogue) : catalogue_(catalogue) {
+  for (const auto& cause : catalogue_.causes) signatures_ += cause.signatures.size();
+}
+
+bool Classifier::pattern_matches(std::size_t signature, const Signature& s, std::vector<signed char>& known,
+                                 const std::string& message) {
+  if (!s.compiled) return true;
+  if (known[signature] < 0) known[signature] = std::regex_search(message, *s.compiled);
+  return known[signature];
+}
+
+std::string Classifier::cause_id(const CellRecord& cell) {
+  if (!needs_cause(cell.outcome)) return "";
+  CellFacts facts = cell_facts(cell);
+  if (by_message_.size() >= kRememberedMessages && !by_message_.count(facts.message)) by_message_.clear();
+  auto& known = by_message_.try_emplace(facts.message, signatures_, -1).first->second;
+  std::size_t signature = 0;
+  for (const auto& cause : catalogue_.causes)
+    for (const auto& s : cause.signatures) {
+      std::size_t k = signature++;
+      if (matches_but_pattern(s, facts) && pattern_matches(k, s, known, facts.message)) return cause.id;
+    }
+  return std::string(kUnclassified);
 }
 
 }  // namespace crossload

@@ -4,6 +4,8 @@
 // run (results.json of any crossload version) is classified the same way as a new one.
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "harness/causes/catalogue.h"
 #include "harness/store/records.h"
@@ -31,5 +33,23 @@ bool matches(const Signature& s, const CellFacts& f);
 const Cause* classify(const Catalogue& catalogue, const CellFacts& facts);
 // The cause id of a cell: "" when it needs none, "unclassified" when no cause matches.
 std::string cause_id(const CellRecord& cell, const Catalogue& catalogue = builtin_catalogue());
+
+// cause_id over the many cells of one pass (a report of a million cells): the regular expression
+// of a signature is matched once per distinct normalised message, not once per cell, since
+// cells that fail alike share their message; the rest of a signature is checked per cell. The
+// answers are cause_id's. The messages remembered are bounded (forgotten all at once past it).
+class Classifier {
+ public:
+  explicit Classifier(const Catalogue& catalogue = builtin_catalogue());
+  std::string cause_id(const CellRecord& cell);
+
+ private:
+  bool pattern_matches(std::size_t signature, const Signature& s, std::vector<signed char>& known, const std::string& message);
+
+  const Catalogue& catalogue_;
+  std::size_t signatures_ = 0;  // in the catalogue, numbered in catalogue order
+  // normalised message → per signature: 1 its pattern matches, 0 not, -1 not tried yet
+  std::unordered_map<std::string, std::vector<signed char>> by_message_;
+};
 
 }  // namespace crossload

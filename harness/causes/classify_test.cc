@@ -108,6 +108,32 @@ TEST(Classify, OkCellsNeedNoCauseAndXfailUsesTheObservedOutcome) {
   EXPECT_EQ(cause_id(load_error("RuntimeError", "something new")), std::string(kUnclassified));
 }
 
+// The classifier of a pass remembers each message's pattern matches, not its cause: the same
+// message under another fixture, format or outcome is still classified by those.
+TEST(Classify, TheClassifierOfAPassAnswersAsCauseIdCellByCell) {
+  json differs = {{"summary", "decision_function: 90 of 90 values differ beyond rtol=1e-05 atol=1e-08 (first at row "
+                              "0, column 0: expected 18.35, got 0.25; max abs diff 44.1)"}};
+  CellRecord adaboost = cell(Outcome::kMismatch, differs);
+  adaboost.fixture = "estimators:AdaBoostClassifier";
+  json crash = {{"stage", "crash"}, {"message", "killed by signal 11"}};
+  CellRecord xfail = load_error("ModuleNotFoundError", "No module named 'numpy._core'");
+  xfail.outcome = Outcome::kXfail;
+  xfail.detail["expected"] = {{"observed", "LOAD_ERROR"}, {"reason", "known"}};
+  std::vector<CellRecord> cells = {
+      cell(Outcome::kMismatch, differs), adaboost, cell(Outcome::kMismatch, differs),
+      cell(Outcome::kCrash, crash, "cloudpickle"), cell(Outcome::kCrash, crash, "skops"),
+      load_error("ValueError", "Buffer dtype mismatch, expected 'const intp_t' but got 'int'"),
+      load_error("ValueError", "Buffer dtype mismatch, expected 'const intp_t' but got 'long long'"),
+      load_error("ModuleNotFoundError", "No module named 'numpy._core'"), xfail,
+      load_error("ModuleNotFoundError", "No module named 'numpy._core'", "onnx"),
+      cell(Outcome::kOkExact, json::object()), load_error("RuntimeError", "something new")};
+  Classifier classifier;
+  for (int pass = 0; pass < 2; ++pass)
+    for (const auto& c : cells) EXPECT_EQ(classifier.cause_id(c), cause_id(c)) << c.id << " " << c.detail.dump();
+  EXPECT_EQ(classifier.cause_id(adaboost), "sklearn-adaboost-samme-r-removed");
+  EXPECT_EQ(classifier.cause_id(cells[0]), std::string(kUnclassified));
+}
+
 TEST(Tally, UnclassifiedFirstThenMostCells) {
   std::vector<CellRecord> cells{load_error("ModuleNotFoundError", "No module named 'numpy._core'"),
                                 load_error("ModuleNotFoundError", "No module named 'numpy._core'"),

@@ -93,66 +93,65 @@ Status check_cell(const std::string& store, const CellRecord& cell) {
                                 store, cell.id, expected));
 }
 
-// Inserts one child row per item (warnings, measurements), numbered by `seq` in order.
-template <class Item, class Bind>
-Status insert_children(const sql::Connection& db, std::string_view sql, const std::vector<Item>& items,
-                       const std::string& what, Bind bind) {
-  if (items.empty()) return ok_status();
-  auto stmt = db.prepare(sql, what);
-  if (!stmt) return stmt.error();
-  for (size_t i = 0; i < items.size(); ++i) {
-    stmt->reset();
-    bind(*stmt, i, items[i]);
-    if (auto done = stmt->run(); !done) return done;
-  }
-  return ok_status();
-}
+// The statements that write a cell, prepared once for all the cells of a transaction (a merge
+// writes a million: preparing five statements per cell cost more than running them) and reset
+// before each use.
+struct CellStatements {
+  Statement upsert, delete_warnings, delete_measurements, insert_warning, insert_measurement;
+};
 
-Status insert_cell_children(const sql::Connection& db, int64_t run_id, const CellRecord& cell,
-                            const std::string& what) {
-  auto warned = insert_children(
-      db,
-      "INSERT INTO cell_warnings (run_id, cell_id, seq, category, message, "
-      "original_sklearn_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-      cell.warnings, what, [&](Statement& s, size_t i, const CellWarning& w) {
-        s.bind(run_id, cell.id, i, w.category, w.message, w.original_sklearn_version);
-      });
-  if (!warned) return warned;
-  return insert_children(
-      db,
-      "INSERT INTO cell_measurements (run_id, cell_id, seq, name, value, unit) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-      cell.measurements, what, [&](Statement& s, size_t i, const Measurement& m) {
-        s.bind(run_id, cell.id, i, m.name, m.value, m.unit);
-      });
-}
-
-Status upsert_cell_row(const sql::Connection& db, int64_t run_id, const CellRecord& cell,
-                       const std::string& what) {
-  auto stmt = db.prepare(
+Result<CellStatements> prepare_cell_statements(const sql::Connection& db, const std::string& what) {
+  const char* sql[] = {
       "INSERT INTO cells (run_id, id, fixture, format, producer, consumer, outcome, detail, "
       "reuse_key, reused_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
       "ON CONFLICT (run_id, id) DO UPDATE SET fixture = excluded.fixture, "
       "format = excluded.format, producer = excluded.producer, consumer = excluded.consumer, "
       "outcome = excluded.outcome, detail = excluded.detail, reuse_key = excluded.reuse_key, "
       "reused_from = excluded.reused_from",
-      what);
-  if (!stmt) return stmt.error();
-  stmt->bind(run_id, cell.id, cell.fixture, cell.format, cell.producer, cell.consumer,
-             to_string(cell.outcome), json_text(cell.detail), cell.reuse_key, cell.reused_from);
-  return stmt->run();
+      // An upsert keeps the cell row, so its old children must go explicitly: a re-run cell
+      // with fewer warnings must not inherit the previous attempt's.
+      "DELETE FROM cell_warnings WHERE run_id = ?1 AND cell_id = ?2",
+      "DELETE FROM cell_measurements WHERE run_id = ?1 AND cell_id = ?2",
+      "INSERT INTO cell_warnings (run_id, cell_id, seq, category, message, "
+      "original_sklearn_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      "INSERT INTO cell_measurements (run_id, cell_id, seq, name, value, unit) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
+  std::vector<Statement> prepared;
+  for (const char* text : sql) {
+    auto stmt = db.prepare(text, what);
+    if (!stmt) return stmt.error();
+    prepared.push_back(std::move(stmt).value());
+  }
+  return CellStatements{std::move(prepared[0]), std::move(prepared[1]), std::move(prepared[2]),
+                        std::move(prepared[3]), std::move(prepared[4])};
 }
 
-// An upsert keeps the cell row, so its old children must go explicitly: a re-run cell
-// with fewer warnings must not inherit the previous attempt's.
-Status delete_cell_children(const sql::Connection& db, int64_t run_id, const std::string& id,
-                            const std::string& what) {
-  for (std::string_view table : {"cell_warnings", "cell_measurements"}) {
-    auto stmt = db.prepare(
-        fmt::format("DELETE FROM {} WHERE run_id = ?1 AND cell_id = ?2", table), what);
-    if (!stmt) return stmt.error();
-    stmt->bind(run_id, id);
-    if (auto done = stmt->run(); !done) return done;
+// `stmt` reset, bound to `args` and run.
+template <class... Args>
+Status run_again(Statement& stmt, const Args&... args) {
+  stmt.reset();
+  stmt.bind(args...);
+  return stmt.run();
+}
+
+Status write_cell(CellStatements& w, const std::string& store, int64_t run_id, const CellRecord& cell) {
+  if (auto valid = check_cell(store, cell); !valid) return valid;
+  if (auto done = run_again(w.upsert, run_id, cell.id, cell.fixture, cell.format, cell.producer, cell.consumer,
+                            to_string(cell.outcome), json_text(cell.detail), cell.reuse_key, cell.reused_from);
+      !done)
+    return done;
+  for (Statement* children : {&w.delete_warnings, &w.delete_measurements})
+    if (auto done = run_again(*children, run_id, cell.id); !done) return done;
+  // One child row per warning and measurement, numbered by `seq` in order.
+  for (std::size_t i = 0; i < cell.warnings.size(); ++i) {
+    const CellWarning& x = cell.warnings[i];
+    if (auto done = run_again(w.insert_warning, run_id, cell.id, i, x.category, x.message, x.original_sklearn_version);
+        !done)
+      return done;
+  }
+  for (std::size_t i = 0; i < cell.measurements.size(); ++i) {
+    const Measurement& m = cell.measurements[i];
+    if (auto done = run_again(w.insert_measurement, run_id, cell.id, i, m.name, m.value, m.unit); !done) return done;
   }
   return ok_status();
 }
@@ -415,37 +414,36 @@ Result<std::optional<ArtifactRecord>> Store::reusable_artifact(const std::string
 
 // ---- cells ----
 
-namespace {
-
-Status write_cell(const sql::Connection& db, int64_t run_id, const CellRecord& cell, const std::string& what) {
-  if (auto valid = check_cell(db.path(), cell); !valid) return valid;
-  if (auto done = upsert_cell_row(db, run_id, cell, what); !done) return done;
-  if (auto done = delete_cell_children(db, run_id, cell.id, what); !done) return done;
-  return insert_cell_children(db, run_id, cell, what);
-}
-
-}  // namespace
-
 Status Store::put_cell(int64_t run_id, const CellRecord& cell) {
-  std::string what = fmt::format("save cell {} of run {}", cell.id, run_id);
-  auto txn = Transaction::begin(db_, TransactionKind::kWrite, what);
-  if (!txn) return txn.error();
-  if (auto done = write_cell(db_, run_id, cell, what); !done) return done;
-  return txn->commit();
+  return put_cells(run_id, std::span<const CellRecord>(&cell, 1), fmt::format("save cell {} of run {}", cell.id, run_id));
 }
 
 Status Store::put_cells(int64_t run_id, const std::vector<CellRecord>& cells) {
   if (cells.empty()) return ok_status();
-  std::string what = fmt::format("save {} cells of run {} (from {})", cells.size(), run_id, cells.front().id);
+  return put_cells(run_id, cells, fmt::format("save {} cells of run {} (from {})", cells.size(), run_id, cells.front().id));
+}
+
+Status Store::put_cells(int64_t run_id, std::span<const CellRecord> cells, const std::string& what) {
   auto txn = Transaction::begin(db_, TransactionKind::kWrite, what);
   if (!txn) return txn.error();
+  auto statements = prepare_cell_statements(db_, what);
+  if (!statements) return statements.error();
   for (const auto& cell : cells)
-    if (auto done = write_cell(db_, run_id, cell, what); !done) return done;
+    if (auto done = write_cell(*statements, path(), run_id, cell); !done) return done;
   return txn->commit();
 }
 
 Result<sql::Transaction> Store::batch(std::string what) {
   return Transaction::begin(db_, TransactionKind::kWrite, std::move(what));
+}
+
+Result<std::size_t> Store::cell_count(int64_t run_id) const {
+  auto stmt = db_.prepare("SELECT count(*) FROM cells WHERE run_id = ?1", fmt::format("count the cells of run {}", run_id));
+  if (!stmt) return stmt.error();
+  stmt->bind(run_id);
+  auto row = stmt->step();
+  if (!row) return row.error();
+  return static_cast<std::size_t>(stmt->integer(0));
 }
 
 Result<std::set<std::string>> Store::finished_cell_ids(int64_t run_id) const {

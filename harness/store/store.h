@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,7 @@ class Store {
   Result<sql::Transaction> batch(std::string what);
 
   Result<std::set<std::string>> finished_cell_ids(int64_t run_id) const;
+  Result<std::size_t> cell_count(int64_t run_id) const;  // one query: no cell is read
   Result<std::vector<CellRecord>> cells(int64_t run_id) const;             // sorted by id
   // The same cells one at a time, warnings and measurements attached, sorted by id, in one read
   // transaction: memory holds one cell, not the run (crossload diff of a million cells).
@@ -85,6 +87,8 @@ class Store {
   explicit Store(sql::Connection db) : db_(std::move(db)) {}
   Status configure();
   Status migrate();
+  // The cells in one transaction, each written by the same prepared statements.
+  Status put_cells(int64_t run_id, std::span<const CellRecord> cells, const std::string& what);
 
   sql::Connection db_;
   std::optional<WriteLock> lock_;
