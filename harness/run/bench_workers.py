@@ -137,6 +137,9 @@ def fork_cost(binary, matrix, env, produced, sample, isolation):
         return json.loads(w.stdout.readline())
 
     ask(0, {"op": "hello"})
+    # As `crossload consume` does at start-up: every format's runtime imported once, so the
+    # sample's first load of a format does not count that import as the request's own cost.
+    ask(0, {"op": "prepare_loads", "formats": ["*"]})
     extra, rounds, phases = [], [], []
     for i, a in enumerate(loadable(produced)[:sample], 1):
         args = cell_args(produced, a)
@@ -247,6 +250,27 @@ def report(summary):
     # The limit: a cell that were load + predict alone.
     summary["ratio_limit"] = fr["seconds_per_cell"] / ll["load_predict_seconds_per_cell"]
     summary["overhead_goal_met"] = ll["overhead_share"] < OVERHEAD_GOAL
+    summary["breakdown_ms_per_cell"] = breakdown(ll, summary["fork_per_load"])
+
+
+def breakdown(ll, fk):
+    """Where a batched emulated cell's time goes, ms per cell: load + predict (the store's
+    measurements of the consume), then from the direct sample the child's other work (inputs,
+    saving the predictions, the invariants), its process-state check, the rest of the isolation
+    (request to the child, answer, judging, the sweep, forks amortized), the worker outside the
+    isolation (decoding, warming, the private directory, publishing, encoding, the pipe to the
+    client); the harness is what the consume's cell costs beyond the sample's round trip
+    (copying and hashing the artifact, comparing, storing). Sample and consume load the same
+    artifacts when --fork-sample covers them all."""
+    ph = fk["phase_seconds_per_load"]
+    child_work = ph.get("work_besides_load_predict", 0.0)
+    state = ph.get("state_check", 0.0)
+    worker = ph.get("request_outside_isolation", 0.0)
+    parts = {"load_predict": ll["load_predict_seconds_per_cell"], "child_work_besides": child_work,
+             "state_check": state, "isolation_rest": fk["fork_seconds_per_load"] - child_work - state,
+             "worker_outside_isolation": worker,
+             "harness": ll["seconds_per_cell"] - fk["request_seconds_per_load"]}
+    return {k: round(1000 * v, 2) for k, v in parts.items()}
 
 
 def print_goals(summary):
@@ -260,6 +284,8 @@ def print_goals(summary):
           f"cell {100 * cell['overhead_share']:.1f}% (goal < {100 * OVERHEAD_GOAL:.0f}%: "
           f"{'met' if summary['overhead_goal_met'] else 'NOT met'}); isolation per load (direct sample): "
           f"batch {fk['fork_seconds_per_load'] * 1000:.1f} ms, cell {fkc['fork_seconds_per_load'] * 1000:.1f} ms")
+    print("where a batched emulated cell's time goes (ms): " +
+          ", ".join(f"{k} {v:.1f}" for k, v in summary["breakdown_ms_per_cell"].items()))
     print(f"fresh interpreter {fr['seconds_per_cell']:.2f} s/cell: ratio fresh / long-lived {summary['ratio']:.1f} "
           f"(amortized {summary['ratio_amortized']:.1f}; with a child per load {summary['ratio_cell_isolation']:.1f}; "
           f"limit with no overhead at all {summary['ratio_limit']:.1f})")
