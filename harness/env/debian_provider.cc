@@ -501,11 +501,17 @@ Launch debian_launch(const std::string& rootfs, const DebianArch& arch, const En
                      "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--chdir", "/"});
   if (arch.name == "arm64" && !native)  // pointer-authentication emulation costs ~4x on trixie+
     a.insert(a.end(), {"--setenv", "QEMU_CPU", "max,pauth-impdef=on"});
+  // One thread per library unless the caller sets otherwise: --clearenv drops the "1" the worker
+  // client puts in a worker's environment (worker_client.cc), and an OpenMP pool under QEMU both
+  // oversubscribes the shared cores and retires a batch child after every load that starts it.
+  for (const char* name : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"}) {
+    std::string v = env_or_empty(name);
+    a.insert(a.end(), {"--setenv", name, v.empty() ? "1" : v});
+  }
   // The host's OpenBLAS kernel choice only means something on the host's CPU.
-  std::vector<const char*> passed{"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"};
-  if (native) passed.insert(passed.end(), {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"});
-  for (const char* name : passed)
-    if (std::string v = env_or_empty(name); !v.empty()) a.insert(a.end(), {"--setenv", name, v});
+  if (native)
+    for (const char* name : {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"})
+      if (std::string v = env_or_empty(name); !v.empty()) a.insert(a.end(), {"--setenv", name, v});
   if (!native) a.push_back("/usr/bin/" + qemu_binary(arch));
   a.push_back("/usr/bin/python3");
   Launch l;

@@ -50,6 +50,23 @@ TEST(DebianLaunch, ForeignCpusRunUnderTheirQemuWithoutNetwork) {
   EXPECT_NE(l.where.find("qemu-s390x"), std::string::npos);
 }
 
+// --clearenv would drop the one-thread setting the worker client gives every worker: an OpenMP
+// pool under QEMU oversubscribes the shared cores and retires a batch child after each load.
+TEST(DebianLaunch, LibrariesRunOneThreadUnlessTheCallerSaysOtherwise) {
+  const std::vector<std::string> one{"--setenv", "OMP_NUM_THREADS", "1"}, four{"--setenv", "OMP_NUM_THREADS", "4"};
+  const char* saved = std::getenv("OMP_NUM_THREADS");
+  std::string kept = saved ? saved : "";
+  ::unsetenv("OMP_NUM_THREADS");
+  auto unset = debian_launch("/r", *find_debian_arch("s390x"), spec("bookworm", "s390x"), {}, false, false);
+  ::setenv("OMP_NUM_THREADS", "4", 1);
+  auto set = debian_launch("/r", *find_debian_arch("s390x"), spec("bookworm", "s390x"), {}, false, false);
+  if (saved) ::setenv("OMP_NUM_THREADS", kept.c_str(), 1);
+  else ::unsetenv("OMP_NUM_THREADS");
+  EXPECT_NE(std::search(unset.python.begin(), unset.python.end(), one.begin(), one.end()), unset.python.end());
+  EXPECT_NE(std::search(set.python.begin(), set.python.end(), four.begin(), four.end()), set.python.end());
+  EXPECT_EQ(std::search(set.python.begin(), set.python.end(), one.begin(), one.end()), set.python.end());
+}
+
 TEST(DebianLaunch, TheChosenQemuBuildIsBoundOverTheRootfsCopyAndCanBeSwapped) {
   QemuBuild seven{"system", "/usr/bin/qemu-riscv64-static", "qemu-riscv64 version 7.2.22 (Debian 1:7.2+dfsg-7)"};
   QemuBuild ten{"debian:trixie", "/cache/qemu/trixie/usr/bin/qemu-riscv64", "qemu-riscv64 version 10.0.13 (Debian)"};

@@ -137,7 +137,10 @@ def fork_cost(binary, matrix, env, produced, sample, isolation):
         return json.loads(w.stdout.readline())
 
     ask(0, {"op": "hello"})
-    extra, rounds, phases = [], [], []
+    # As `crossload consume` does at start-up: every format's runtime imported once, so the
+    # sample's first load of a format does not count that import as the request's own cost.
+    ask(0, {"op": "prepare_loads", "formats": ["*"]})
+    extra, rounds, phases, work = [], [], [], []
     for i, a in enumerate(loadable(produced)[:sample], 1):
         args = cell_args(produced, a)
         req = {"op": "load_predict", "format": a["format"], "path": args[3], "inputs": args[5],
@@ -149,6 +152,7 @@ def fork_cost(binary, matrix, env, produced, sample, isolation):
         if r.get("ok"):
             res = r["result"]
             extra.append(res["isolated_seconds"] - res["load_seconds"] - res["predict_seconds"])
+            work.append(res["load_seconds"] + res["predict_seconds"])
             ph = dict(res.get("phases", {}))
             if "work" in ph:  # the child's work besides load+predict: reading inputs, saving outputs
                 ph["work_besides_load_predict"] = ph.pop("work") - res["load_seconds"] - res["predict_seconds"]
@@ -163,6 +167,7 @@ def fork_cost(binary, matrix, env, produced, sample, isolation):
     names = sorted({k for ph in steady for k in ph})
     return {"isolation": isolation, "loads": len(extra) - 1, "fork_seconds_per_load": statistics.mean(extra[1:]),
             "request_seconds_per_load": statistics.mean(rounds[1:]),
+            "load_predict_seconds_per_load": statistics.mean(work[1:]),
             # Where a load's time goes besides load+predict, per step (mean seconds per load).
             "phase_seconds_per_load": {k: statistics.mean(ph.get(k, 0.0) for ph in steady) for k in names}}
 
@@ -247,6 +252,26 @@ def report(summary):
     # The limit: a cell that were load + predict alone.
     summary["ratio_limit"] = fr["seconds_per_cell"] / ll["load_predict_seconds_per_cell"]
     summary["overhead_goal_met"] = ll["overhead_share"] < OVERHEAD_GOAL
+    summary["breakdown_ms_per_cell"] = breakdown(ll, summary["fork_per_load"])
+
+
+def breakdown(ll, fk):
+    """Where a batched emulated load's time goes, ms per load, from the direct sample (one
+    worker spoken to by this script, so the parts add up to its round trip): load + predict, the
+    child's other work (inputs, saving the predictions, the invariants), its process-state check,
+    the rest of the isolation (the request to the child, its answer, judging and the sweep for
+    processes left behind, forks amortized), the worker outside the isolation (decoding,
+    warming, the private directory, publishing, encoding, the pipes to this script). `harness`:
+    what a consumed cell costs beyond the sample's round trip (copying and hashing the artifact,
+    comparing, storing): meaningful only when the machine's load held still between the two."""
+    ph = fk["phase_seconds_per_load"]
+    child_work = ph.get("work_besides_load_predict", 0.0)
+    state = ph.get("state_check", 0.0)
+    parts = {"load_predict": fk["load_predict_seconds_per_load"], "child_work_besides": child_work,
+             "state_check": state, "isolation_rest": fk["fork_seconds_per_load"] - child_work - state,
+             "worker_outside_isolation": ph.get("request_outside_isolation", 0.0),
+             "harness": ll["seconds_per_cell"] - fk["request_seconds_per_load"]}
+    return {k: round(1000 * v, 2) for k, v in parts.items()}
 
 
 def print_goals(summary):
@@ -260,6 +285,8 @@ def print_goals(summary):
           f"cell {100 * cell['overhead_share']:.1f}% (goal < {100 * OVERHEAD_GOAL:.0f}%: "
           f"{'met' if summary['overhead_goal_met'] else 'NOT met'}); isolation per load (direct sample): "
           f"batch {fk['fork_seconds_per_load'] * 1000:.1f} ms, cell {fkc['fork_seconds_per_load'] * 1000:.1f} ms")
+    print("where a batched emulated load's time goes, direct sample (ms): " +
+          ", ".join(f"{k} {v:.1f}" for k, v in summary["breakdown_ms_per_cell"].items()))
     print(f"fresh interpreter {fr['seconds_per_cell']:.2f} s/cell: ratio fresh / long-lived {summary['ratio']:.1f} "
           f"(amortized {summary['ratio_amortized']:.1f}; with a child per load {summary['ratio_cell_isolation']:.1f}; "
           f"limit with no overhead at all {summary['ratio_limit']:.1f})")

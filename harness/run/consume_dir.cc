@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <future>
 
 #include "harness/audit/gate.h"
 #include "harness/run/artifact_index.h"
@@ -38,6 +39,10 @@ struct Consuming {
   RunLog& log;
   // Continuing an interrupted consume: its cells by id, with the sha256 of the artifact each loaded.
   std::map<std::string, std::string> kept{};
+  // Files already copied and verified in this run (destination -> sha256): the inputs and
+  // every reference a fixture's formats share are brought once, not once per format, so their
+  // modification time stays and the worker keeps the inputs it read (session.py).
+  std::map<std::string, std::string> brought{};
 };
 
 // Every index is read before anything starts: a bad one is an error before a single cell.
@@ -56,8 +61,10 @@ Result<std::vector<Input>> read_inputs(const ConsumeOptions& o, const RoleMatrix
 
 // Copies one file of a produced directory into the output directory (which the sandbox shows the
 // consumer) and checks the copy against the index: what is loaded is what was produced.
-Status bring_file(const Input& in, const std::string& rel, const std::string& sha, const std::string& out_dir) {
+Status bring_file(const Input& in, const std::string& rel, const std::string& sha, const std::string& out_dir,
+                  std::map<std::string, std::string>& brought) {
   fs::path from = fs::path(in.dir) / rel, to = fs::path(out_dir) / rel;
+  if (auto it = brought.find(to.string()); it != brought.end() && it->second == sha) return ok_status();
   std::string index = (fs::path(in.dir) / kArtifactIndexFile).string();
   std::error_code ec;
   if (!fs::is_regular_file(from, ec))
@@ -71,18 +78,29 @@ Status bring_file(const Input& in, const std::string& rel, const std::string& sh
   if (*got != sha)
     return make_error(fmt::format("{}: corrupt: sha256 {} does not match {} recorded in {}", from.string(), *got, sha,
                                   index));
+  brought[to.string()] = sha;
   return ok_status();
 }
 
 // The artifact as the output directory holds it, its files copied and verified.
-Result<ArtifactRecord> bring_in(const Input& in, const IndexedArtifact& a, const std::string& out_dir) {
+Result<ArtifactRecord> bring_in(const Input& in, const IndexedArtifact& a, const std::string& out_dir,
+                                std::map<std::string, std::string>& brought) {
   for (const auto& [rel, sha] : a.files)
-    if (auto st = bring_file(in, rel, sha, out_dir); !st) return st.error();
+    if (auto st = bring_file(in, rel, sha, out_dir, brought); !st) return st.error();
   ArtifactRecord r = a.record;
   if (!r.path.empty()) r.path = (fs::path(out_dir) / r.path).string();
   // The producer's verdict travelled with the files: judge the copy here instead of trusting it.
   if (r.status == "ok") r.manifest["audit"] = audit::audit_for_manifest(r.path, audit::Policy());
   return r;
+}
+
+// Whether bringing `a` in would overwrite a file brought earlier with other contents.
+bool overwrites(const Consuming& c, const IndexedArtifact& a) {
+  for (const auto& [rel, sha] : a.files) {
+    auto it = c.brought.find((fs::path(c.options.out_dir) / rel).string());
+    if (it != c.brought.end() && it->second != sha) return true;
+  }
+  return false;
 }
 
 void bad_input(Consuming& c, const std::string& message) {
@@ -112,9 +130,7 @@ bool already_kept(Consuming& c, const ArtifactRecord& a) {
   return true;
 }
 
-void consume_one(Consuming& c, const Input& in, const IndexedArtifact& indexed) {
-  if (already_kept(c, indexed.record)) return;
-  auto artifact = bring_in(in, indexed, c.options.out_dir);
+void consume_one(Consuming& c, Result<ArtifactRecord> artifact) {
   if (!artifact) return bad_input(c, artifact.error().message);
   if (auto st = c.store.put_artifact(c.run_id, *artifact); !st) return bad_input(c, st.error().message);
   auto cell = consume_cell(c.env, *artifact, c.context, c.log);
@@ -163,10 +179,25 @@ Error interrupted_consume(Consuming& c) {
 Status consume_all(Consuming& c, const std::vector<Input>& inputs) {
   if (auto st = record_environments(c, inputs); !st) return st;
   for (const auto& in : inputs) c.total += in.index.artifacts.size();
-  Stopwatch clock;
+  std::vector<std::pair<const Input*, const IndexedArtifact*>> todo;
   for (const auto& in : inputs)
     for (const auto& a : in.index.artifacts)
-      if (!interrupted()) consume_one(c, in, a);
+      if (!already_kept(c, a.record)) todo.emplace_back(&in, &a);
+  auto prepare = [&c](std::pair<const Input*, const IndexedArtifact*> next) {
+    return std::async(std::launch::async, [&c, next] { return bring_in(*next.first, *next.second, c.options.out_dir, c.brought); });
+  };
+  Stopwatch clock;
+  // The next artifact is copied, hashed and audited on another thread while the worker loads
+  // this one: the harness's own per-cell file work stays off the emulated cell's path. One
+  // preparation at a time, so `brought` has one user; cells are still stored one by one, in order.
+  std::future<Result<ArtifactRecord>> next;
+  for (std::size_t i = 0; i < todo.size() && !interrupted(); ++i) {
+    auto artifact = next.valid() ? next.get() : bring_in(*todo[i].first, *todo[i].second, c.options.out_dir, c.brought);
+    // Never ahead when the next artifact would overwrite a file this cell loads (two --in
+    // directories of one producer): then it is brought after this cell, as before.
+    if (i + 1 < todo.size() && !overwrites(c, *todo[i + 1].second)) next = prepare(todo[i + 1]);
+    consume_one(c, std::move(artifact));
+  }
   c.summary.loading_seconds = clock.seconds();
   if (interrupted()) return interrupted_consume(c);
   if (auto st = c.store.mark_run(c.run_id, "finished"); !st) return st;

@@ -80,6 +80,17 @@ def _proba_violations(proba, rows_are_distributions=True):
     return found
 
 
+def _not_among(labels, classes):
+    """~np.isin(labels, classes): by one broadcast comparison where both are 1-D and of one kind
+    of numbers or strings (np.isin sorts or loops in Python: 1.4 ms under QEMU, this 0.15 ms)."""
+    import numpy as np
+
+    if (labels.ndim == 1 and classes.ndim == 1 and labels.dtype.kind == classes.dtype.kind
+            and labels.dtype.kind in "biufU" and labels.size * classes.size <= 1 << 22):
+        return ~(labels[:, None] == classes[None, :]).any(axis=1)
+    return ~np.isin(labels, classes)
+
+
 def _label_violations(predict, classes, proba, name):
     import numpy as np
 
@@ -87,7 +98,7 @@ def _label_violations(predict, classes, proba, name):
 
     classes = saveable(classes)
     found = []
-    unknown = ~np.isin(predict, classes)
+    unknown = _not_among(predict, classes)
     if unknown.any():
         found.append(("labels-in-classes", "%d of %d labels not among classes_ %r, first %r"
                       % (int(unknown.sum()), len(predict), classes.tolist(), predict[unknown][0].item())))

@@ -74,6 +74,27 @@ def children_left():
 
 
 def own_children():
+    """The worker's child processes, as pids of the /proc it sees: from each of its threads'
+    `children` file (a few small reads), else by a scan of every process's stat (~4 ms after
+    each batched load on a busy host with ~120 processes)."""
+    listed = _listed_children()
+    return listed if listed is not None else _scanned_children()
+
+
+def _listed_children():
+    """/proc/self/task/<tid>/children of every thread (orphans a subreaper adopts are listed
+    there too), or None where the kernel has no such files (CONFIG_PROC_CHILDREN)."""
+    found = []
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open("/proc/self/task/%s/children" % tid, "rb") as f:
+                found += [int(pid) for pid in f.read().split()]
+    except (OSError, ValueError):
+        return None
+    return found
+
+
+def _scanned_children():
     # The pid this /proc knows us by: a /proc bound from outside a PID namespace says another.
     me = os.readlink("/proc/self")
     found = []

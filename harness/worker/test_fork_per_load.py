@@ -269,3 +269,32 @@ def _descendants(pid):
         found.append(p)
         todo.extend(children.get(p, []))
     return found
+
+
+def test_the_workers_children_are_listed_as_a_scan_of_proc_finds_them_orphans_adopted_included():
+    """own_children reads /proc/self/task/*/children instead of every process's stat: it must
+    find what the scan finds, the orphans a subreaper adopts included."""
+    import process_tools
+    import privileges
+
+    pid = os.fork()
+    if pid == 0:  # a subreaper of its own, so the test's process keeps its parentage
+        code = 1
+        try:
+            assert privileges.become_subreaper() is None
+            middle = os.fork()
+            if middle == 0:
+                if os.fork() == 0:
+                    time.sleep(30)
+                os._exit(0)
+            os.waitpid(middle, 0)  # the sleeper is an orphan now, adopted by this process
+            listed = process_tools.own_children()
+            assert len(listed) == 1 and sorted(listed) == sorted(process_tools._scanned_children())
+            os.kill(listed[0], signal.SIGKILL)
+            os.waitpid(listed[0], 0)
+            assert process_tools.own_children() == []
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

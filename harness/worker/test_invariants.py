@@ -109,3 +109,17 @@ def test_no_zoo_fixture_breaks_an_invariant(trained):
         model, X = trained(fixture.name)
         values = {o: getattr(model, o)(X) for o in fixture.outputs if o in ("predict", "predict_proba")}
         assert invariants.check(model, values) == [], fixture.name
+
+
+@pytest.mark.parametrize("labels, classes", [
+    (np.array([0, 1, 2, 5]), np.array([0, 1, 2])),
+    (np.array([0.5, np.nan, -0.0, 2.0]), np.array([0.0, 0.5, np.nan])),
+    (np.array(["a", "bb", "c"]), np.array(["a", "bb"])),
+    (np.array([True, False]), np.array([True])),
+    (np.array([1, 2], dtype=np.uint8), np.array([1, 3], dtype=np.int64)),  # kinds differ: np.isin itself
+    (np.array([[0, 1], [1, 1]]), np.array([0, 1])),  # multilabel: np.isin itself
+    (np.array(["a", 1], dtype=object), np.array(["a", 2], dtype=object)),
+    (np.array([], dtype=np.int64), np.array([0, 1])),
+])
+def test_labels_among_classes_is_np_isin(labels, classes):
+    np.testing.assert_array_equal(invariants._not_among(labels, classes), ~np.isin(labels, classes))

@@ -48,6 +48,31 @@ def test_a_started_thread_and_a_reseeded_rng_are_changes():
     assert "threads" in changed_by(thread.start, lambda: (stop.set(), thread.join()))
 
 
+@pytest.mark.parametrize("draw", [lambda: np.random.rand(), lambda: np.random.standard_normal(),
+                                  lambda: np.random.randint(10)])
+def test_a_draw_from_numpys_global_generator_is_a_change(draw):
+    state = np.random.get_state()
+    assert "numpy.random" in changed_by(draw, lambda: np.random.set_state(state))
+
+
+def test_a_replaced_global_generator_is_a_change():
+    import numpy.random.mtrand as mtrand
+
+    original = mtrand._rand
+
+    def undo():
+        mtrand._rand = original
+
+    assert "numpy.random" in changed_by(lambda: setattr(mtrand, "_rand", np.random.RandomState(0)), undo)
+
+
+def test_a_draw_from_pythons_random_is_a_change():
+    import random
+
+    state = random.getstate()
+    assert "random" in changed_by(random.random, lambda: random.setstate(state))
+
+
 def test_a_child_process_left_running_is_a_change():
     before = process_state.snapshot()
     pid = os.fork()
