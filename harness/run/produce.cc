@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <span>
 
 #include "formats/registry.h"
 #include "harness/audit/gate.h"
@@ -92,14 +93,20 @@ void remove_cut_short(const ArtifactRecord& a) {
     if (e.path().filename().string().rfind(refs, 0) == 0) fs::remove(e.path(), ec);
 }
 
-// False when crossload was interrupted during the dump: its files are gone and `a` says nothing.
-bool dump_one(EnvSession& producer, const FixtureInfo& fixture, const TrainAnswer& train,
-              ArtifactRecord& a, RunLog& log) {
+// How a dump ended, for the formats after it.
+enum class DumpEnd {
+  kNext,             // answered (an artifact, or why not): the next format goes to the same worker
+  kWorkerRestarted,  // no answer (timeout, crash): the worker was restarted and knows no fixture
+  kInterrupted,      // crossload was interrupted: the dump's files are gone and `a` says nothing
+};
+
+DumpEnd dump_one(EnvSession& producer, const FixtureInfo& fixture, const TrainAnswer& train,
+                 ArtifactRecord& a, RunLog& log) {
   std::string inputs = fs::path(a.path).parent_path() / "inputs.npy";
   auto r = ask(*producer.worker, DumpRequest{fixture.name, a.format, a.path, inputs}, kDumpTimeout);
   if (r.failure && r.failure->kind == WorkerFailure::Kind::kInterrupted) {
     remove_cut_short(a);
-    return false;
+    return DumpEnd::kInterrupted;
   }
   if (r.result) {
     a.status = "ok";
@@ -109,15 +116,29 @@ bool dump_one(EnvSession& producer, const FixtureInfo& fixture, const TrainAnswe
     a.manifest["audit"] = audit_artifact(a.path, log);
     std::ofstream(manifest_path(a.path)) << a.manifest.dump(2) << '\n';
     log.detail("  dumped {} as {} ({} bytes)", fixture.name, a.format, a.size_bytes);
-    return true;
+    return DumpEnd::kNext;
   }
   bool unsupported = r.error && r.error->stage == "unsupported";
   a.status = unsupported ? "unsupported" : "error";
   a.reason = unsupported ? r.error->message : dump_error(r);
   if (r.error) a.manifest = {{"error", r.error->raw}};  // the stage decides the cells' outcome
-  if (!r.answered()) producer.revive(log);
   log.detail("  {} {} as {}: {}", a.status, fixture.name, a.format, a.reason);
-  return true;
+  if (r.answered()) return DumpEnd::kNext;
+  producer.revive(log);
+  return DumpEnd::kWorkerRestarted;
+}
+
+Decoded<TrainAnswer> train_fixture(EnvSession& producer, const FixtureInfo& fixture, const fs::path& dir) {
+  return ask(*producer.worker, TrainRequest{fixture.name, dir.string(), !producer.emulated}, kTrainTimeout);
+}
+
+// Training failed (or crossload was interrupted during it): every format in `todo` says why.
+void fail_untrained(const Decoded<TrainAnswer>& train, EnvSession& producer, const FixtureInfo& fixture,
+                    std::span<ArtifactRecord> todo, const std::string& why_prefix, RunLog& log) {
+  std::string why = why_prefix + reply_error(train);
+  if (!train.answered() && !interrupted()) producer.revive(log);
+  for (auto& a : todo) a.reason = why;
+  log.error("{} in {}: {}", fixture.name, producer.spec.name, why);
 }
 
 }  // namespace
@@ -137,17 +158,30 @@ std::vector<ArtifactRecord> produce_fixture(EnvSession& producer, const FixtureI
     return out;
   }
   Stopwatch clock;
-  auto train = ask(*producer.worker, TrainRequest{fixture.name, dir.string(), !producer.emulated}, kTrainTimeout);
+  auto train = train_fixture(producer, fixture, dir);
   if (interrupted()) return {};  // nothing of this fixture was finished
   if (!train.result) {
-    std::string why = "training failed: " + reply_error(train);
-    if (!train.answered()) producer.revive(log);
-    for (auto& a : out) a.reason = why;
-    log.error("{} in {}: {}", fixture.name, producer.spec.name, why);
+    fail_untrained(train, producer, fixture, out, "training failed: ", log);
     return out;
   }
   std::size_t done = 0;
-  while (done < out.size() && !interrupted() && dump_one(producer, fixture, *train.result, out[done], log)) ++done;
+  while (done < out.size() && !interrupted()) {
+    DumpEnd end = dump_one(producer, fixture, *train.result, out[done], log);
+    if (end == DumpEnd::kInterrupted) break;
+    ++done;
+    if (end != DumpEnd::kWorkerRestarted || done == out.size()) continue;
+    // The restarted worker never trained this fixture: the formats after the one that timed out
+    // or crashed get their own try with the fixture trained again (training is seeded: the same model).
+    log.info("{} in {}: training again for the {} format(s) left, the worker having been restarted", fixture.name,
+             producer.spec.name, out.size() - done);
+    train = train_fixture(producer, fixture, dir);
+    if (interrupted()) break;
+    if (!train.result) {
+      fail_untrained(train, producer, fixture, std::span(out).subspan(done),
+                     "training again after the worker was restarted failed: ", log);
+      done = out.size();
+    }
+  }
   if (done < out.size()) {  // interrupted: the formats dumped so far, not the one cut short nor the rest
     out.erase(out.begin() + static_cast<std::ptrdiff_t>(done), out.end());
     return out;
