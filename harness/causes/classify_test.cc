@@ -98,6 +98,54 @@ TEST(Classify, CrashMismatchInvariantAndUnsupported) {
             "onnxruntime-missing");
 }
 
+// The full matrix run of 2026-12-07 (docs/findings.md), which the catalogue had not seen: the
+// messages of the cells it left unclassified, each with the cause written for it.
+TEST(Classify, CausesFoundByTheFullMatrixRun) {
+  EXPECT_EQ(cause_id(load_error("ValueError",
+                                "node array from the pickle has an incompatible dtype:\n- expected: {'names': "
+                                "['left_child', 'right_child', 'feature', 'threshold', 'impurity', 'n_node_samples', "
+                                "'weighted_n_node_samples'], 'formats': ['<i4', '<i4', '<i4', '<f8', '<f8', '<i4', "
+                                "'<f8'], 'offsets': [0, 4, 8, 16, 24, 32, 40], 'itemsize': 48}\n- got     : {'names': "
+                                "['left_child', 'right_child', 'feature', 'threshold', 'impurity', 'n_node_samples', "
+                                "'weighted_n_node_samples', 'missing_go_to_left'], 'formats': ['<i8']}")),
+            "sklearn-tree-node-dtype-backward-1.3");
+  EXPECT_EQ(cause_id(load_error("TypeError", "__randomstate_ctor() takes from 0 to 1 positional arguments but 2 were given")),
+            "numpy-randomstate-ctor-backward-1.24");
+  json feature_idx = {{"stage", "predict"}, {"error_type", "ValueError"},
+                      {"message", "Buffer dtype mismatch, expected 'intp_t' but got 'unsigned int' in "
+                                  "'const node_struct.feature_idx'"}};
+  EXPECT_EQ(cause_id(cell(Outcome::kPredictError, feature_idx)), "sklearn-hgb-feature-idx-width-1.3");
+  EXPECT_EQ(cause_id(load_error("ValueError", "Buffer dtype mismatch; next field is at offset 12 but 16 expected")),
+            "sklearn-knn-node-alignment-32bit-abis");
+  EXPECT_EQ(cause_id(cell(Outcome::kCrash, {{"stage", "crash"}, {"error_type", "Signal"}}, "dill")),
+            "dill-bytecode-python-minor");
+  json closure = {{"stage", "predict"}, {"error_type", "TypeError"}, {"message", "'cell' object does not support item assignment"}};
+  EXPECT_EQ(cause_id(cell(Outcome::kPredictError, closure, "cloudpickle")), "cloudpickle-bytecode-python-minor");
+  EXPECT_EQ(cause_id(cell(Outcome::kUnsupported, {{"stage", "unsupported"}, {"message", "dill is not installed in this environment"}}, "dill")),
+            "dill-missing");
+  EXPECT_EQ(cause_id(load_error("ModuleNotFoundError", "No module named 'dill'", "dill")), "dill-missing");
+  EXPECT_EQ(cause_id(cell(Outcome::kUnsupported, {{"stage", "unsupported"}, {"message", "lz4 is not installed in this environment"}}, "joblib-lz4")),
+            "joblib-lz4-missing");
+  EXPECT_EQ(cause_id(cell(Outcome::kUnsupported, {{"stage", "dump"}, {"message", "the trixie-armhf worker gave no answer to 'dump' within 900 s"}}, "onnx")),
+            "producer-worker-lost");
+}
+
+// Named by the models it touches and only for a mismatch of probabilities in a format that holds
+// scikit-learn's objects: the same message of another model, or of an ONNX file, is not this cause.
+TEST(Classify, TheBinaryLogisticRegressionProbabilitiesChangeIsScopedToItsModels) {
+  json differs = {{"summary", "predict_proba: 212 of 228 values differ beyond rtol=1e-06 atol=1e-09 (first at row 0, "
+                              "column 1: expected 2.5260390967477047e-09, got 6.380873550534633e-18; max abs diff 0.15)"}};
+  CellRecord logreg = cell(Outcome::kMismatch, differs, "joblib");
+  logreg.fixture = "breast_cancer_scaler_logreg_pipeline";
+  EXPECT_EQ(cause_id(logreg), "sklearn-logreg-binary-proba-backward-1.5");
+  CellRecord forest = logreg;
+  forest.fixture = "wine_random_forest_classifier";
+  EXPECT_EQ(cause_id(forest), std::string(kUnclassified));
+  CellRecord onnx = cell(Outcome::kMismatch, differs, "onnx");
+  onnx.fixture = logreg.fixture;
+  EXPECT_NE(cause_id(onnx), "sklearn-logreg-binary-proba-backward-1.5");
+}
+
 TEST(Classify, OkCellsNeedNoCauseAndXfailUsesTheObservedOutcome) {
   EXPECT_EQ(cause_id(cell(Outcome::kOkExact, json::object())), "");
   EXPECT_EQ(cause_id(cell(Outcome::kXpass, json::object())), "");
