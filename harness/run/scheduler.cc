@@ -196,12 +196,26 @@ class Scheduler {
       inbox_.push([this, &p, artifacts = std::move(artifacts)] {
         p.busy = false;
         --in_flight_;
+        if (p.todo.empty()) retire_producer(p);
         if (interrupted()) return;
         for (const auto& a : artifacts) {
           auto shared = std::make_shared<const ArtifactRecord>(a);
           for (auto& consumer : sink_.produced(a)) add_load({shared, consumer});
         }
       });
+    });
+  }
+
+  // A producer with nothing left to train stops its worker: a matrix with many producing
+  // environments (full.toml: 34, most under QEMU at 300-600 MB each) otherwise keeps every one of
+  // them resident to the end of the run. Stopped on the lane's own thread, which started or
+  // revived it, so a slow exit under QEMU does not hold the scheduler.
+  void retire_producer(ProducerLane& p) {
+    p.thread.post([this, env = p.env] {
+      EnvSession& s = envs_.at(env);
+      if (!s.worker) return;
+      s.worker.reset();
+      log_.detail("  {}: every fixture of the run produced; its worker stopped", env);
     });
   }
 
