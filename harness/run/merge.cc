@@ -23,36 +23,24 @@ Result<RunRecord> merged_run(Store& target, const RunRecord& source) {
   return target.begin_run(path, source.matrix_sha256, CROSSLOAD_VERSION);
 }
 
-// Cells are streamed and written in transactions of kBatch: a store of a million cells is never
-// held in memory, and a transaction per cell would cost more than the copy itself.
-constexpr std::size_t kBatch = 5000;
-
-Status copy_cells(const Store& from, int64_t from_id, Store& to, int64_t to_id, MergeSummary& s) {
-  std::vector<CellRecord> batch;
-  auto flush = [&] {
-    auto st = to.put_cells(to_id, batch);
-    s.cells += batch.size();
-    batch.clear();
-    return st;
-  };
-  auto st = from.for_each_cell(from_id, [&](const CellRecord& c) {
-    batch.push_back(c);
-    return batch.size() < kBatch ? ok_status() : flush();
-  });
-  return st ? flush() : st;
-}
-
 Status copy_run(const Store& from, int64_t from_id, Store& to, int64_t to_id, MergeSummary& s) {
   auto envs = from.environments(from_id);
   if (!envs) return envs.error();
   auto artifacts = from.artifacts(from_id);
   if (!artifacts) return artifacts.error();
+  // One transaction for them all: a commit per artifact cost seconds for a few thousand.
+  auto txn = to.batch(fmt::format("save the environments and artifacts of {}", from.path()));
+  if (!txn) return txn.error();
   for (const auto& e : *envs)
     if (auto st = to.put_environment(to_id, e); !st) return st;
   for (const auto& a : *artifacts)
     if (auto st = to.put_artifact(to_id, a); !st) return st;
+  if (auto st = txn->commit(); !st) return st;
   s.environments += envs->size(), s.artifacts += artifacts->size();
-  return copy_cells(from, from_id, to, to_id, s);
+  auto cells = to.copy_cells(from, from_id, to_id);
+  if (!cells) return cells.error();
+  s.cells += *cells;
+  return ok_status();
 }
 
 Result<RunRecord> latest_of(const Store& store, const std::string& path) {

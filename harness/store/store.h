@@ -70,6 +70,13 @@ class Store {
   Status for_each_cell_of(int64_t run_id, const std::vector<std::string>& ids, const CellVisitor& visit) const;
   // Many cells in one transaction (merge): put_cell's upsert for each, committed together.
   Status put_cells(int64_t run_id, const std::vector<CellRecord>& cells);
+  // Every cell of run `from_run` of `from`, warnings and measurements with it, copied into run
+  // `to_run` by SQLite itself (the source attached), in one transaction: a cell the run already has
+  // is replaced, as by put_cell. The source's cells are checked first as reading them would (an
+  // unknown outcome, a detail that is not JSON, an id that disagrees with its fields is an error
+  // naming `from`, and nothing is copied). Returns how many cells were copied. (merge: reading a
+  // million cells into C++ to write them back cost more than the copy itself.)
+  Result<std::size_t> copy_cells(const Store& from, int64_t from_run, int64_t to_run);
   Result<std::vector<EnvRecord>> environments(int64_t run_id) const;       // sorted by name
   Result<std::vector<ArtifactRecord>> artifacts(int64_t run_id) const;     // sorted by key
   // The latest artifact / cell of any run with this reuse key (none for an empty key). A cell

@@ -425,6 +425,98 @@ TEST(StoreTest, PutCellsIsOneTransactionThatUpsertsLikePutCell) {
   EXPECT_EQ(store.cells(run)->size(), 2u);
 }
 
+// Merge copies a run's cells by SQLite itself: what comes out of the target must be exactly what
+// went into the source, children (NaN measurements, warnings without a version) included.
+TEST(StoreCopyTest, CopiedCellsReadBackAsWritten) {
+  TempDir dir;
+  Store source = open_ok(dir.file("source.db"));
+  int64_t from = source.begin_run("m.toml", "sha", "0.1.0")->id;
+  std::vector<CellRecord> written;
+  for (int i = 0; i < 30; ++i) written.push_back(numbered_cell(i));
+  written[7].reuse_key = "key-7", written[7].reused_from = 3;
+  ASSERT_TRUE(source.put_cells(from, written).ok());
+  CellRecord nan = numbered_cell(30);  // NaN != NaN: compared apart from the others
+  nan.measurements = {{"load", std::numeric_limits<double>::quiet_NaN(), "s"}};
+  ASSERT_TRUE(source.put_cell(from, nan).ok());
+  Store target = open_ok(dir.file("target.db"));
+  int64_t other = target.begin_run("other.toml", "sha2", "0.1.0")->id;
+  ASSERT_TRUE(target.put_cell(other, numbered_cell(1)).ok());
+  int64_t to = target.begin_run("merged:m.toml", "sha", "0.1.0")->id;
+
+  auto copied = target.copy_cells(source, from, to);
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  EXPECT_EQ(*copied, 31u);
+  std::map<std::string, CellRecord> back;
+  auto st = target.for_each_cell(to, [&](const CellRecord& c) { return back[c.id] = c, ok_status(); });
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  ASSERT_EQ(back.size(), 31u);
+  for (const auto& c : written) EXPECT_EQ(back.at(c.id), c) << c.id;
+  ASSERT_EQ(back.at(nan.id).measurements.size(), 1u);
+  EXPECT_TRUE(std::isnan(back.at(nan.id).measurements[0].value));
+  EXPECT_EQ(target.cells(other)->size(), 1u);  // the other run is untouched
+}
+
+// A cell the target run already has is replaced whole, as put_cell's upsert does: no warning or
+// measurement of the earlier cell is left behind; cells only the target has stay.
+TEST(StoreCopyTest, ACellTheTargetHasIsReplacedWithItsChildren) {
+  TempDir dir;
+  Store source = open_ok(dir.file("source.db"));
+  int64_t from = source.begin_run("m.toml", "sha", "0.1.0")->id;
+  CellRecord retry = numbered_cell(5);  // two warnings, two measurements in the target's copy
+  retry.warnings.clear();
+  retry.measurements.resize(1);
+  retry.outcome = Outcome::kOkExact;
+  ASSERT_TRUE(source.put_cells(from, {retry, numbered_cell(6)}).ok());
+  Store target = open_ok(dir.file("target.db"));
+  int64_t to = target.begin_run("merged:m.toml", "sha", "0.1.0")->id;
+  ASSERT_TRUE(target.put_cells(to, {numbered_cell(4), numbered_cell(5)}).ok());
+
+  auto copied = target.copy_cells(source, from, to);
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  EXPECT_EQ(*copied, 2u);
+  EXPECT_EQ(*target.cells(to), (std::vector<CellRecord>{numbered_cell(4), retry, numbered_cell(6)}));
+  EXPECT_EQ(raw_query(dir.file("target.db"), "SELECT count(*) FROM cell_warnings WHERE cell_id = '" + retry.id + "'"),
+            "0");
+  // Copying the same run again changes nothing (merge is idempotent).
+  ASSERT_TRUE(target.copy_cells(source, from, to).ok());
+  EXPECT_EQ(*target.cells(to), (std::vector<CellRecord>{numbered_cell(4), retry, numbered_cell(6)}));
+}
+
+// What reading the source cell by cell would refuse is refused before anything is copied, naming
+// the source file and the cell; the target keeps what it had.
+TEST(StoreCopyTest, ABadSourceCellIsAnErrorNamingTheSourceAndCopiesNothing) {
+  struct Case {
+    std::string edit, expected;
+  };
+  const std::string id = numbered_cell(2).id;
+  for (const auto& c : std::vector<Case>{
+           {"UPDATE cells SET outcome = 'SOMETHING_NEW' WHERE id = '" + id + "'", "unknown outcome 'SOMETHING_NEW'"},
+           {"UPDATE cells SET detail = '{not json' WHERE id = '" + id + "'",
+            "the detail of cell " + id + " of run 1 is not valid JSON"},
+           {"UPDATE cells SET consumer = 'elsewhere' WHERE id = '" + id + "'",
+            "cell id '" + id + "' does not match its fields"},
+       }) {
+    TempDir dir;
+    {
+      Store source = open_ok(dir.file("source.db"));
+      int64_t from = source.begin_run("m.toml", "sha", "0.1.0")->id;
+      ASSERT_TRUE(source.put_cells(from, {numbered_cell(1), numbered_cell(2), numbered_cell(3)}).ok());
+    }
+    raw_exec(dir.file("source.db"), c.edit);
+    Store source = open_ok(dir.file("source.db"));
+    Store target = open_ok(dir.file("target.db"));
+    int64_t to = target.begin_run("merged:m.toml", "sha", "0.1.0")->id;
+    ASSERT_TRUE(target.put_cell(to, numbered_cell(9)).ok());
+    auto copied = target.copy_cells(source, 1, to);
+    ASSERT_FALSE(copied.ok()) << c.edit;
+    EXPECT_THAT(copied.error().message, HasSubstr(c.expected));
+    EXPECT_THAT(copied.error().message, HasSubstr(dir.file("source.db")));
+    EXPECT_EQ(*target.cells(to), std::vector<CellRecord>{numbered_cell(9)});
+    // The source is detached again: the target stays usable.
+    EXPECT_TRUE(target.put_cell(to, numbered_cell(8)).ok());
+  }
+}
+
 TEST(StoreTest, FinishedCellIdsBelongToTheirRun) {
   TempDir dir;
   Store store = open_ok(dir.file("results.db"));
