@@ -55,3 +55,27 @@ def sandbox():
         works = False
     if not works:
         pytest.skip("bwrap cannot build a sandbox on this machine")
+
+
+@pytest.fixture(scope="session")
+def host_matrix():
+    """host_matrix(path, fixtures, formats, name="test") -> path: writes a matrix whose one
+    environment, `host`, is the tree's .venv, producing and consuming."""
+    import json
+
+    def write(path, fixtures, formats, name="test"):
+        path.write_text(f"""
+[matrix]
+name = "{name}"
+fixtures = {json.dumps(list(fixtures))}
+formats = {json.dumps(list(formats))}
+producers = ["host"]
+consumers = ["host"]
+
+[env.host]
+provider = "host"
+python = "{ROOT / '.venv' / 'bin' / 'python'}"
+""")
+        return path
+
+    return write

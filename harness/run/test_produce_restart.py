@@ -9,24 +9,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CROSSLOAD_BIN", str(ROOT / "build" / "crossload"))
-VENV_PYTHON = str(ROOT / ".venv" / "bin" / "python")
 FIXTURES = ROOT / "harness" / "run" / "testdata" / "dying_dump_fixtures.py"
 
 
-def test_the_formats_after_a_dump_that_killed_the_worker_are_dumped_and_loaded(tmp_path):
-    matrix = tmp_path / "m.toml"
-    matrix.write_text(f"""
-[matrix]
-name = "restart"
-fixtures = ["dies_on_protocol_4"]
-formats = ["pickle-p5", "pickle-p4"]
-producers = ["host"]
-consumers = ["host"]
-
-[env.host]
-provider = "host"
-python = "{VENV_PYTHON}"
-""")
+def test_the_formats_after_a_dump_that_killed_the_worker_are_dumped_and_loaded(tmp_path, host_matrix):
+    matrix = host_matrix(tmp_path / "m.toml", ["dies_on_protocol_4"], ["pickle-p5", "pickle-p4"], name="restart")
     out = tmp_path / "out"
     proc = subprocess.run([BIN, "run", "--matrix", matrix, "--out", out], capture_output=True, text=True,
                           timeout=600, env=dict(os.environ, CROSSLOAD_EXTRA_FIXTURES=str(FIXTURES)))

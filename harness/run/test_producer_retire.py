@@ -9,23 +9,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CROSSLOAD_BIN", str(ROOT / "build" / "crossload"))
-VENV_PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
 
-def test_the_producer_worker_stops_after_its_last_fixture_and_every_cell_is_loaded(tmp_path):
-    matrix = tmp_path / "m.toml"
-    matrix.write_text(f"""
-[matrix]
-name = "retire"
-fixtures = ["iris_decision_tree_classifier", "iris_gaussian_nb"]
-formats = ["pickle-p5", "joblib"]
-producers = ["host"]
-consumers = ["host"]
-
-[env.host]
-provider = "host"
-python = "{VENV_PYTHON}"
-""")
+def test_the_producer_worker_stops_after_its_last_fixture_and_every_cell_is_loaded(tmp_path, host_matrix):
+    matrix = host_matrix(tmp_path / "m.toml", ["iris_decision_tree_classifier", "iris_gaussian_nb"],
+                         ["pickle-p5", "joblib"], name="retire")
     out = tmp_path / "out"
     proc = subprocess.run([BIN, "run", "--matrix", matrix, "--out", out, "-v"], capture_output=True,
                           text=True, timeout=600)
