@@ -164,13 +164,16 @@ Result<Store> Store::open(const std::string& path, const StoreOptions& options) 
   auto db = sql::Connection::open(path, options.busy_timeout);
   if (!db) return db.error();
   Store store(std::move(db).value());
-  if (auto configured = store.configure(); !configured) return configured.error();
+  if (auto configured = store.configure(options); !configured) return configured.error();
   if (auto migrated = store.migrate(); !migrated) return migrated.error();
   return store;
 }
 
-Status Store::configure() {
+Status Store::configure(const StoreOptions& options) {
   // The first statement reads the file: this is where garbage reports "not a database".
+  if (options.bulk_load)
+    return db_.exec("PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA foreign_keys = ON;",
+                    "read it as an SQLite database");
   // WAL lets reporters read while a run writes. synchronous=NORMAL in WAL survives any
   // process crash (SIGKILL included); only a power cut can drop the last few cells, which
   // a resumed run recomputes, whereas an fsync per cell would cost more than most loads.

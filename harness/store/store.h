@@ -21,6 +21,10 @@ namespace crossload {
 struct StoreOptions {
   // How long a write waits for another process's transaction before failing.
   std::chrono::milliseconds busy_timeout{10'000};
+  // A new store one process fills and then renames into place (merge): the rollback journal is
+  // kept in memory and nothing is fsynced until finish_bulk_load(), which makes it an ordinary WAL
+  // store. A crash meanwhile can leave the file corrupt, which is why it must not be the real path.
+  bool bulk_load = false;
 };
 
 class Store {
@@ -90,15 +94,23 @@ class Store {
   // SQLite's integrity_check; the error lists what it found.
   Status check_integrity() const;
 
+  // Bulk loading (StoreOptions::bulk_load): the secondary indexes of the cells and artifacts are
+  // dropped before the copy and built once after it, which is cheaper than keeping them up to date
+  // row by row; finish_bulk_load() rebuilds them, switches to the WAL journal and writes the file
+  // to disk (fsync), so that it can be renamed into place.
+  Status drop_indexes_for_bulk_load();
+  Status finish_bulk_load();
+
  private:
   explicit Store(sql::Connection db) : db_(std::move(db)) {}
-  Status configure();
+  Status configure(const StoreOptions& options);
   Status migrate();
   // The cells in one transaction, each written by the same prepared statements.
   Status put_cells(int64_t run_id, std::span<const CellRecord> cells, const std::string& what);
 
   sql::Connection db_;
   std::optional<WriteLock> lock_;
+  std::vector<std::string> deferred_indexes_;  // CREATE INDEX statements finish_bulk_load() runs
 };
 
 }  // namespace crossload
