@@ -96,8 +96,8 @@ Status rename_into_place(const std::string& from, const std::string& to) {
 
 // A merge into a store that does not exist yet is written to a file beside it without a journal
 // on disk or an fsync per transaction, its indexes built once at the end, and renamed into place
-// when done: a crash leaves no store rather than a damaged one (about half the time of merging a
-// million cells into a WAL store). What merged before an error is kept, as in an existing store.
+// when done: a crash leaves no store rather than a damaged one. A million cells: 17 % less CPU and
+// a quarter less wall time than into a WAL store (docs/scale.md). What merged before an error is kept.
 Result<MergeSummary> merge_into_new(const std::string& final_path, const std::vector<std::string>& inputs) {
   auto lock = WriteLock::acquire(final_path);  // another merge or run writing here
   if (!lock) return lock.error();
