@@ -89,6 +89,9 @@ void remove_store_files(const std::string& path) {
 // while this merge ran): that file is never replaced.
 Status rename_into_place(const std::string& from, const std::string& to) {
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return ok_status();
+  // A file system without RENAME_NOREPLACE (some network and union mounts): look, then rename.
+  if (errno == EINVAL && !std::filesystem::exists(to) && std::rename(from.c_str(), to.c_str()) == 0)
+    return ok_status();
   return make_error(ErrorKind::kStore, fmt::format("results store {}: could not put the merged store in place ({}); "
                                                    "it is kept at {}",
                                                    to, std::strerror(errno), from));
