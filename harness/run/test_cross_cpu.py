@@ -55,7 +55,9 @@ def test_every_cell_of_the_slice_ran_under_a_big_endian_s390x(run):
 #                   __setstate__ and joblib's reader byte-swap on load), protocol 5 rebuilds them
 #                   from the raw buffer still big-endian, and scikit-learn's Cython kernels refuse
 #                   that buffer at predict. Logistic regression predicts with numpy's matmul, which
-#                   takes either byte order: it passes in every format. The tree fails in every
+#                   takes either byte order: it passes in every format, bitwise or within a few
+#                   ulp of predict_proba depending on the host CPU's BLAS kernels (exact on an
+#                   AMD EPYC, a few ulp apart on the machines this test was written on). The tree fails in every
 #                   format for another reason: scikit-learn 1.3 added a field to the node array.
 #   host -> s390x   numpy 2 pickles name numpy._core, which numpy 1.24 does not have; joblib writes
 #                   arrays its own way, so the logistic regression loads - and then scikit-learn
@@ -65,7 +67,7 @@ CROSS = {
     ("iris_kmeans", "pickle-p4", S390X, "host"): "OK_TOLERANCE",
     ("iris_kmeans", "pickle-p5", S390X, "host"): "PREDICT_ERROR",
     ("iris_kmeans", "joblib", S390X, "host"): "OK_TOLERANCE",
-    **{("iris_logistic_regression", f, S390X, "host"): "OK_TOLERANCE" for f in FORMATS},
+    **{("iris_logistic_regression", f, S390X, "host"): {"OK_EXACT", "OK_TOLERANCE"} for f in FORMATS},
     **{("iris_decision_tree_classifier", f, S390X, "host"): "LOAD_ERROR" for f in FORMATS},
     **{(fx, f, "host", S390X): "LOAD_ERROR" for fx in FIXTURES for f in FORMATS},
     ("iris_logistic_regression", "joblib", "host", S390X): "PREDICT_ERROR",
@@ -76,7 +78,12 @@ SAME = {(fx, f, env, env): "OK_EXACT" for fx in FIXTURES for f in FORMATS for en
 def test_each_cell_has_the_outcome_its_byte_order_and_versions_explain(run):
     _, cells = run
     got = {(c["fixture"], c["format"], c["producer"], c["consumer"]): c["outcome"] for c in cells.values()}
-    assert got == {**SAME, **CROSS}
+    expected = {**SAME, **CROSS}
+    assert set(got) == set(expected)
+    wrong = {k: (got[k], v) for k, v in expected.items() if got[k] not in (v if isinstance(v, set) else {v})}
+    assert not wrong, wrong
+    # Whichever it is on this CPU, the three formats carry the same model: the same outcome.
+    assert len({got["iris_logistic_regression", f, S390X, "host"] for f in FORMATS}) == 1
 
 
 def test_protocol_5_from_big_endian_loads_then_fails_at_predict_in_cython(run):
