@@ -63,6 +63,10 @@ CommandRun run_command(CLI::App& app) {
                 "are unchanged are reused from earlier runs in this --out)");
   cmd->add_option("--jobs,-j", o->jobs, "trainings and loads at once (default: the number of cores)")
       ->check(CLI::Range(1, 4096));
+  cmd->add_option("--max-workers", o->max_workers,
+                  "at most N environment workers running at once (each 100-600 MB): everything is produced "
+                  "first, then the consuming environments load in turn (default: all from the start)")
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("--qemu", o->qemu,
                   "QEMU build for every emulated environment: system or debian:SUITE (ci/fetch-qemu; default: "
                   "each CPU's preferred build, harness/env/qemu_builds.toml)")

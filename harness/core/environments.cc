@@ -48,23 +48,36 @@ Result<std::unique_ptr<WorkerClient>> start_worker(const std::string& name, cons
   return std::move(*worker);
 }
 
-Status start_workers(EnvSession& s, const Launch& launch, const ProvisionContext& ctx, bool sandbox) {
-  std::string logs = ctx.run_dir + "/logs/" + env_file_name(s.spec.name);
+std::string log_stem(const EnvSession& s, const ProvisionContext& ctx) {
+  return ctx.run_dir + "/logs/" + env_file_name(s.spec.name);
+}
+
+// The consumer worker's launch: the native ONNX consumer where the environment has one, inside
+// the sandbox unless --no-sandbox.
+Result<Launch> loading_launch(const Launch& launch, const ProvisionContext& ctx, bool sandbox) {
+  Result<Launch> loading = consumer_launch(launch);
+  if (sandbox && loading) loading = sandbox_launch(*loading, {ctx.run_dir, ctx.source_root, ctx.cache_dir});
+  return loading;
+}
+
+// `park`: each worker stops once greeted (its fingerprint told), before the next one starts.
+Status start_workers(EnvSession& s, const Launch& launch, const ProvisionContext& ctx, bool sandbox, bool park) {
+  std::string logs = log_stem(s, ctx);
   if (s.produces) {
     auto w = start_worker(s.spec.name, launch, logs + ".worker.log", ctx, s.record);
     if (!w) return w.error();
-    s.worker = std::move(*w);
+    if (!park) s.worker = std::move(*w);
   }
   if (!s.consumes) return ok_status();
-  Result<Launch> loading = consumer_launch(launch);  // the native ONNX consumer where the environment has one
-  if (sandbox) loading = sandbox_launch(*loading, {ctx.run_dir, ctx.source_root, ctx.cache_dir});
+  Result<Launch> loading = loading_launch(launch, ctx, sandbox);
   if (!loading) return loading.error();
   auto l = start_worker(s.spec.name + " consumer", *loading, logs + ".consumer.worker.log", ctx, s.record);
   if (!l) return make_error((sandbox ? "the sandboxed consumer worker: " : "the consumer worker: ") + l.error().message);
-  s.loader = std::move(*l);
   s.loading = *loading;
-  prepare_loads(*s.loader, s.load_formats);
   s.record.where += where_loads(sandbox);
+  if (park) return ok_status();
+  s.loader = std::move(*l);
+  prepare_loads(*s.loader, s.load_formats);
   return ok_status();
 }
 
@@ -94,13 +107,13 @@ EnvSession pending_session(const EnvSpec& spec, const Roles& roles, Result<Launc
 // Workers must be spawned from the main thread: bwrap's --die-with-parent (PR_SET_PDEATHSIG)
 // fires when the *thread* that forked it ends, so a worker started from a pool thread dies
 // with that thread.
-void start_session(EnvSession& s, const ProvisionContext& ctx, bool sandbox, RunLog& log) {
+void start_session(EnvSession& s, const ProvisionContext& ctx, bool sandbox, RunLog& log, bool park) {
   const Launch& launch = s.provisioned;
   s.pending = false;
   s.record.where = launch.where;  // an adopted fingerprint's session said "loads sandboxed" already
   s.record.status = "unavailable";
   Stopwatch clock;
-  if (auto st = start_workers(s, launch, ctx, sandbox); st) s.record.status = "ok";
+  if (auto st = start_workers(s, launch, ctx, sandbox, park); st) s.record.status = "ok";
   else s.record.reason = st.error().message;
   s.record.provision_seconds += clock.seconds();
   if (s.record.status == "ok")
@@ -195,14 +208,36 @@ EnvSessions provision_environments(const Matrix& m, const ProvisionContext& ctx,
   return sessions;
 }
 
-bool start_pending(EnvSessions& sessions, const ProvisionContext& ctx, bool sandbox, RunLog& log) {
+bool start_pending(EnvSessions& sessions, const ProvisionContext& ctx, bool sandbox, RunLog& log, int max_live) {
   bool started = false;
   for (auto& [name, s] : sessions) {
     if (!s.pending) continue;
-    start_session(s, ctx, sandbox, log);
+    start_session(s, ctx, sandbox, log, /*park=*/max_live > 0);
     started = true;
   }
   return started;
+}
+
+void park_pending(EnvSessions& sessions, const ProvisionContext& ctx, bool sandbox) {
+  for (auto& [name, s] : sessions) {
+    if (!s.pending) continue;
+    s.pending = false;
+    if (!s.consumes) continue;
+    auto loading = loading_launch(s.provisioned, ctx, sandbox);
+    if (loading) {
+      s.loading = *loading;
+      continue;
+    }
+    s.record.status = "unavailable";
+    s.record.reason = loading.error().message;
+  }
+}
+
+Status start_producer(EnvSession& s, const ProvisionContext& ctx) {
+  auto w = start_worker(s.spec.name, s.provisioned, log_stem(s, ctx) + ".worker.log", ctx, s.record);
+  if (!w) return w.error();
+  s.worker = std::move(*w);
+  return ok_status();
 }
 
 void adopt_fingerprint(EnvSession& s, const nlohmann::json& fingerprint, bool sandbox) {

@@ -57,8 +57,18 @@ EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, boo
 EnvSessions provision_environments(const Matrix& m, const ProvisionContext& ctx, RunLog& log,
                                    const std::map<std::string, std::string>& worker_env = {});
 // The second starts the workers of every pending session, on the calling (main) thread; false
-// when none was pending.
-bool start_pending(EnvSessions& sessions, const ProvisionContext& ctx, bool sandbox, RunLog& log);
+// when none was pending. With `max_live` (run --max-workers) each worker stops again once it has
+// told its fingerprint, before the next starts: the session is parked (see park_pending).
+bool start_pending(EnvSessions& sessions, const ProvisionContext& ctx, bool sandbox, RunLog& log,
+                   int max_live = 0);
+
+// Makes every pending session ready to start its workers later, one at a time, without starting
+// any now (run --max-workers): the consumer's sandboxed launch is prepared, the workers stay
+// null while the status says "ok". The run's scheduler starts and stops them within its budget.
+void park_pending(EnvSessions& sessions, const ProvisionContext& ctx, bool sandbox);
+
+// Starts a parked producing session's worker, on the thread that will use it (start_session).
+Status start_producer(EnvSession& s, const ProvisionContext& ctx);
 
 // A pending session taken as ready from a fingerprint known from an earlier run, without a
 // worker (it stays pending: start_pending starts its workers if a cell needs them after all).

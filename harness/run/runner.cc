@@ -55,7 +55,8 @@ Status start_workers(RunState& st) {
   std::map<std::string, json> before;  // identities as the workers start: a change meanwhile is one next time
   for (const auto& [name, s] : st.envs)
     if (st.known && s.pending) before[name] = st.known->identity(s.provisioned);
-  if (!start_pending(st.envs, *st.provision, st.options.sandbox, st.log)) return ok_status();
+  if (!start_pending(st.envs, *st.provision, st.options.sandbox, st.log, st.options.max_workers))
+    return ok_status();
   for (const auto& [name, s] : st.envs) {
     if (before.count(name) && s.record.status == "ok")
       st.known->keep_fingerprint(s.spec, s.provisioned, s.record.fingerprint, before[name]);
@@ -67,9 +68,11 @@ Status start_workers(RunState& st) {
 // The `list` op's answer, from a worker or known from an earlier run (harness/core/protocol.h).
 using Listed = ListAnswer;
 
-// The `list` op's answer from the first environment whose worker answers it.
-Result<Listed> list_fixtures(EnvSessions& envs) {
+// The `list` op's answer from the first environment whose worker answers it; a parked producer
+// (run --max-workers) starts its worker for it, which the scheduler then counts as running.
+Result<Listed> list_fixtures(EnvSessions& envs, const ProvisionContext& ctx) {
   for (auto& [name, s] : envs) {
+    if (s.record.status == "ok" && s.produces && !s.worker) (void)start_producer(s, ctx);
     if (!s.available()) continue;
     auto r = ask(*s.worker, list_request(), std::chrono::seconds(120));
     if (r.result) return std::move(*r.result);
@@ -105,7 +108,8 @@ ConsumeContext consume_context(const RunState& st) {
 
 Status run_cells(RunState& st, const Selection& sel, const Shard& shard, const Listed& listed,
                  const ProvisionContext& provision) {
-  SchedulerOptions so{jobs_of(st.options), st.options.out_dir + "/artifacts", consume_context(st), provision, nullptr};
+  SchedulerOptions so{jobs_of(st.options), st.options.out_dir + "/artifacts", consume_context(st), provision,
+                      st.options.max_workers, nullptr};
   if (!st.options.recipes.empty()) so.after_load = recipes::add_retrain_check;  // recipes only in such a run
   auto finished = st.store.finished_cell_ids(st.run.id);
   if (!finished) return finished.error();
@@ -127,7 +131,8 @@ Status run_cells(RunState& st, const Selection& sel, const Shard& shard, const L
     st.log.detail("{}", started ? "every cell reused" : "every cell reused: no worker started");
     return ok_status();
   }
-  if (auto s = start_workers(st); !s) return s.error();
+  if (st.options.max_workers > 0) park_pending(st.envs, provision, st.options.sandbox);  // the scheduler starts them
+  else if (auto s = start_workers(st); !s) return s.error();
   st.log.detail("{} fixtures to produce, {} loads of artifacts earlier runs produced, {} jobs at once", produce.size(),
                 loads.size(), so.jobs);
   run_scheduler(st.envs, std::move(produce), std::move(loads), so, plan, st.log);
@@ -200,7 +205,7 @@ Result<Listed> known_or_listed(RunState& st, bool plain_fixtures) {
     return ListAnswer::from_json(*listing);
   }
   if (auto s = start_workers(st); !s) return s.error();
-  auto listed = list_fixtures(st.envs);
+  auto listed = list_fixtures(st.envs, *st.provision);
   if (!listed) return listed.error();
   if (st.known && plain_fixtures) st.known->keep_listing(*fixtures_code, listed->raw);
   return listed;

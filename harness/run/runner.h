@@ -20,6 +20,7 @@ struct RunOptions {
   bool resume = false;              // continue the latest unfinished run of this matrix
   bool rerun = false;               // compute every cell again, reusing nothing from earlier runs
   int jobs = 0;                     // trainings and loads at once; 0: the number of cores
+  int max_workers = 0;              // --max-workers: workers running at once; 0: every one from the start
   bool sandbox = true;              // false (--no-sandbox): loads run without bwrap, said loudly
   std::string isolation = "batch";  // --isolation batch|cell (ConsumeContext::isolation)
   bool allow_unsafe = false;        // --allow-unsafe: load artifacts the audit judged UNSAFE (sandboxed only)

@@ -32,7 +32,9 @@ struct SlotView {
 enum class NextStep { kWait, kProduce, kLoad };
 
 // Loads first, so workers stay busy; production when the queue would otherwise run dry (fewer
-// queued loads than consumer workers) or when no load can start.
+// queued loads than consumer workers) or when no load can start. Under a worker budget
+// (--max-workers) the scheduler produces first instead: every artifact is on disk before most
+// consuming environments get their turn, so each one's worker starts once and loads all it has.
 NextStep next_step(const SlotView& v);
 
 struct LaneView {
@@ -42,6 +44,25 @@ struct LaneView {
 // The idle lane whose environment has the longest queue (the slowest environment, usually under
 // QEMU, is the run's critical path); -1 when none can start.
 int pick_lane(const std::vector<LaneView>& lanes);
+
+// Under --max-workers, which running worker stops to make room for another.
+struct WorkerView {
+  bool stoppable = false;  // running and idle (neither busy nor starting)
+  std::size_t work = 0;    // fixtures left to produce, or loads queued for its environment
+  bool consumer = false;
+};
+// An idle worker with nothing left to do; for a producer that needs room, failing that, the idle
+// consumer worker with the fewest queued loads (production comes first). -1: none may stop.
+int pick_to_stop(const std::vector<WorkerView>& workers, bool for_producer);
+
+struct ParkedView {
+  bool parked = false;  // its consumer worker is stopped (or never started) and may start
+  bool emulated = false;
+  std::size_t queued = 0;
+};
+// The parked environment to start next: one under QEMU first (the slowest are the run's critical
+// path), then the longest queue; -1 when none has a load waiting.
+int pick_to_wake(const std::vector<ParkedView>& lanes);
 
 // Whether an environment with `queued` loads and `started` consumer workers (of `allowed`)
 // should start another: only when the queue is longer than the workers it has.
@@ -76,6 +97,9 @@ struct SchedulerOptions {
   std::string artifacts_dir;
   ConsumeContext consume;
   ProvisionContext provision;  // to start more consumer workers
+  // At most this many workers (producing and consuming) run at once; 0: no limit, every
+  // environment's workers run from the start (run --max-workers, docs/scale.md).
+  int max_workers = 0;
   // Runs on the lane's thread after each load, with the lane's own session (its worker is free).
   std::function<void(EnvSession&, const ArtifactRecord&, CellRecord&)> after_load;
 };

@@ -45,6 +45,27 @@ TEST(SchedulerTest, AnotherLoaderStartsOnlyForALongerQueueAndWithinTheAllowance)
   EXPECT_FALSE(should_start_loader(9, 2, 2));
 }
 
+TEST(SchedulerTest, UnderTheBudgetAnIdleWorkerWithNothingLeftStopsFirst) {
+  // {stoppable, work, consumer}
+  EXPECT_EQ(pick_to_stop({{true, 3, true}, {false, 0, true}, {true, 0, false}}, false), 2);
+  EXPECT_EQ(pick_to_stop({{true, 3, true}, {true, 0, true}}, true), 1);
+  // A consumer waiting for its turn never stops one that still has loads.
+  EXPECT_EQ(pick_to_stop({{true, 3, true}, {true, 1, false}}, false), -1);
+  EXPECT_EQ(pick_to_stop({}, true), -1);
+}
+
+TEST(SchedulerTest, ProductionMayStopTheIdleConsumerWithTheFewestLoads) {
+  EXPECT_EQ(pick_to_stop({{true, 7, true}, {true, 2, true}, {true, 1, false}, {false, 0, true}}, true), 1);
+  EXPECT_EQ(pick_to_stop({{false, 2, true}, {true, 4, false}}, true), -1);  // producers only stop when done
+}
+
+TEST(SchedulerTest, TheParkedEnvironmentUnderQemuWakesFirstThenTheLongestQueue) {
+  // {parked, emulated, queued}
+  EXPECT_EQ(pick_to_wake({{true, false, 90}, {true, true, 10}, {true, true, 20}}), 2);
+  EXPECT_EQ(pick_to_wake({{true, false, 5}, {false, true, 50}, {true, false, 9}}), 2);
+  EXPECT_EQ(pick_to_wake({{true, true, 0}, {false, false, 3}}), -1);  // nothing waiting, or running already
+}
+
 TEST(ProgressTest, EtaScalesTheTimeOfComputedCellsToWhatIsLeft) {
   ProgressCounts c{100, 30, 10, 0, 20};  // 20 reused cost nothing, 10 computed took 5 s
   EXPECT_DOUBLE_EQ(eta_seconds(c, 5.0), 35.0);
