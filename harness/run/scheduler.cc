@@ -188,7 +188,8 @@ class Scheduler {
     lane->session.loading = s.loading;
     lane->session.loader = std::move(s.loader);
     lane->live = lane->session.loader != nullptr;
-    lane->started = lane->live || s.record.status != "ok";  // unavailable: its loads are settled as such
+    // Unavailable: its loads are settled as such. Parked (only under a budget): it waits its turn.
+    lane->started = lane->live || s.record.status != "ok" || !capped();
     lane->thread = std::make_unique<Lane>();
     loaders_.push_back(std::move(lane));
     count_live();
