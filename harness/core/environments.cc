@@ -208,11 +208,11 @@ EnvSessions provision_environments(const Matrix& m, const ProvisionContext& ctx,
   return sessions;
 }
 
-bool start_pending(EnvSessions& sessions, const ProvisionContext& ctx, bool sandbox, RunLog& log, int max_live) {
+bool start_pending(EnvSessions& sessions, const ProvisionContext& ctx, bool sandbox, RunLog& log, bool park) {
   bool started = false;
   for (auto& [name, s] : sessions) {
     if (!s.pending) continue;
-    start_session(s, ctx, sandbox, log, /*park=*/max_live > 0);
+    start_session(s, ctx, sandbox, log, park);
     started = true;
   }
   return started;

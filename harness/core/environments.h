@@ -57,10 +57,9 @@ EnvSessions start_environments(const Matrix& m, const ProvisionContext& ctx, boo
 EnvSessions provision_environments(const Matrix& m, const ProvisionContext& ctx, RunLog& log,
                                    const std::map<std::string, std::string>& worker_env = {});
 // The second starts the workers of every pending session, on the calling (main) thread; false
-// when none was pending. With `max_live` (run --max-workers) each worker stops again once it has
-// told its fingerprint, before the next starts: the session is parked (see park_pending).
-bool start_pending(EnvSessions& sessions, const ProvisionContext& ctx, bool sandbox, RunLog& log,
-                   int max_live = 0);
+// when none was pending. With `park` (run --max-workers) each worker stops again once it has told
+// its fingerprint, before the next starts: the session is parked (see park_pending).
+bool start_pending(EnvSessions& sessions, const ProvisionContext& ctx, bool sandbox, RunLog& log, bool park = false);
 
 // Makes every pending session ready to start its workers later, one at a time, without starting
 // any now (run --max-workers): the consumer's sandboxed launch is prepared, the workers stay

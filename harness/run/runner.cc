@@ -55,7 +55,7 @@ Status start_workers(RunState& st) {
   std::map<std::string, json> before;  // identities as the workers start: a change meanwhile is one next time
   for (const auto& [name, s] : st.envs)
     if (st.known && s.pending) before[name] = st.known->identity(s.provisioned);
-  if (!start_pending(st.envs, *st.provision, st.options.sandbox, st.log, st.options.max_workers))
+  if (!start_pending(st.envs, *st.provision, st.options.sandbox, st.log, st.options.max_workers > 0))
     return ok_status();
   for (const auto& [name, s] : st.envs) {
     if (before.count(name) && s.record.status == "ok")
