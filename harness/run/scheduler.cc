@@ -224,9 +224,8 @@ class Scheduler {
           return;
         }
         log_.error("environment {}: a consumer worker could not start ({})", l.env, session->error().message);
-        l.dead = true;
-        if (started_lanes(l.env) > 0) return;  // the others load its share
-        l.dead = false, l.started = true;
+        if (started_lanes(l.env) > 1) return void(l.dead = true);  // the others (this lane counts too) load its share
+        l.started = true;
         l.session.spec = proto->spec;
         l.session.record = proto->record;
         l.session.record.status = "unavailable";
