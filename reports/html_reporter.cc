@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
 
 #include "formats/registry.h"
 #include "harness/causes/classify.h"
@@ -833,8 +834,7 @@ class RunTally {
     cells_++;
     add_charts(c);
     counts_[c.outcome]++;
-    add_distinct(formats_, c.format), add_distinct(producers_, c.producer), add_distinct(consumers_, c.consumer);
-    entry(squares_, c.format, c.producer, c.consumer)[c.outcome]++;
+    squares_[square(formats_.add(c.format), producers_.add(c.producer), consumers_.add(c.consumer))][c.outcome]++;
     if (id.empty()) return;
     causes_[id].add(c);
     if (id != kUnclassified) return;
@@ -847,7 +847,7 @@ class RunTally {
 
   void write(const RunData& head, const std::optional<DiffResult>& diff, std::ostream& out) const {
     write_head(head, out);
-    write_summary(head, cells_, formats_.size(), counts_, out);
+    write_summary(head, cells_, formats_.names().size(), counts_, out);
     out << "<p class=\"note\" id=\"aggregated-notice\"><b>This run has too many cells for a page of every cell</b>: "
            "this page is drawn from counts gathered as the cells passed. A heatmap square shows its counts but opens "
            "no details, a cause lists at most "
@@ -858,7 +858,7 @@ class RunTally {
     if (diff) write_regressions(*diff, out);
     write_heatmaps(out);
     write_causes(out);
-    write_charts(consumers_, formats_, [this](const std::string& name) { return medians(name); },
+    write_charts(consumers_.names(), formats_.names(), [this](const std::string& name) { return medians(name); },
                  "Medians counted as the cells passed, each within 0.5 % of the exact median.", out);
     write_audit(head, out);
     write_environments(head, out);
@@ -874,16 +874,18 @@ class RunTally {
     write_legend(out);
     out << "<div class=\"heatmaps\" id=\"heatmaps\">\n";
     const std::map<Outcome, std::size_t> none;
-    for (const auto& format : formats_) {
+    const auto &formats = formats_.names(), &producers = producers_.names(), &consumers = consumers_.names();
+    for (std::size_t f = 0; f < formats.size(); ++f) {
       out << fmt::format("<figure class=\"heatmap\" data-format=\"{0}\"><figcaption>{0}</figcaption>\n<table>\n"
-                         "<tr><th>producer ↓ consumer →</th>", esc(format));
-      for (const auto& c : consumers_) out << "<th>" << esc(c) << "</th>";
+                         "<tr><th>producer ↓ consumer →</th>", esc(formats[f]));
+      for (const auto& c : consumers) out << "<th>" << esc(c) << "</th>";
       out << "</tr>\n";
-      for (const auto& p : producers_) {
-        out << "<tr><th>" << esc(p) << "</th>";
-        for (const auto& c : consumers_) {
-          auto it = squares_.find({format, p, c});
-          out << heat_cell(it == squares_.end() ? none : it->second, "", format + ": " + p + " → " + c);
+      for (std::size_t p = 0; p < producers.size(); ++p) {
+        out << "<tr><th>" << esc(producers[p]) << "</th>";
+        for (std::size_t c = 0; c < consumers.size(); ++c) {
+          auto it = squares_.find(square(f, p, c));
+          out << heat_cell(it == squares_.end() ? none : it->second, "",
+                           formats[f] + ": " + producers[p] + " → " + consumers[c]);
         }
         out << "</tr>\n";
       }
@@ -969,8 +971,13 @@ class RunTally {
   std::map<Outcome, std::size_t> counts_;
   std::map<PairKey, ChartTallies, ByNames> medians_;  // consumer, format
   std::vector<double> samples_;  // of the cell being added, reused
-  std::vector<std::string> formats_, producers_, consumers_;  // in the order met
-  std::map<PairKey3, std::map<Outcome, std::size_t>, ByNames> squares_;
+  // A heatmap square's key: the indices of its format, producer and consumer, 21 bits each.
+  static std::uint64_t square(std::uint64_t format, std::uint64_t producer, std::uint64_t consumer) {
+    return format << 42 | producer << 21 | consumer;
+  }
+
+  DistinctNames formats_, producers_, consumers_;  // in the order met
+  std::unordered_map<std::uint64_t, std::map<Outcome, std::size_t>> squares_;
   std::map<std::string, CauseTally> causes_;
   std::map<std::string, CauseTally> unclassified_texts_;
 };

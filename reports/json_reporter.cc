@@ -4,6 +4,7 @@
 #include <map>
 
 #include "harness/causes/classify.h"
+#include "reports/json_text.h"
 
 namespace crossload {
 
@@ -55,20 +56,20 @@ void write_member(std::ostream& out, const char* key, const json& value, bool la
 // object's operator[] did.
 class CellWriter {
  public:
-  explicit CellWriter(std::string& out) : out_(out), dump_(nlohmann::detail::output_adapter<char, std::string>(out), ' ') {}
+  explicit CellWriter(std::string& out) : out_(out), json_(out) {}
 
   void write(const CellRecord& c, const std::string& cause, unsigned indent) {
     Members m(*this, indent);
     if (!cause.empty()) m.key("cause"), text(cause);
     m.key("consumer"), text(c.consumer);
-    m.key("detail"), dump_.dump(c.detail, true, false, 2, indent + 2);
+    m.key("detail"), json_.value(c.detail, indent + 2);
     m.key("fixture"), text(c.fixture);
     m.key("format"), text(c.format);
     m.key("id"), text(c.id);
     m.key("measurements"), measurements(c.measurements, indent + 2);
     m.key("outcome"), text(std::string(to_string(c.outcome)));
     m.key("producer"), text(c.producer);
-    if (c.reused_from) m.key("reused_from_run"), dump_.dump(json(c.reused_from), true, false, 2, 0);  // README "Incremental runs"
+    if (c.reused_from) m.key("reused_from_run"), json_.value(json(c.reused_from), 0);  // README "Incremental runs"
     m.key("warnings"), warnings(c.warnings, indent + 2);
     m.close();
   }
@@ -95,11 +96,7 @@ class CellWriter {
     std::size_t n_ = 0;
   };
 
-  // A string escaped by nlohmann's serializer (one reused value: no allocation per string).
-  void text(const std::string& s) {
-    string_.get_ref<std::string&>() = s;
-    dump_.dump(string_, true, false, 2, 0);
-  }
+  void text(const std::string& s) { json_.string(s); }
 
   void measurements(const std::vector<Measurement>& all, unsigned indent) {
     std::vector<const Measurement*> sorted;
@@ -112,7 +109,7 @@ class CellWriter {
       object.next(), text(m.name), out_ += ": ";
       Members value(*this, indent + 2);
       value.key("unit"), text(m.unit);
-      value.key("value"), dump_.dump(json(m.value), true, false, 2, 0);
+      value.key("value"), json_.value(json(m.value), 0);
       value.close();
     }
     object.close();
@@ -136,8 +133,7 @@ class CellWriter {
   }
 
   std::string& out_;
-  nlohmann::detail::serializer<json> dump_;
-  json string_ = "";
+  JsonText json_;
 };
 
 // The keys in nlohmann's order (sorted), which is the order this file has always had: the cells

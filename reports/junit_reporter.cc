@@ -6,6 +6,11 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <sys/mman.h>
 
 #include "harness/causes/classify.h"
 #include "reports/explain.h"
@@ -91,25 +96,71 @@ std::string junit_timestamp(std::string t) {
   return t;
 }
 
+// The testcases as they were written, in a temporary file, read back by offset once the last
+// one is in. The file is written through a 1 MiB buffer and read back mapped, so a million
+// testcases cost a few hundred system calls instead of a seek and a read each; where it cannot
+// be mapped (address space of a 32-bit host) each is read back with a seek and a read.
+class Spill {
+ public:
+  Spill() : buffer_(std::size_t{1} << 20), file_(std::tmpfile(), &std::fclose) {
+    // glibc sizes a buffer it allocates itself by the file's block size (4 KiB), whatever size is asked.
+    if (file_) std::setvbuf(file_.get(), buffer_.data(), _IOFBF, buffer_.size());
+  }
+  ~Spill() {
+    if (map_) ::munmap(map_, size_);
+  }
+  Spill(const Spill&) = delete;
+  Spill& operator=(const Spill&) = delete;
+
+  bool opened() const { return file_ != nullptr; }
+  std::size_t size() const { return size_; }
+  bool append(const std::string& text) {
+    if (std::fwrite(text.data(), 1, text.size(), file_.get()) != text.size()) return false;
+    size_ += text.size();
+    return true;
+  }
+  // Called once, after the last append: what was written becomes readable with `at`.
+  bool seal() {
+    if (!file_ || std::fflush(file_.get()) != 0) return false;
+    if (size_ == 0) return true;
+    void* map = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, ::fileno(file_.get()), 0);
+    if (map != MAP_FAILED) map_ = static_cast<char*>(map);
+    return true;
+  }
+  // The bytes [offset, offset + n) written before; `scratch` holds them when the file is not mapped.
+  std::optional<std::string_view> at(std::size_t offset, std::size_t n, std::string& scratch) {
+    if (map_) return std::string_view(map_ + offset, n);
+    scratch.resize(n);
+    if (std::fseek(file_.get(), static_cast<long>(offset), SEEK_SET) != 0 ||
+        std::fread(scratch.data(), 1, n, file_.get()) != n)
+      return std::nullopt;
+    return std::string_view(scratch);
+  }
+
+ private:
+  std::vector<char> buffer_;  // before file_: it must outlive the FILE that writes through it
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file_;
+  std::size_t size_ = 0;
+  char* map_ = nullptr;
+};
+
 // The testsuites come by pair and each lists its cells by id, but the cells come in any order (a
 // store gives them by id, which interleaves the pairs): each testcase is written as its cell
 // passes to a spill file, and copied into place under its pair's testsuite at the end. What stays
 // in memory per cell is where its testcase is, its id and its time.
 class JunitSink : public ReportSink {
  public:
-  JunitSink(const RunData& head, std::ostream& out) : head_(head), out_(out), spill_(std::tmpfile(), &std::fclose) {}
+  JunitSink(const RunData& head, std::ostream& out) : head_(head), out_(out) {}
 
   Status add(const CellRecord& c, const std::string& cause) override {
-    if (!spill_) return make_error("junit.xml: cannot open a temporary file for the testcases");
+    if (!spill_.opened()) return make_error("junit.xml: cannot open a temporary file for the testcases");
     std::string text;
     write_case(c, cause, text);
     auto [it, added] = pairs_.try_emplace({c.producer, c.consumer}, pairs_.size());
     double seconds = cell_seconds(c);
     total_.add(c.outcome, seconds);
-    cases_.push_back({it->second, c.outcome, seconds, offset_, text.size(), c.id});
-    if (std::fwrite(text.data(), 1, text.size(), spill_.get()) != text.size())
-      return make_error("junit.xml: cannot write the temporary file of testcases");
-    offset_ += text.size();
+    cases_.push_back({it->second, c.outcome, seconds, spill_.size(), text.size(), c.id});
+    if (!spill_.append(text)) return make_error("junit.xml: cannot write the temporary file of testcases");
     return ok_status();
   }
 
@@ -119,7 +170,7 @@ class JunitSink : public ReportSink {
                         counts_attributes(total_));
     std::vector<std::vector<std::size_t>> members(pairs_.size());
     for (std::size_t i = 0; i < cases_.size(); ++i) members[cases_[i].pair].push_back(i);
-    if (spill_ && std::fflush(spill_.get()) != 0) return make_error("junit.xml: cannot write the temporary file");
+    if (spill_.opened() && !spill_.seal()) return make_error("junit.xml: cannot write the temporary file");
     for (const auto& [pair, index] : pairs_)
       if (auto st = write_suite(pair, members[index]); !st) return st;
     out_ << "</testsuites>\n";
@@ -131,7 +182,7 @@ class JunitSink : public ReportSink {
     std::size_t pair;
     Outcome outcome;
     double seconds;
-    long offset;
+    std::size_t offset;
     std::size_t size;
     std::string id;
   };
@@ -145,13 +196,11 @@ class JunitSink : public ReportSink {
     out_ << fmt::format("    <properties><property name=\"producer\" value=\"{}\"/><property name=\"consumer\" "
                         "value=\"{}\"/></properties>\n",
                         xml_escape(pair.first), xml_escape(pair.second));
-    std::string text;
+    std::string scratch;
     for (std::size_t i : cells) {
-      const Case& c = cases_[i];
-      text.resize(c.size);
-      if (std::fseek(spill_.get(), c.offset, SEEK_SET) != 0 || std::fread(text.data(), 1, c.size, spill_.get()) != c.size)
-        return make_error("junit.xml: cannot read back the temporary file of testcases");
-      out_ << text;
+      auto text = spill_.at(cases_[i].offset, cases_[i].size, scratch);
+      if (!text) return make_error("junit.xml: cannot read back the temporary file of testcases");
+      out_ << *text;
     }
     out_ << "  </testsuite>\n";
     return ok_status();
@@ -159,8 +208,7 @@ class JunitSink : public ReportSink {
 
   const RunData& head_;
   std::ostream& out_;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> spill_;
-  long offset_ = 0;
+  Spill spill_;
   std::map<PairKey, std::size_t> pairs_;  // in the order of the testsuites; the index into members
   std::vector<Case> cases_;
   Tally total_;

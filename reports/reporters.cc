@@ -2,7 +2,6 @@
 #include <fmt/ranges.h>
 
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <optional>
 
@@ -12,6 +11,7 @@
 #include "reports/json_reporter.h"
 #include "reports/junit_reporter.h"
 #include "reports/markdown_reporter.h"
+#include "reports/report_file.h"
 #include "reports/reporter.h"
 #include "reports/stored_reports.h"
 
@@ -32,12 +32,10 @@ namespace {
 // Writes to path.tmp and renames, so a reader never sees half a report.
 Status write_atomically(const std::string& path, const std::function<Status(std::ostream&)>& write) {
   std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) return make_error(fmt::format("{}: cannot write report", tmp));
-    if (auto st = write(out); !st) return st;
-    if (!out) return make_error(fmt::format("{}: write failed", tmp));
-  }
+  auto file = ReportFile::open(tmp);
+  if (!file) return file.error();
+  if (auto st = write((*file)->stream()); !st) return st;
+  if (auto st = (*file)->close(); !st) return st;
   if (std::rename(tmp.c_str(), path.c_str()) != 0) return make_error(fmt::format("{}: cannot rename into place", path));
   return ok_status();
 }
@@ -79,7 +77,7 @@ namespace {
 struct OpenReport {
   std::unique_ptr<Reporter> reporter;  // a sink may refer to its reporter
   std::string path, tmp;
-  std::unique_ptr<std::ofstream> file;
+  std::unique_ptr<ReportFile> file;
   std::unique_ptr<ReportSink> sink;
 };
 
@@ -90,20 +88,21 @@ Status check_names(const std::vector<std::string>& names) {
   return ok_status();
 }
 
-OpenReport open_report(const RunData& head, const std::string& name, const std::string& out_dir) {
+Result<OpenReport> open_report(const RunData& head, const std::string& name, const std::string& out_dir) {
   OpenReport r;
   r.reporter = find_reporter(name);
   r.path = out_dir + "/" + std::string(r.reporter->default_file());
   r.tmp = r.path + ".tmp";
-  r.file = std::make_unique<std::ofstream>(r.tmp, std::ios::binary);
-  r.sink = r.reporter->sink(head, *r.file);
+  auto file = ReportFile::open(r.tmp);
+  if (!file) return file.error();
+  r.file = std::move(*file);
+  r.sink = r.reporter->sink(head, r.file->stream());
   return r;
 }
 
 Status close_report(OpenReport& r) {
   if (auto st = r.sink->finish(); !st) return st;
-  r.file->close();
-  if (!*r.file) return make_error(fmt::format("{}: write failed", r.tmp));
+  if (auto st = r.file->close(); !st) return st;
   if (std::rename(r.tmp.c_str(), r.path.c_str()) != 0)
     return make_error(fmt::format("{}: cannot rename into place", r.path));
   return ok_status();
@@ -120,8 +119,9 @@ Result<std::vector<std::string>> write_stored_reports(const Store& store, int64_
   if (!head) return head.error();
   std::vector<OpenReport> reports;
   for (const auto& name : names) {
-    reports.push_back(open_report(*head, name, out_dir));
-    if (!*reports.back().file) return make_error(fmt::format("{}: cannot write report", reports.back().tmp));
+    auto report = open_report(*head, name, out_dir);
+    if (!report) return report.error();
+    reports.push_back(std::move(*report));
   }
   Classifier classifier;
   auto st = store.for_each_cell(run_id, [&](const CellRecord& c) {
