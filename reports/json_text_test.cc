@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <random>
+#include "harness/store/random_json.h"
 
 namespace crossload {
 namespace {
@@ -57,33 +57,9 @@ TEST(JsonText, LaysOutNestedValuesAsDumpTwoAtAnyIndent) {
 }
 
 TEST(JsonText, AgreesWithNlohmannOnRandomDocuments) {
-  std::mt19937 rng(7);
-  const std::string pieces[] = {"a", "é", "\n", "\"", "\\", "\x01", "\x1F", "→", "\xF0\x9F\x98\x80", "/", "\x7F", " "};
-  auto text = [&] {
-    std::string s;
-    for (int n = rng() % 12; n > 0; --n) s += pieces[rng() % std::size(pieces)];
-    return s;
-  };
-  std::function<json(int)> make = [&](int depth) -> json {
-    switch (depth > 3 ? rng() % 4 : rng() % 6) {
-      case 0: return text();
-      case 1: return static_cast<double>(rng()) / 977.0;
-      case 2: return static_cast<int64_t>(rng()) - (1 << 30);
-      case 3: return rng() % 2 == 0;
-      case 4: {
-        json a = json::array();
-        for (int n = rng() % 4; n > 0; --n) a.push_back(make(depth + 1));
-        return a;
-      }
-      default: {
-        json o = json::object();
-        for (int n = rng() % 4; n > 0; --n) o[text()] = make(depth + 1);
-        return o;
-      }
-    }
-  };
+  testing::RandomJson random(7);
   for (int i = 0; i < 500; ++i) {
-    json v = make(0);
+    json v = random.document();
     ASSERT_EQ(ours(v, 4), theirs(v, 4)) << v.dump();
   }
 }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>  // fmt::join
 
+#include "harness/store/json_reader.h"
 #include "harness/store/schema.h"
 
 namespace crossload {
@@ -38,9 +39,9 @@ std::string json_text(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-Result<json> parse_json(const std::string& store, const std::string& text,
+Result<json> parse_json(JsonReader& reader, const std::string& store, const std::string& text,
                         std::string_view where) {
-  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  json value = reader.parse(text);
   if (value.is_discarded())
     return make_error(ErrorKind::kStore, fmt::format("results store {}: {} is not valid JSON; the file was "
                                   "modified outside crossload",
@@ -352,9 +353,10 @@ Result<std::vector<EnvRecord>> Store::environments(int64_t run_id) const {
       fmt::format("read the environments of run {}", run_id));
   if (!stmt) return stmt.error();
   stmt->bind(run_id);
+  JsonReader reader;
   return collect<EnvRecord>(*stmt, [&](const Statement& s) -> Result<EnvRecord> {
     auto fingerprint =
-        parse_json(path(), s.text(5), fmt::format("the fingerprint of environment {}", s.text(0)));
+        parse_json(reader, path(), s.text(5), fmt::format("the fingerprint of environment {}", s.text(0)));
     if (!fingerprint) return fingerprint.error();
     return EnvRecord{s.text(0), s.text(1), s.text(2), s.text(3),
                      s.text(4), std::move(fingerprint).value(), s.real(6)};
@@ -388,9 +390,10 @@ Result<std::vector<ArtifactRecord>> query_artifacts(const sql::Connection& db, s
       std::move(what));
   if (!stmt) return stmt.error();
   stmt->bind(args...);
+  JsonReader reader;
   return collect<ArtifactRecord>(*stmt, [&](const Statement& s) -> Result<ArtifactRecord> {
     auto manifest = parse_json(
-        db.path(), s.text(8),
+        reader, db.path(), s.text(8),
         fmt::format("the manifest of artifact {}/{}/{}", s.text(1), s.text(2), s.text(0)));
     if (!manifest) return manifest.error();
     return ArtifactRecord{s.text(0),    s.text(1), s.text(2), s.text(3),
@@ -469,7 +472,8 @@ std::string only_id_where(const std::string& only_id, std::string_view column) {
   return only_id.empty() ? "run_id = ?1 AND ?2 = ''" : fmt::format("run_id = ?1 AND {} = ?2", column);
 }
 
-Result<CellRecord> read_cell_row(const sql::Connection& db, int64_t run_id, const Statement& s, CellDetail want) {
+Result<CellRecord> read_cell_row(const sql::Connection& db, int64_t run_id, const Statement& s, CellDetail want,
+                                 JsonReader& reader) {
   std::string id = s.text(0);
   std::string outcome_name = s.text(5);
   auto outcome = outcome_from_string(outcome_name);
@@ -479,7 +483,7 @@ Result<CellRecord> read_cell_row(const sql::Connection& db, int64_t run_id, cons
                                   db.path(), id, run_id, outcome_name));
   Result<nlohmann::json> detail = nlohmann::json();
   if (want == CellDetail::kParsed)
-    detail = parse_json(db.path(), s.text(6), fmt::format("the detail of cell {} of run {}", id, run_id));
+    detail = parse_json(reader, db.path(), s.text(6), fmt::format("the detail of cell {} of run {}", id, run_id));
   if (!detail) return detail.error();
   return CellRecord{id,        s.text(1), s.text(2), s.text(3),
                     s.text(4), *outcome,  std::move(detail).value(), {}, {},
@@ -553,11 +557,12 @@ Status stream_cells(const sql::Connection& db, int64_t run_id, const std::string
   if (!warnings) return warnings.error();
   auto measurements = child_cursor(db, "name, value, unit", "cell_measurements", run_id, only_id, what);
   if (!measurements) return measurements.error();
+  JsonReader reader;
   for (;;) {
     auto row = cells->step();
     if (!row) return row.error();
     if (!*row) break;
-    auto cell = read_cell_row(db, run_id, *cells, want);
+    auto cell = read_cell_row(db, run_id, *cells, want, reader);
     if (!cell) return cell.error();
     auto st = warnings->attach(cell->id, [&](const Statement& s) { take_warning(s, *cell); });
     if (st) st = measurements->attach(cell->id, [&](const Statement& s) { take_measurement(s, *cell); });
