@@ -27,10 +27,12 @@ json artifact_to_json(const ArtifactRecord& a) {
 
 namespace {
 
-// `value` as doc.dump(2) writes it nested at `indent` spaces: nlohmann's serializer starts at that
-// indent, so the text is written once, never dumped and then re-indented.
+// `value` as doc.dump(2) writes it nested at `indent` spaces: written once at that indent, never
+// dumped and then re-indented.
 void write_nested(std::ostream& out, const json& value, unsigned indent) {
-  nlohmann::detail::serializer<json>(nlohmann::detail::output_adapter<char>(out), ' ').dump(value, true, false, 2, indent);
+  std::string text;
+  JsonText(text).value(value, indent);
+  out << text;
 }
 
 // The elements of an array member, each dumped on its own: the bytes doc.dump(2) would write.
