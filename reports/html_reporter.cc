@@ -815,8 +815,10 @@ class MedianHistogram {
   }
   std::size_t count() const { return n_; }
   double median() const {
+    std::vector<std::pair<int, std::size_t>> sorted(buckets_.begin(), buckets_.end());
+    std::sort(sorted.begin(), sorted.end());
     std::size_t seen = 0, rank = (n_ - 1) / 2;  // the lower median's rank
-    for (const auto& [bucket, n] : buckets_)
+    for (const auto& [bucket, n] : sorted)
       if ((seen += n) > rank) return bucket == kZero ? 0 : std::exp((bucket + 0.5) * kLogStep);
     return 0;
   }
@@ -825,16 +827,20 @@ class MedianHistogram {
   static constexpr int kZero = std::numeric_limits<int>::min();
   static constexpr double kLogStep = 0.00995033085;  // log(1.01)
   std::size_t n_ = 0;
-  std::map<int, std::size_t> buckets_;
+  // Hashed, sorted only for the median: a tree's walk missed the cache at every level, a cell
+  // of a million at a time (the most expensive line of the HTML report).
+  std::unordered_map<int, std::size_t> buckets_;
 };
 
 class RunTally {
  public:
   void add(const CellRecord& c, const std::string& id) {
     cells_++;
-    add_charts(c);
+    const std::size_t format = formats_.add(c.format), producer = producers_.add(c.producer),
+                      consumer = consumers_.add(c.consumer);
+    add_charts(c, consumer, format);
     counts_[c.outcome]++;
-    squares_[square(formats_.add(c.format), producers_.add(c.producer), consumers_.add(c.consumer))][c.outcome]++;
+    squares_[square(format, producer, consumer)][c.outcome]++;
     if (id.empty()) return;
     causes_[id].add(c);
     if (id != kUnclassified) return;
@@ -934,7 +940,7 @@ class RunTally {
 
   // Each chart's value of the cell: the median of its samples (measurement_samples' values), one
   // value per cell as on the whole page; the unit is that of the first measurement of the name.
-  void add_charts(const CellRecord& c) {
+  void add_charts(const CellRecord& c, std::uint64_t consumer, std::uint64_t format) {
     ChartTallies* charts = nullptr;
     for (std::size_t i = 0; i < std::size(kCharts); ++i) {
       samples_.clear();
@@ -945,7 +951,7 @@ class RunTally {
         if (std::isfinite(m.value) && m.value >= 0) samples_.push_back(m.value);
       }
       if (samples_.empty()) continue;
-      if (!charts) charts = &entry(medians_, c.consumer, c.format);
+      if (!charts) charts = &medians_[consumer << 21 | format];
       auto& [unit, histogram] = (*charts)[i];
       unit = first->unit;
       histogram.add(samples_.size() == 1 ? samples_[0] : median(samples_));
@@ -960,7 +966,10 @@ class RunTally {
     if (chart == std::size(kCharts)) return out;
     for (const auto& [key, charts] : medians_)
       if (const auto& [unit, m] = charts[chart]; m.count())
-        out.push_back({key.first, key.second, unit, m.count(), m.median()});
+        out.push_back({consumers_.names()[key >> 21], formats_.names()[key & ((1 << 21) - 1)], unit, m.count(), m.median()});
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.consumer, a.format) < std::tie(b.consumer, b.format);
+    });
     return out;
   }
 
@@ -969,7 +978,7 @@ class RunTally {
 
   std::size_t cells_ = 0;
   std::map<Outcome, std::size_t> counts_;
-  std::map<PairKey, ChartTallies, ByNames> medians_;  // consumer, format
+  std::unordered_map<std::uint64_t, ChartTallies> medians_;  // by consumer << 21 | format (their indices)
   std::vector<double> samples_;  // of the cell being added, reused
   // A heatmap square's key: the indices of its format, producer and consumer, 21 bits each.
   static std::uint64_t square(std::uint64_t format, std::uint64_t producer, std::uint64_t consumer) {
