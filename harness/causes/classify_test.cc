@@ -111,6 +111,10 @@ TEST(Classify, CausesFoundByTheFullMatrixRun) {
             "sklearn-tree-node-dtype-backward-1.3");
   EXPECT_EQ(cause_id(load_error("TypeError", "__randomstate_ctor() takes from 0 to 1 positional arguments but 2 were given")),
             "numpy-randomstate-ctor-backward-1.24");
+  // Shard 5: a HistGradientBoostingClassifier of scikit-learn 1.4 (its Generator) in 1.0-1.3's numpy.
+  EXPECT_EQ(cause_id(load_error("TypeError", "__generator_ctor() takes from 0 to 1 positional arguments but 2 were given",
+                                "cloudpickle")),
+            "numpy-randomstate-ctor-backward-1.24");
   json feature_idx = {{"stage", "predict"}, {"error_type", "ValueError"},
                       {"message", "Buffer dtype mismatch, expected 'intp_t' but got 'unsigned int' in "
                                   "'const node_struct.feature_idx'"}};
@@ -121,6 +125,8 @@ TEST(Classify, CausesFoundByTheFullMatrixRun) {
             "dill-bytecode-python-minor");
   json closure = {{"stage", "predict"}, {"error_type", "TypeError"}, {"message", "'cell' object does not support item assignment"}};
   EXPECT_EQ(cause_id(cell(Outcome::kPredictError, closure, "cloudpickle")), "cloudpickle-bytecode-python-minor");
+  // Shards 4 and 5: a dill lambda of Python 3.11 run by 3.12.
+  EXPECT_EQ(cause_id(cell(Outcome::kPredictError, closure, "dill")), "dill-bytecode-python-minor");
   EXPECT_EQ(cause_id(cell(Outcome::kUnsupported, {{"stage", "unsupported"}, {"message", "dill is not installed in this environment"}}, "dill")),
             "dill-missing");
   EXPECT_EQ(cause_id(load_error("ModuleNotFoundError", "No module named 'dill'", "dill")), "dill-missing");
