@@ -1,24 +1,12 @@
 #include "reports/json_text.h"
 
+#include "harness/util/text.h"
+
 namespace crossload {
 
 namespace {
 
 using nlohmann::json;
-
-// Length of the well-formed UTF-8 sequence at s[i] (2 to 4 bytes, s[i] >= 0x80), 0 if there is none.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char b = byte(i);
-  std::size_t n = (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  if (n == 2 && b < 0xC2) return 0;                                                                 // overlong
-  if (n == 3 && ((b == 0xE0 && byte(i + 1) < 0xA0) || (b == 0xED && byte(i + 1) >= 0xA0))) return 0;  // overlong, surrogate
-  if (n == 4 && (b > 0xF4 || (b == 0xF0 && byte(i + 1) < 0x90) || (b == 0xF4 && byte(i + 1) >= 0x90))) return 0;
-  return n;
-}
 
 // nlohmann's escape of an ASCII byte that is not copied as it is, or "" for one that is.
 std::string_view ascii_escape(unsigned char c, char (&hex)[7]) {
@@ -57,7 +45,7 @@ bool JsonText::escaped(std::string_view s) {
     while (plain < s.size()) {
       auto c = static_cast<unsigned char>(s[plain]);
       if (c >= 0x80) {
-        std::size_t n = utf8_sequence(s, plain);
+        std::size_t n = utf8_length(s, plain);
         if (n == 0) break;
         plain += n;
       } else if (c > 0x1F && c != '"' && c != '\\') {

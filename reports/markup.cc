@@ -1,24 +1,19 @@
 #include "reports/markup.h"
 
+#include "harness/util/text.h"
+
 namespace crossload {
 
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-// Length of the valid UTF-8 sequence starting at text[i], or 0 if it is not valid.
-std::size_t utf8_length(std::string_view text, std::size_t i) {
+// Length of the UTF-8 character at text[i] that XML may hold, or 0: a well-formed one that is
+// not one of the noncharacters U+FFFE and U+FFFF.
+std::size_t xml_char_length(std::string_view text, std::size_t i) {
+  std::size_t n = utf8_length(text, i);
   auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  unsigned char b = byte(i);
-  std::size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-  if (n == 0 || i + n > text.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  if (n == 2 && b < 0xC2) return 0;                                   // overlong
-  if (n == 3 && b == 0xE0 && byte(i + 1) < 0xA0) return 0;            // overlong
-  if (n == 3 && b == 0xED && byte(i + 1) >= 0xA0) return 0;           // UTF-16 surrogate
-  if (n == 3 && b == 0xEF && byte(i + 1) == 0xBF && byte(i + 2) >= 0xBE) return 0;  // U+FFFE, U+FFFF
-  if (n == 4 && (b > 0xF4 || (b == 0xF0 && byte(i + 1) < 0x90) || (b == 0xF4 && byte(i + 1) >= 0x90))) return 0;
+  if (n == 3 && byte(i) == 0xEF && byte(i + 1) == 0xBF && byte(i + 2) >= 0xBE) return 0;  // U+FFFE, U+FFFF
   return n;
 }
 
@@ -41,7 +36,7 @@ std::string xml_escape(std::string_view text) {
       out.append(text.substr(i, plain - i));
       if ((i = plain) == text.size()) break;
     }
-    std::size_t n = utf8_length(text, i);
+    std::size_t n = xml_char_length(text, i);
     if (n == 0) { out += kReplacement; ++i; continue; }
     if (n > 1) { out.append(text.substr(i, n)); i += n; continue; }
     char c = text[i++];

@@ -22,5 +22,21 @@ TEST(Text, OneLineEscapesLineBreaksAndCutsWholeCharacters) {
   EXPECT_EQ(one_line("short", 6), "short");
 }
 
+TEST(Utf8Length, MeasuresWellFormedCharactersOnly) {
+  EXPECT_EQ(utf8_length("a", 0), 1u);
+  EXPECT_EQ(utf8_length("\xC3\xA9", 0), 2u);          // é
+  EXPECT_EQ(utf8_length("\xE2\x86\x92", 0), 3u);      // →
+  EXPECT_EQ(utf8_length("\xF0\x9F\x98\x80", 0), 4u);  // 😀
+  EXPECT_EQ(utf8_length("\xEF\xBF\xBF", 0), 3u);      // U+FFFF is well-formed (XML refuses it, not UTF-8)
+  EXPECT_EQ(utf8_length("\xC3", 0), 0u);               // cut by the end
+  EXPECT_EQ(utf8_length("\xA9", 0), 0u);               // a continuation byte
+  EXPECT_EQ(utf8_length("\xC0\xAF", 0), 0u);           // overlong
+  EXPECT_EQ(utf8_length("\xE0\x80\xAF", 0), 0u);       // overlong
+  EXPECT_EQ(utf8_length("\xED\xA0\x80", 0), 0u);       // UTF-16 surrogate
+  EXPECT_EQ(utf8_length("\xF4\x90\x80\x80", 0), 0u);   // above U+10FFFF
+  EXPECT_EQ(utf8_length("\xF8\x88\x80\x80", 0), 0u);   // no such lead byte
+  EXPECT_EQ(utf8_length("x\xC3\xA9", 1), 2u);
+}
+
 }  // namespace
 }  // namespace crossload
