@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <memory>
@@ -840,7 +841,7 @@ class RunTally {
                       consumer = consumers_.add(c.consumer);
     add_charts(c, consumer, format);
     counts_[c.outcome]++;
-    squares_[square(format, producer, consumer)][c.outcome]++;
+    squares_[pack({format, producer, consumer})][c.outcome]++;
     if (id.empty()) return;
     causes_[id].add(c);
     if (id != kUnclassified) return;
@@ -889,7 +890,7 @@ class RunTally {
       for (std::size_t p = 0; p < producers.size(); ++p) {
         out << "<tr><th>" << esc(producers[p]) << "</th>";
         for (std::size_t c = 0; c < consumers.size(); ++c) {
-          auto it = squares_.find(square(f, p, c));
+          auto it = squares_.find(pack({f, p, c}));
           out << heat_cell(it == squares_.end() ? none : it->second, "",
                            formats[f] + ": " + producers[p] + " → " + consumers[c]);
         }
@@ -951,7 +952,7 @@ class RunTally {
         if (std::isfinite(m.value) && m.value >= 0) samples_.push_back(m.value);
       }
       if (samples_.empty()) continue;
-      if (!charts) charts = &medians_[consumer << 21 | format];
+      if (!charts) charts = &medians_[pack({consumer, format})];
       auto& [unit, histogram] = (*charts)[i];
       unit = first->unit;
       histogram.add(samples_.size() == 1 ? samples_[0] : median(samples_));
@@ -966,7 +967,7 @@ class RunTally {
     if (chart == std::size(kCharts)) return out;
     for (const auto& [key, charts] : medians_)
       if (const auto& [unit, m] = charts[chart]; m.count())
-        out.push_back({consumers_.names()[key >> 21], formats_.names()[key & ((1 << 21) - 1)], unit, m.count(), m.median()});
+        out.push_back({consumers_.names()[unpack(key, 1)], formats_.names()[unpack(key, 0)], unit, m.count(), m.median()});
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
       return std::tie(a.consumer, a.format) < std::tie(b.consumer, b.format);
     });
@@ -978,15 +979,22 @@ class RunTally {
 
   std::size_t cells_ = 0;
   std::map<Outcome, std::size_t> counts_;
-  std::unordered_map<std::uint64_t, ChartTallies> medians_;  // by consumer << 21 | format (their indices)
+  std::unordered_map<std::uint64_t, ChartTallies> medians_;  // by pack({consumer, format})
   std::vector<double> samples_;  // of the cell being added, reused
-  // A heatmap square's key: the indices of its format, producer and consumer, 21 bits each.
-  static std::uint64_t square(std::uint64_t format, std::uint64_t producer, std::uint64_t consumer) {
-    return format << 42 | producer << 21 | consumer;
+  // Up to three name indices (DistinctNames) in one hash key, 21 bits each, the last lowest.
+  static constexpr unsigned kIndexBits = 21;
+  static std::uint64_t pack(std::initializer_list<std::uint64_t> indices) {
+    std::uint64_t key = 0;
+    for (std::uint64_t i : indices) key = key << kIndexBits | i;
+    return key;
+  }
+  // The index `from_last` places before the last one packed (0: the last).
+  static std::size_t unpack(std::uint64_t key, unsigned from_last) {
+    return (key >> (from_last * kIndexBits)) & ((std::uint64_t{1} << kIndexBits) - 1);
   }
 
   DistinctNames formats_, producers_, consumers_;  // in the order met
-  std::unordered_map<std::uint64_t, std::map<Outcome, std::size_t>> squares_;
+  std::unordered_map<std::uint64_t, std::map<Outcome, std::size_t>> squares_;  // by pack({format, producer, consumer})
   std::map<std::string, CauseTally> causes_;
   std::map<std::string, CauseTally> unclassified_texts_;
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -11,8 +12,6 @@
 #include <vector>
 
 #include <unistd.h>
-
-#include <cerrno>
 
 #include "harness/causes/classify.h"
 #include "reports/explain.h"
@@ -137,6 +136,10 @@ class Spill {
   std::size_t size_ = 0;
 };
 
+// The testsuites come by pair and each lists its cells by id, but the cells come in any order (a
+// store gives them by id, which interleaves the pairs): each testcase is written as its cell
+// passes to the spill, and copied into place under its pair's testsuite at the end. What stays
+// in memory per cell is where its testcase is, its id and its time.
 class JunitSink : public ReportSink {
  public:
   JunitSink(const RunData& head, std::ostream& out) : head_(head), out_(out) {}
